@@ -1,0 +1,48 @@
+// Command oddity trains, evaluates, compares and serves deep anomaly detectors.
+//
+// Each subcommand lives in its own file and adds itself to the command tree in
+// an init function, so the tree is the folder listing.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+var rootCmd = &cobra.Command{
+	Use:           "oddity",
+	Short:         "Deep anomaly detection: GANomaly, DPLAN, deep clustering and baselines",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+// benchCmd groups the benchmarks (`oddity bench kernels`, `oddity bench train`, ...).
+var benchCmd = &cobra.Command{
+	Use:   "bench",
+	Short: "Measure the engine and the detectors",
+}
+
+func init() {
+	rootCmd.AddCommand(benchCmd)
+}
+
+func main() {
+	// Ctrl-C and SIGTERM cancel the context; long commands check it and stop
+	// cleanly, a second signal kills the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := rootCmd.ExecuteContext(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "oddity: interrupted")
+			os.Exit(130)
+		}
+		fmt.Fprintln(os.Stderr, "oddity:", err)
+		os.Exit(1)
+	}
+}

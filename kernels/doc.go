@@ -1,0 +1,15 @@
+// Package kernels holds the hot loops of oddity's numeric engine: single
+// precision matrix multiply (SGEMM), the im2col/col2im lowering used by
+// convolutions, and a few element-wise vector routines.
+//
+// The package is deliberately narrow: every routine works on plain []float32
+// slices with explicit sizes and leading dimensions, so another backend (a GPU,
+// a different instruction set) can replace it without touching the tensor or
+// layer code above it. All matrices are row-major.
+//
+// Why by hand: no pure-Go library trains convolutional networks at a useful
+// speed on a CPU (see the README), and cgo is ruled out so that
+// CGO_ENABLED=0 builds give the full-speed binary. On amd64 the inner loops are
+// Go assembly (AVX2+FMA, chosen at run time by CPU feature); every other CPU,
+// and builds with the noasm tag, use the plain Go code beside them.
+package kernels
