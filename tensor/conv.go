@@ -16,16 +16,11 @@ import (
 // [n·OH·OW, (n+1)·OH·OW).
 func lowerBatch(g kernels.ConvGeom, x []float32, n int, dst []float32) {
 	ohw := g.OutH() * g.OutW()
-	rows := g.C * g.KH * g.KW
 	ld := n * ohw
 	img := g.C * g.H * g.W
 	parallelFor(n, 1, func(lo, hi int) {
-		buf := make([]float32, rows*ohw)
 		for i := lo; i < hi; i++ {
-			kernels.Im2col(g, x[i*img:(i+1)*img], buf)
-			for r := 0; r < rows; r++ {
-				copy(dst[r*ld+i*ohw:r*ld+(i+1)*ohw], buf[r*ohw:(r+1)*ohw])
-			}
+			im2colLD(g, x[i*img:(i+1)*img], dst[i*ohw:], ld)
 		}
 	})
 }
@@ -34,16 +29,11 @@ func lowerBatch(g kernels.ConvGeom, x []float32, n int, dst []float32) {
 // into the images of dst (N×C×H×W).
 func raiseBatch(g kernels.ConvGeom, src []float32, n int, dst []float32) {
 	ohw := g.OutH() * g.OutW()
-	rows := g.C * g.KH * g.KW
 	ld := n * ohw
 	img := g.C * g.H * g.W
 	parallelFor(n, 1, func(lo, hi int) {
-		buf := make([]float32, rows*ohw)
 		for i := lo; i < hi; i++ {
-			for r := 0; r < rows; r++ {
-				copy(buf[r*ohw:(r+1)*ohw], src[r*ld+i*ohw:r*ld+(i+1)*ohw])
-			}
-			kernels.Col2im(g, buf, dst[i*img:(i+1)*img])
+			col2imLD(g, src[i*ohw:], dst[i*img:(i+1)*img], ld)
 		}
 	})
 }

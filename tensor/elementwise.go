@@ -225,33 +225,41 @@ func (tp *Tape) MulScalar(a *Tensor, c float32) *Tensor {
 func (tp *Tape) Neg(a *Tensor) *Tensor { return tp.MulScalar(a, -1) }
 
 // ReLU returns max(a, 0).
-func (tp *Tape) ReLU(a *Tensor) *Tensor {
-	return tp.unary(a, func(x float32) float32 {
-		if x > 0 {
-			return x
+func (tp *Tape) ReLU(a *Tensor) *Tensor { return tp.LeakyReLU(a, 0) }
+
+// LeakyReLU returns a where a > 0 and slope*a elsewhere; its derivative is 1
+// or slope (slope at 0, as PyTorch). A dedicated loop: activations run over
+// every pixel of every feature map, and a data-dependent branch there costs
+// more than the arithmetic, so the factor is looked up by sign instead.
+func (tp *Tape) LeakyReLU(a *Tensor, slope float32) *Tensor {
+	out := New(a.Shape...)
+	ad, od := a.Data, out.Data
+	factor := [2]float32{1, slope}
+	parallelFor(len(od), elementGrain, func(lo, hi int) {
+		for i, x := range ad[lo:hi] {
+			od[lo+i] = x * factor[notPositive(x)]
 		}
-		return 0
-	}, func(x, _ float32) float32 {
-		if x > 0 {
-			return 1
-		}
-		return 0
 	})
+	return tp.Record(out, func() {
+		g := out.grad
+		if g == nil {
+			return
+		}
+		ga := a.Grad()
+		parallelFor(len(g), elementGrain, func(lo, hi int) {
+			ga, g, ad := ga[lo:hi], g[lo:hi], ad[lo:hi]
+			for i := range g {
+				ga[i] += g[i] * factor[notPositive(ad[i])]
+			}
+		})
+	}, a)
 }
 
-// LeakyReLU returns a where a > 0 and slope*a elsewhere.
-func (tp *Tape) LeakyReLU(a *Tensor, slope float32) *Tensor {
-	return tp.unary(a, func(x float32) float32 {
-		if x > 0 {
-			return x
-		}
-		return slope * x
-	}, func(x, _ float32) float32 {
-		if x > 0 {
-			return 1
-		}
-		return slope
-	})
+// notPositive is 0 when x > 0 and 1 otherwise (zeros of either sign and
+// negatives), computed without a branch.
+func notPositive(x float32) uint32 {
+	v := int32(math.Float32bits(x))
+	return uint32((v-1)|v) >> 31
 }
 
 // Tanh returns tanh(a).

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/oddity-ml/oddity/kernels"
 )
 
 // randT returns a tensor of shape with values uniform in [lo, hi), seeded.
@@ -287,4 +289,61 @@ func TestLossValues(t *testing.T) {
 	p := FromData([]float32{0.5, 0.5, 1, 0}, 2, 2)
 	q := FromData([]float32{0.25, 0.75, 0.5, 0.5}, 2, 2)
 	near("KLDiv", tp.KLDiv(p, q), (0.5*math.Log(2)+0.5*math.Log(0.5/0.75)+math.Log(2))/2)
+}
+
+// TestLoweringMatchesKernels checks the strided batch lowering against the
+// kernels package's per-image Im2col and Col2im on awkward geometries.
+func TestLoweringMatchesKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, g := range []kernels.ConvGeom{
+		{C: 2, H: 5, W: 7, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: 1, StrideW: 1},
+		{C: 3, H: 7, W: 6, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 2, StrideW: 2},
+		{C: 1, H: 8, W: 8, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2},
+		{C: 2, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2},
+		{C: 1, H: 3, W: 4, KH: 5, KW: 5, PadH: 3, PadW: 3, StrideH: 3, StrideW: 3},
+	} {
+		n, ohw, rows := 3, g.OutH()*g.OutW(), g.C*g.KH*g.KW
+		x := randT(r, -1, 1, n, g.C, g.H, g.W)
+		got := make([]float32, rows*n*ohw)
+		lowerBatch(g, x.Data, n, got)
+		img := g.C * g.H * g.W
+		for i := 0; i < n; i++ {
+			want := make([]float32, rows*ohw)
+			kernels.Im2col(g, x.Data[i*img:(i+1)*img], want)
+			for row := 0; row < rows; row++ {
+				for j := 0; j < ohw; j++ {
+					if got[row*n*ohw+i*ohw+j] != want[row*ohw+j] {
+						t.Fatalf("%+v: image %d patch row %d col %d: %v, want %v", g, i, row, j, got[row*n*ohw+i*ohw+j], want[row*ohw+j])
+					}
+				}
+			}
+		}
+		cols := randT(r, -1, 1, rows, n*ohw)
+		back := make([]float32, n*img)
+		raiseBatch(g, cols.Data, n, back)
+		for i := 0; i < n; i++ {
+			buf := make([]float32, rows*ohw)
+			for row := 0; row < rows; row++ {
+				copy(buf[row*ohw:(row+1)*ohw], cols.Data[row*n*ohw+i*ohw:])
+			}
+			want := make([]float32, img)
+			kernels.Col2im(g, buf, want)
+			for j := range want {
+				if d := back[i*img+j] - want[j]; d > 1e-5 || d < -1e-5 {
+					t.Fatalf("%+v: image %d value %d: %v, want %v", g, i, j, back[i*img+j], want[j])
+				}
+			}
+		}
+	}
+}
+
+func TestNotPositive(t *testing.T) {
+	for _, c := range []struct {
+		x    float32
+		want uint32
+	}{{1, 0}, {1e-45, 0}, {3e38, 0}, {0, 1}, {float32(math.Copysign(0, -1)), 1}, {-1e-45, 1}, {-2, 1}} {
+		if got := notPositive(c.x); got != c.want {
+			t.Errorf("notPositive(%g) = %d, want %d", c.x, got, c.want)
+		}
+	}
 }

@@ -1,0 +1,185 @@
+package ganomaly
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/oddity-ml/oddity/nn"
+	"github.com/oddity-ml/oddity/optim"
+	"github.com/oddity-ml/oddity/tensor"
+)
+
+// NetConfig fixes the networks' shapes and the losses' weights.
+type NetConfig struct {
+	// Channels and Side describe the C×Side×Side input (Side = 4·2^k).
+	Channels, Side int
+	// Width is w, the first layer's channel count (64 in the paper).
+	Width int
+	// NZ is the latent size (100).
+	NZ int
+	// WAdv, WCon, WEnc weight the adversarial, contextual and encoder losses
+	// (1, 50, 1).
+	WAdv, WCon, WEnc float32
+	// LR, Beta1, Beta2 configure both Adam optimisers (2e-4, 0.5, 0.999).
+	LR, Beta1, Beta2 float64
+}
+
+// Networks are GANomaly's four networks and their optimisers:
+// the generator G = (GE, GD), the second encoder E2 and the discriminator D.
+type Networks struct {
+	Cfg    NetConfig
+	GE, E2 *Encoder
+	GD     *nn.Sequential
+	D      *Encoder
+	OptG   *optim.Adam
+	OptD   *optim.Adam
+}
+
+// NewNetworks builds the networks with DCGAN initialisation (convolution
+// weights N(0, 0.02), BatchNorm γ N(1, 0.02) and β 0) and their optimisers.
+func NewNetworks(cfg NetConfig, r *rand.Rand) (*Networks, error) {
+	if cfg.Channels <= 0 || cfg.Width <= 0 || cfg.NZ <= 0 {
+		return nil, fmt.Errorf("ganomaly: channels, width and latent size must be positive, got %d, %d, %d", cfg.Channels, cfg.Width, cfg.NZ)
+	}
+	n := &Networks{Cfg: cfg}
+	var err error
+	if n.GE, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
+		return nil, err
+	}
+	if n.GD, err = NewDecoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
+		return nil, err
+	}
+	if n.E2, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
+		return nil, err
+	}
+	if n.D, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, 1, r); err != nil {
+		return nil, err
+	}
+	nn.Prefix("ge", n.GE)
+	nn.Prefix("gd", n.GD)
+	nn.Prefix("e2", n.E2)
+	nn.Prefix("d", n.D)
+	for _, m := range []nn.Module{n.GE, n.GD, n.E2, n.D} {
+		dcganInit(m, r)
+	}
+	adam := optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Eps: 1e-8}
+	if n.OptG, err = optim.NewAdam(n.generatorParams(), adam); err != nil {
+		return nil, err
+	}
+	if n.OptD, err = optim.NewAdam(n.D.Parameters(), adam); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Networks) generatorParams() []*tensor.Tensor {
+	ps := append(n.GE.Parameters(), n.GD.Parameters()...)
+	return append(ps, n.E2.Parameters()...)
+}
+
+// dcganInit draws convolution weights from N(0, 0.02) and BatchNorm scales
+// from N(1, 0.02) with zero shifts, as the reference implementation does.
+func dcganInit(m nn.Module, r *rand.Rand) {
+	var visit func(m nn.Module)
+	visit = func(m nn.Module) {
+		switch l := m.(type) {
+		case *nn.Sequential:
+			for _, c := range l.Layers {
+				visit(c)
+			}
+		case *Encoder:
+			visit(l.Features)
+			visit(l.Final)
+		case *nn.Conv2d:
+			normal(l.Weight, 0, 0.02, r)
+		case *nn.ConvTranspose2d:
+			normal(l.Weight, 0, 0.02, r)
+		case *nn.BatchNorm:
+			normal(l.Gamma, 1, 0.02, r)
+			clear(l.Beta.Data)
+		}
+	}
+	visit(m)
+}
+
+func normal(t *tensor.Tensor, mean, std float64, r *rand.Rand) {
+	for i := range t.Data {
+		t.Data[i] = float32(mean + std*r.NormFloat64())
+	}
+}
+
+// SetTraining switches every network's BatchNorm layers.
+func (n *Networks) SetTraining(t bool) {
+	n.GE.SetTraining(t)
+	n.GD.SetTraining(t)
+	n.E2.SetTraining(t)
+	n.D.SetTraining(t)
+}
+
+// Losses are one training step's loss values.
+type Losses struct {
+	Adv, Con, Enc, G, D float32
+}
+
+// TrainStep runs one generator update and one discriminator update on the
+// batch x (N×C×S×S in [-1, 1]):
+//
+//	z = GE(x), x' = GD(z), z' = E2(x')
+//	L_G = w_adv·mean((f(x) - f(x'))²) + w_con·mean|x - x'| + w_enc·mean((z - z')²)
+//	L_D = ½(BCE(D(x), 1) + BCE(D(x'.detach()), 0))
+//
+// The discriminator's parameters are frozen during the generator's step
+// (their gradients from L_G would be discarded anyway).
+func (n *Networks) TrainStep(x *tensor.Tensor) Losses {
+	c := n.Cfg
+	// Generator step.
+	for _, p := range n.D.Parameters() {
+		p.SetRequiresGrad(false)
+	}
+	tp := tensor.NewTape()
+	z := n.GE.Forward(tp, x)
+	xh := n.GD.Forward(tp, z)
+	zh := n.E2.Forward(tp, xh)
+	fReal := n.D.Features.Forward(nil, x)
+	fFake := n.D.Features.Forward(tp, xh)
+	lAdv := tp.MSELoss(fFake, fReal)
+	lCon := tp.L1Loss(xh, x)
+	lEnc := tp.MSELoss(zh, z)
+	lG := tp.Add(tp.Add(tp.MulScalar(lAdv, c.WAdv), tp.MulScalar(lCon, c.WCon)), tp.MulScalar(lEnc, c.WEnc))
+	n.OptG.ZeroGrad()
+	tp.Backward(lG)
+	n.OptG.Step()
+	for _, p := range n.D.Parameters() {
+		p.SetRequiresGrad(true)
+	}
+
+	// Discriminator step on the real batch and the detached reconstruction.
+	tp = tensor.NewTape()
+	dReal := n.D.Forward(tp, x)
+	dFake := n.D.Forward(tp, xh.Detach())
+	ones, zeros := tensor.Full(1, dReal.Shape...), tensor.New(dFake.Shape...)
+	lD := tp.MulScalar(tp.Add(tp.BCEWithLogits(dReal, ones), tp.BCEWithLogits(dFake, zeros)), 0.5)
+	n.OptD.ZeroGrad()
+	tp.Backward(lD)
+	n.OptD.Step()
+	return Losses{Adv: lAdv.Item(), Con: lCon.Item(), Enc: lEnc.Item(), G: lG.Item(), D: lD.Item()}
+}
+
+// Score returns A(x) = mean over the latent dimensions of (GE(x) - E2(G(x)))²
+// for every image of the batch x, with the networks as they are (call
+// SetTraining(false) first so BatchNorm uses running statistics).
+func (n *Networks) Score(x *tensor.Tensor) []float32 {
+	z := n.GE.Forward(nil, x)
+	zh := n.E2.Forward(nil, n.GD.Forward(nil, z))
+	b, nz := x.Shape[0], n.Cfg.NZ
+	out := make([]float32, b)
+	for i := 0; i < b; i++ {
+		var s float32
+		for j := 0; j < nz; j++ {
+			d := z.Data[i*nz+j] - zh.Data[i*nz+j]
+			s += d * d
+		}
+		out[i] = s / float32(nz)
+	}
+	return out
+}
