@@ -1,0 +1,134 @@
+// Package detector is the one interface every anomaly detector in oddity
+// implements, and the model that wraps a fitted detector for use: input
+// schema, threshold, training metadata, and saving to and loading from a
+// model file.
+//
+// It follows PyOD's shape: Fit on training data, Score new data (higher =
+// more anomalous, always), then Predict with a threshold chosen after fitting
+// from the training scores (by contamination, by a target false-positive
+// rate, or explicitly). The benchmark runner, the CLI and the server handle
+// every method through it alike.
+package detector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/tensor"
+)
+
+// TrainSet is what a detector learns from. Unsupervised and semi-supervised
+// methods read X only (unlabelled, or normal-only data); weakly supervised
+// methods (DPLAN, DevNet, Deep SAD) also read the labelled anomalies.
+type TrainSet struct {
+	// X is the unlabelled (or normal) training data.
+	X *data.Dataset
+	// Anomalies holds the few labelled anomalies, or is nil.
+	Anomalies *data.Dataset
+	// Progress, if not nil, receives progress reports during Fit.
+	Progress func(Progress)
+}
+
+// Progress is one report from a running Fit.
+type Progress struct {
+	// Phase names the stage ("pretrain", "epoch", "episode", ...).
+	Phase string
+	// Done and Total count the stage's units of work.
+	Done, Total int
+	// Metrics are the latest values worth showing (loss, ACC, ...).
+	Metrics map[string]float64
+}
+
+// Detector is an anomaly detector: it learns from a TrainSet and scores
+// samples, higher meaning more anomalous.
+type Detector interface {
+	// Method names the algorithm ("iforest", "ganomaly", "dplan", ...); it is
+	// the key under which the method is registered for loading.
+	Method() string
+	// Fit trains the detector. It stops early with ctx's error when ctx is
+	// cancelled.
+	Fit(ctx context.Context, ts TrainSet) error
+	// Score returns one score per sample of x. It must be safe to call from
+	// several goroutines at once on a fitted detector.
+	Score(ctx context.Context, x *data.Dataset) ([]float64, error)
+	// Marshal returns the fitted state to store: a JSON-encodable
+	// configuration, tensors, and opaque blobs.
+	Marshal() (*Payload, error)
+	// Unmarshal restores the state Marshal returned into a detector made by
+	// the method's registered constructor.
+	Unmarshal(p *Payload) error
+}
+
+// Payload is a detector's stored state.
+type Payload struct {
+	// Config is the detector's configuration and any small state, as JSON.
+	Config json.RawMessage
+	// Tensors are named parameter tensors.
+	Tensors []*tensor.Tensor
+	// Blobs are named opaque byte strings (for example a serialised forest).
+	Blobs map[string][]byte
+}
+
+// Tensor returns the payload's tensor called name.
+func (p *Payload) Tensor(name string) (*tensor.Tensor, error) {
+	for _, t := range p.Tensors {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: no tensor %q", ErrPayload, name)
+}
+
+// ErrPayload reports stored state that does not fit the detector loading it.
+var ErrPayload = errors.New("detector: stored state does not fit the detector")
+
+// ErrNotFitted is returned by Score and Predict before Fit.
+var ErrNotFitted = errors.New("detector: not fitted")
+
+// ErrUnknownMethod is returned when no constructor is registered for a
+// method name.
+var ErrUnknownMethod = errors.New("detector: unknown method")
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]func() Detector{}
+)
+
+// Register makes a method loadable by name: newEmpty returns a detector
+// ready for Unmarshal. Packages register in init.
+func Register(method string, newEmpty func() Detector) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[method]; dup {
+		panic("detector: Register called twice for " + method)
+	}
+	registry[method] = newEmpty
+}
+
+// New returns an empty detector of a registered method.
+func New(method string) (Detector, error) {
+	regMu.RLock()
+	f, ok := registry[method]
+	regMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownMethod, method, Methods())
+	}
+	return f(), nil
+}
+
+// Methods lists the registered method names, sorted.
+func Methods() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for m := range registry {
+		out = append(out, m)
+	}
+	sort.Strings(out)
+	return out
+}

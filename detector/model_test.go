@@ -1,0 +1,167 @@
+package detector
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/tensor"
+)
+
+// meanDist is a minimal detector for testing the model machinery: the score
+// is the squared distance to the training mean.
+type meanDist struct{ mean *tensor.Tensor }
+
+func (m *meanDist) Method() string { return "test-meandist" }
+
+func (m *meanDist) Fit(_ context.Context, ts TrainSet) error {
+	d := ts.X.Dim()
+	m.mean = tensor.New(d)
+	m.mean.Name = "mean"
+	for i := 0; i < ts.X.N; i++ {
+		for j, v := range ts.X.Row(i) {
+			m.mean.Data[j] += v / float32(ts.X.N)
+		}
+	}
+	return nil
+}
+
+func (m *meanDist) Score(_ context.Context, x *data.Dataset) ([]float64, error) {
+	if m.mean == nil {
+		return nil, ErrNotFitted
+	}
+	out := make([]float64, x.N)
+	for i := range out {
+		for j, v := range x.Row(i) {
+			d := float64(v - m.mean.Data[j])
+			out[i] += d * d
+		}
+	}
+	return out, nil
+}
+
+func (m *meanDist) Marshal() (*Payload, error) {
+	return &Payload{Config: json.RawMessage(`{"v":1}`), Tensors: []*tensor.Tensor{m.mean}}, nil
+}
+
+func (m *meanDist) Unmarshal(p *Payload) error {
+	t, err := p.Tensor("mean")
+	m.mean = t
+	return err
+}
+
+func init() { Register("test-meandist", func() Detector { return &meanDist{} }) }
+
+func line(n int) *data.Dataset {
+	d := &data.Dataset{Name: "line", N: n, Shape: []int{2}, X: make([]float32, 2*n)}
+	for i := 0; i < n; i++ {
+		d.X[2*i] = float32(i)
+	}
+	return d
+}
+
+func TestFitThresholdSaveLoad(t *testing.T) {
+	ctx := context.Background()
+	train := line(11) // x = 0..10, mean 5: scores (i-5)², sorted 0,1,1,4,4,9,9,16,16,25,25
+	m, err := Fit(ctx, &meanDist{}, TrainSet{X: train}, ThresholdRule{Contamination: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ceil(0.8·11) - 1 = 8: the 9th smallest score, 16; two of eleven lie above.
+	if m.Threshold != 16 {
+		t.Fatalf("threshold %v, want 16", m.Threshold)
+	}
+	if err := m.SetThreshold(ThresholdRule{FPR: 0.5}); err != nil || m.Threshold != 9 {
+		t.Fatalf("FPR 0.5 threshold %v (%v), want 9", m.Threshold, err)
+	}
+	if err := m.SetThreshold(ThresholdRule{Value: 3.5, HasValue: true}); err != nil || m.Threshold != 3.5 {
+		t.Fatalf("explicit threshold %v (%v)", m.Threshold, err)
+	}
+	got := m.Predict([]float64{3.5, 3.6, -1})
+	if got[0] || !got[1] || got[2] {
+		t.Fatalf("Predict = %v", got)
+	}
+	if m.Meta.Train != 11 || m.Meta.DataHash != Hash(train) || len(m.Meta.DataHash) != 64 {
+		t.Fatalf("meta %+v", m.Meta)
+	}
+
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.Bytes()
+	m2, err := Load(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := line(5)
+	for i := range test.X {
+		test.X[i] += 0.37 * float32(i)
+	}
+	s1, _ := m.Score(ctx, test)
+	s2, err := m2.Score(ctx, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range s1 {
+		if math.Float64bits(s1[i]) != math.Float64bits(s2[i]) {
+			t.Fatalf("score %d: %v before save, %v after load", i, s1[i], s2[i])
+		}
+	}
+	if m2.Threshold != m.Threshold || m2.Meta.DataHash != m.Meta.DataHash {
+		t.Fatalf("loaded threshold/meta differ: %v %v", m2.Threshold, m2.Meta)
+	}
+
+	// A flipped byte and a truncation are refused.
+	bad := append([]byte(nil), raw...)
+	bad[len(bad)/2] ^= 0x40
+	if _, err := Load(bytes.NewReader(bad)); err == nil {
+		t.Error("altered model file accepted")
+	}
+	if _, err := Load(bytes.NewReader(raw[:len(raw)-3])); err == nil {
+		t.Error("truncated model file accepted")
+	}
+	// Wrong input shape is refused with ErrSchema.
+	wrong := &data.Dataset{N: 1, Shape: []int{3}, X: make([]float32, 3)}
+	if _, err := m2.Score(ctx, wrong); !errors.Is(err, ErrSchema) {
+		t.Errorf("wrong shape: %v, want ErrSchema", err)
+	}
+}
+
+func TestUnknownMethodAndBadRules(t *testing.T) {
+	if _, err := New("no-such-method"); !errors.Is(err, ErrUnknownMethod) {
+		t.Errorf("New(unknown) = %v", err)
+	}
+	m := &Model{TrainScores: []float64{1, 2, 3}}
+	for _, r := range []ThresholdRule{{Contamination: 1}, {FPR: 1.5}, {Contamination: -0.1}, {Value: math.NaN(), HasValue: true}} {
+		if err := m.SetThreshold(r); err == nil {
+			t.Errorf("rule %+v accepted", r)
+		}
+	}
+	if _, err := Fit(context.Background(), &meanDist{}, TrainSet{}, ThresholdRule{}); err == nil {
+		t.Error("Fit without data accepted")
+	}
+	nan := line(3)
+	nan.X[1] = float32(math.NaN())
+	if _, err := Fit(context.Background(), &meanDist{}, TrainSet{X: nan}, ThresholdRule{}); err == nil {
+		t.Error("Fit on NaN data accepted")
+	}
+}
+
+func TestQuantiles(t *testing.T) {
+	s := make([]float64, 101)
+	for i := range s {
+		s[i] = float64(100 - i)
+	}
+	q := quantiles(s, 5)
+	want := []float64{0, 25, 50, 75, 100}
+	for i := range want {
+		if q[i] != want[i] {
+			t.Fatalf("quantiles = %v, want %v", q, want)
+		}
+	}
+}
