@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/oddity-ml/oddity/initw"
 	"github.com/oddity-ml/oddity/nn"
 	"github.com/oddity-ml/oddity/optim"
 	"github.com/oddity-ml/oddity/tensor"
@@ -103,8 +104,8 @@ func dcganInit(m nn.Module, r *rand.Rand) {
 }
 
 func normal(t *tensor.Tensor, mean, std float64, r *rand.Rand) {
-	for i := range t.Data {
-		t.Data[i] = float32(mean + std*r.NormFloat64())
+	if err := initw.Normal(r, t, mean, std); err != nil {
+		panic(err) // constant, valid arguments
 	}
 }
 

@@ -14,9 +14,9 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
+	"github.com/oddity-ml/oddity/initw"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -76,10 +76,11 @@ func ZeroGrad(m Module) {
 	}
 }
 
-// uniformInit fills t with values uniform in [-bound, bound).
-func uniformInit(t *tensor.Tensor, bound float64, r *rand.Rand) {
-	for i := range t.Data {
-		t.Data[i] = float32((2*r.Float64() - 1) * bound)
+// torchInit applies PyTorch's default initialisation; shapes built here are
+// always valid, so an error is a programming error.
+func torchInit(r *rand.Rand, w, b *tensor.Tensor) {
+	if err := initw.TorchDefault(r, w, b); err != nil {
+		panic(err)
 	}
 }
 
@@ -92,12 +93,10 @@ type Linear struct {
 // PyTorch's default initialisation.
 func NewLinear(in, out int, bias bool, r *rand.Rand) *Linear {
 	l := &Linear{Weight: tensor.Param("weight", out, in)}
-	bound := 1 / math.Sqrt(float64(in))
-	uniformInit(l.Weight, bound, r)
 	if bias {
 		l.Bias = tensor.Param("bias", out)
-		uniformInit(l.Bias, bound, r)
 	}
+	torchInit(r, l.Weight, l.Bias)
 	return l
 }
 
@@ -129,12 +128,10 @@ type Conv2d struct {
 // default initialisation.
 func NewConv2d(cin, cout, k, stride, padding int, bias bool, r *rand.Rand) *Conv2d {
 	c := &Conv2d{Weight: tensor.Param("weight", cout, cin, k, k), Opt: tensor.ConvOptions{Stride: stride, Padding: padding}}
-	bound := 1 / math.Sqrt(float64(cin*k*k))
-	uniformInit(c.Weight, bound, r)
 	if bias {
 		c.Bias = tensor.Param("bias", cout)
-		uniformInit(c.Bias, bound, r)
 	}
+	torchInit(r, c.Weight, c.Bias)
 	return c
 }
 
@@ -158,12 +155,10 @@ type ConvTranspose2d struct {
 func NewConvTranspose2d(cin, cout, k, stride, padding, outputPadding int, bias bool, r *rand.Rand) *ConvTranspose2d {
 	c := &ConvTranspose2d{Weight: tensor.Param("weight", cin, cout, k, k),
 		Opt: tensor.ConvOptions{Stride: stride, Padding: padding, OutputPadding: outputPadding}}
-	bound := 1 / math.Sqrt(float64(cout*k*k))
-	uniformInit(c.Weight, bound, r)
 	if bias {
 		c.Bias = tensor.Param("bias", cout)
-		uniformInit(c.Bias, bound, r)
 	}
+	torchInit(r, c.Weight, c.Bias)
 	return c
 }
 
