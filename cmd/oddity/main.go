@@ -28,8 +28,22 @@ var benchCmd = &cobra.Command{
 	Short: "Measure the engine and the detectors",
 }
 
+// trainCmd groups `oddity train <method>`: each method's file adds its own
+// subcommand.
+var trainCmd = &cobra.Command{
+	Use:   "train",
+	Short: "Train a detector on a data set and save the model",
+}
+
+// evalCmd groups `oddity eval <method>`: the method's paper protocol over
+// seeds, printing metrics with mean and spread.
+var evalCmd = &cobra.Command{
+	Use:   "eval",
+	Short: "Evaluate a method under its paper's protocol",
+}
+
 func init() {
-	rootCmd.AddCommand(benchCmd)
+	rootCmd.AddCommand(benchCmd, trainCmd, evalCmd)
 }
 
 func main() {
