@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oddity-ml/oddity/data"
+	_ "github.com/oddity-ml/oddity/data/all" // registers every data format
+)
+
+// dataCmd groups the data-set commands (`oddity data inspect`).
+var dataCmd = &cobra.Command{
+	Use:   "data",
+	Short: "Read and describe data sets",
+}
+
+var dataInspectFlags struct {
+	json     bool
+	label    string
+	noLabels bool
+	x, y     string
+	split    string
+	grey     bool
+}
+
+var dataInspectCmd = &cobra.Command{
+	Use:   "inspect PATH...",
+	Short: "Describe data files: format, shape, stored type, classes, value range",
+	Long: `Inspect opens each file (or image folder) with the format that recognises it
+and prints its format, the arrays it stores (npz members, .mat variables, the
+splits of an image archive) and the data set data.Load would return: shape
+(N × sample shape), element type as stored, class counts and value range.
+Files of no known format (checksums, READMEs) are skipped with a note.`,
+	Args: cobra.MinimumNArgs(1),
+	RunE: runDataInspect,
+}
+
+func init() {
+	f := dataInspectCmd.Flags()
+	f.BoolVar(&dataInspectFlags.json, "json", false, "print JSON")
+	f.StringVar(&dataInspectFlags.label, "label", "", "label column of a text table (name or index, -1 = last)")
+	f.BoolVar(&dataInspectFlags.noLabels, "no-labels", false, "ignore labels")
+	f.StringVar(&dataInspectFlags.x, "x", "", "npz member / .mat variable holding the samples")
+	f.StringVar(&dataInspectFlags.y, "y", "", "npz member / .mat variable holding the labels (- for none)")
+	f.StringVar(&dataInspectFlags.split, "split", "", "image folder split to read (e.g. train)")
+	f.BoolVar(&dataInspectFlags.grey, "grey", false, "read images as one grey channel")
+	dataCmd.AddCommand(dataInspectCmd)
+	rootCmd.AddCommand(dataCmd)
+}
+
+// inspectResult is one path's entry in the --json output.
+type inspectResult struct {
+	*data.Info
+	Path    string `json:"path"`
+	Skipped string `json:"skipped,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+func runDataInspect(cmd *cobra.Command, args []string) error {
+	fl := dataInspectFlags
+	opt := data.With(data.Options{
+		LabelColumn: fl.label, NoLabels: fl.noLabels, XName: fl.x, YName: fl.y,
+		Split: fl.split, Grey: fl.grey,
+	})
+	out := cmd.OutOrStdout()
+	var results []inspectResult
+	failed := 0
+	for _, p := range args {
+		if err := cmd.Context().Err(); err != nil {
+			return err
+		}
+		info, err := data.Inspect(p, opt)
+		r := inspectResult{Info: info, Path: p}
+		switch {
+		case errors.Is(err, data.ErrUnknownFormat):
+			r.Skipped = "not a data file of a known format"
+		case err != nil:
+			r.Error = err.Error()
+			failed++
+		}
+		if fl.json {
+			results = append(results, r)
+			continue
+		}
+		printInspect(out, r)
+	}
+	if fl.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("data inspect: %d of %d paths failed", failed, len(args))
+	}
+	return nil
+}
+
+func shapeString(s data.Summary) string {
+	dims := make([]string, len(s.SampleShape))
+	for i, d := range s.SampleShape {
+		dims[i] = fmt.Sprint(d)
+	}
+	if len(dims) == 0 {
+		return fmt.Sprint(s.N)
+	}
+	return fmt.Sprintf("%d × %s", s.N, strings.Join(dims, "×"))
+}
+
+func classString(cc []data.ClassCount) string {
+	parts := make([]string, len(cc))
+	for i, c := range cc {
+		if c.Name != "" {
+			parts[i] = fmt.Sprintf("%d(%s):%d", c.Label, c.Name, c.Count)
+		} else {
+			parts[i] = fmt.Sprintf("%d:%d", c.Label, c.Count)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func printSummary(w io.Writer, indent string, s data.Summary) {
+	name := s.Name
+	if name != "" {
+		name += "  "
+	}
+	fmt.Fprintf(w, "%s%s%s  %s  min %.6g max %.6g mean %.6g\n", indent, name, shapeString(s), s.DType, s.Min, s.Max, s.Mean)
+	if len(s.Classes) > 0 {
+		pad := strings.Repeat(" ", len([]rune(indent)))
+		fmt.Fprintf(w, "%s  %d classes: %s\n", pad, len(s.Classes), classString(s.Classes))
+	}
+}
+
+func printInspect(w io.Writer, r inspectResult) {
+	switch {
+	case r.Skipped != "":
+		fmt.Fprintf(w, "%s: skipped (%s)\n", r.Path, r.Skipped)
+		return
+	case r.Error != "":
+		fmt.Fprintf(w, "%s: error: %s\n", r.Path, r.Error)
+		return
+	}
+	fmt.Fprintf(w, "%s: %s\n", r.Path, r.Format)
+	if r.Dataset != nil {
+		printSummary(w, "  data set: ", *r.Dataset)
+	}
+	if len(r.Arrays) > 0 {
+		fmt.Fprintln(w, "  stored:")
+		for _, a := range r.Arrays {
+			printSummary(w, "    ", a)
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}

@@ -1,0 +1,535 @@
+// Package imagefolder reads labelled images laid out one directory per class
+// (root/<class>/*.png|jpg|jpeg, optionally root/<split>/<class>/...), from a
+// directory or straight from a tar or tar.gz archive in one streaming pass,
+// and registers the layout with package data (directories, .tar, .tar.gz,
+// .tgz).
+//
+// Images are decoded in parallel with the standard library's image/jpeg and
+// image/png, optionally converted to one grey channel and resized
+// (golang.org/x/image/draw), and returned as float32 in [0,1] with shape
+// [C,H,W]. Classes are numbered in name order over the whole folder or
+// archive, so the splits loaded separately agree on labels. Hidden entries
+// (names starting with '.', such as macOS "._x.jpg" files) and non-image
+// files are skipped.
+package imagefolder
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // registers the JPEG decoder
+	_ "image/png"  // registers the PNG decoder
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/image/draw"
+
+	"github.com/oddity-ml/oddity/data"
+)
+
+func init() {
+	data.RegisterFormat(data.Format{
+		Name:       "imagefolder",
+		Extensions: []string{".tar", ".tar.gz", ".tgz"},
+		Match:      isTar,
+		Dir:        true,
+		Load:       Load,
+		Inspect:    inspect,
+	})
+}
+
+// isTar recognises a POSIX/GNU tar header by its magic at byte 257.
+func isTar(head []byte) bool {
+	return len(head) >= 263 && string(head[257:262]) == "ustar"
+}
+
+// Limits on one image, checked before it is decoded.
+const (
+	// MaxImageBytes caps an image file's size.
+	MaxImageBytes = 256 << 20
+	// MaxPixels caps an image's width × height.
+	MaxPixels = 1 << 26
+)
+
+// item is one image: where it sits and, once decoded, its pixels.
+type item struct {
+	split, class, name string
+	src                []byte // encoded bytes (archives)
+	file               string // file to read (directories)
+	pix                []uint8
+	w, h               int
+	format             string
+}
+
+func isImage(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".png", ".jpg", ".jpeg":
+		return true
+	}
+	return false
+}
+
+// place splits a slash-separated relative path into split and class; ok is
+// false for entries that are not images in a class directory.
+func place(rel string) (split, class string, ok bool) {
+	rel = path.Clean(strings.TrimPrefix(rel, "./"))
+	parts := strings.Split(rel, "/")
+	if len(parts) < 2 || !isImage(rel) {
+		return "", "", false
+	}
+	for _, p := range parts {
+		if strings.HasPrefix(p, ".") || p == "" {
+			return "", "", false
+		}
+	}
+	class = parts[len(parts)-2]
+	if len(parts) >= 3 {
+		split = parts[len(parts)-3]
+	}
+	return split, class, true
+}
+
+// pipeline decodes items in parallel as a producer hands them over.
+type pipeline struct {
+	o       data.Options
+	jobs    chan *item
+	done    chan struct{}
+	once    sync.Once
+	err     error
+	wg      sync.WaitGroup
+	items   []*item
+	classes map[string]bool
+	splits  map[string]bool
+}
+
+func newPipeline(o data.Options) *pipeline {
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	p := &pipeline{o: o, jobs: make(chan *item, 4*workers), done: make(chan struct{}),
+		classes: map[string]bool{}, splits: map[string]bool{}}
+	for i := 0; i < workers; i++ {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for it := range p.jobs {
+				select {
+				case <-p.done:
+					continue
+				default:
+				}
+				if err := decode(it, p.o); err != nil {
+					p.fail(err)
+				}
+			}
+		}()
+	}
+	return p
+}
+
+func (p *pipeline) fail(err error) {
+	p.once.Do(func() { p.err = err; close(p.done) })
+}
+
+// add records an entry's class and split and, when the split is wanted,
+// queues it; it returns false once decoding has failed.
+func (p *pipeline) add(it *item) bool {
+	p.classes[it.class] = true
+	if p.o.Split != "" && it.split != p.o.Split {
+		return true
+	}
+	p.splits[it.split] = true
+	p.items = append(p.items, it)
+	select {
+	case p.jobs <- it:
+		return true
+	case <-p.done:
+		return false
+	}
+}
+
+// finish waits for the workers and builds one data set per split.
+func (p *pipeline) finish(name string, readErr error) (map[string]*data.Dataset, error) {
+	close(p.jobs)
+	p.wg.Wait()
+	if p.err != nil {
+		return nil, p.err
+	}
+	if readErr != nil {
+		return nil, readErr
+	}
+	if len(p.items) == 0 {
+		if p.o.Split != "" {
+			return nil, fmt.Errorf("no images in split %q: %w", p.o.Split, data.ErrNoData)
+		}
+		return nil, fmt.Errorf("no images in <class>/ directories: %w", data.ErrNoData)
+	}
+	classes := make([]string, 0, len(p.classes))
+	for c := range p.classes {
+		classes = append(classes, c)
+	}
+	sort.Strings(classes)
+	label := map[string]int{}
+	for i, c := range classes {
+		label[c] = i
+	}
+	sort.Slice(p.items, func(i, j int) bool {
+		a, b := p.items[i], p.items[j]
+		if a.split != b.split {
+			return a.split < b.split
+		}
+		if a.class != b.class {
+			return label[a.class] < label[b.class]
+		}
+		return a.name < b.name
+	})
+	out := map[string]*data.Dataset{}
+	channels := 3
+	if p.o.Grey {
+		channels = 1
+	}
+	for start := 0; start < len(p.items); {
+		end := start
+		for end < len(p.items) && p.items[end].split == p.items[start].split {
+			end++
+		}
+		group := p.items[start:end]
+		first := group[0]
+		dsName := name
+		if first.split != "" {
+			dsName += ":" + first.split
+		}
+		k := channels * first.w * first.h
+		ds := &data.Dataset{Name: dsName, N: len(group), Shape: []int{channels, first.h, first.w},
+			X: make([]float32, len(group)*k), Y: make([]int, len(group)), ClassNames: classes}
+		for i, it := range group {
+			if it.w != first.w || it.h != first.h {
+				return nil, fmt.Errorf("%s is %dx%d but %s is %dx%d (set a resize): %w",
+					it.name, it.w, it.h, first.name, first.w, first.h, data.ErrMalformed)
+			}
+			dst := ds.X[i*k : (i+1)*k]
+			for j, v := range it.pix[:k] {
+				dst[j] = scale[v]
+			}
+			it.pix = nil
+			ds.Y[i] = label[it.class]
+		}
+		out[first.split] = ds
+		start = end
+	}
+	return out, nil
+}
+
+// scale maps a byte to [0,1].
+var scale = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
+
+// decode turns an item's encoded bytes into channel-major uint8 pixels.
+func decode(it *item, o data.Options) error {
+	src := it.src
+	if it.file != "" {
+		st, err := os.Stat(it.file)
+		if err != nil {
+			return err
+		}
+		if st.Size() > MaxImageBytes {
+			return fmt.Errorf("%s: %d bytes exceed %d: %w", it.name, st.Size(), MaxImageBytes, data.ErrMalformed)
+		}
+		if src, err = os.ReadFile(it.file); err != nil {
+			return err
+		}
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(src))
+	if err != nil {
+		return fmt.Errorf("%s: %w: %w", it.name, data.ErrMalformed, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return fmt.Errorf("%s: size %dx%d outside 1..%d pixels: %w", it.name, cfg.Width, cfg.Height, MaxPixels, data.ErrMalformed)
+	}
+	img, _, err := image.Decode(bytes.NewReader(src))
+	if err != nil {
+		return fmt.Errorf("%s: %w: %w", it.name, data.ErrMalformed, err)
+	}
+	it.src = nil
+	it.format = format
+	if o.Width > 0 && o.Height > 0 {
+		b := img.Bounds()
+		if b.Dx() != o.Width || b.Dy() != o.Height {
+			dst := image.NewRGBA(image.Rect(0, 0, o.Width, o.Height))
+			var s draw.Scaler = draw.BiLinear
+			if o.Interp == data.Nearest {
+				s = draw.NearestNeighbor
+			}
+			s.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+			img = dst
+		}
+	}
+	it.pix, it.w, it.h = pixels(img, o.Grey)
+	return nil
+}
+
+// luma is the ITU-R 601 grey level of an RGB colour (as PIL's "L" mode).
+func luma(r, g, b uint32) uint8 {
+	return uint8((299*r + 587*g + 114*b + 500) / 1000)
+}
+
+// pixels returns the image as channel-major uint8 values: RGB, or one grey
+// channel. Transparent pixels are taken as composited onto black.
+func pixels(img image.Image, grey bool) ([]uint8, int, int) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	n := w * h
+	c := 3
+	if grey {
+		c = 1
+	}
+	out := make([]uint8, c*n)
+	set := func(i int, r, g, bl uint32) {
+		if grey {
+			out[i] = luma(r, g, bl)
+			return
+		}
+		out[i], out[n+i], out[2*n+i] = uint8(r), uint8(g), uint8(bl)
+	}
+	switch m := img.(type) {
+	case *image.YCbCr:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				yi := m.YOffset(b.Min.X+x, b.Min.Y+y)
+				ci := m.COffset(b.Min.X+x, b.Min.Y+y)
+				r, g, bl := color.YCbCrToRGB(m.Y[yi], m.Cb[ci], m.Cr[ci])
+				set(y*w+x, uint32(r), uint32(g), uint32(bl))
+			}
+		}
+	case *image.Gray:
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < w; x++ {
+				v := uint32(row[x])
+				set(y*w+x, v, v, v)
+			}
+		}
+	case *image.RGBA:
+		for y := 0; y < h; y++ {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := 0; x < w; x++ {
+				set(y*w+x, uint32(row[4*x]), uint32(row[4*x+1]), uint32(row[4*x+2]))
+			}
+		}
+	default:
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				set(y*w+x, r>>8, g>>8, bl>>8)
+			}
+		}
+	}
+	return out, w, h
+}
+
+// ReadTar reads an image-folder tar archive (gzip-compressed or not) from r
+// in one pass, returning a data set per split (the directory above the class
+// directories; "" when those sit at the archive's root). name prefixes the
+// data sets' names. With o.Split set only that split is decoded.
+func ReadTar(r io.Reader, name string, o data.Options) (map[string]*data.Dataset, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var src io.Reader = br
+	if magic, err := br.Peek(2); err == nil && data.IsGzip(magic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w: %w", data.ErrMalformed, err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	tr := tar.NewReader(src)
+	p := newPipeline(o)
+	var readErr error
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("tar: %w: %w", data.ErrMalformed, err)
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				readErr = fmt.Errorf("tar: %w: %w", data.ErrTruncated, err)
+			}
+			break
+		}
+		if hdr.Typeflag != tar.TypeReg { // the reader reports old TypeRegA entries as TypeReg
+			continue
+		}
+		split, class, ok := place(hdr.Name)
+		if !ok {
+			continue
+		}
+		if o.Split != "" && split != o.Split {
+			p.classes[class] = true
+			continue
+		}
+		if hdr.Size > MaxImageBytes {
+			readErr = fmt.Errorf("%s: %d bytes exceed %d: %w", hdr.Name, hdr.Size, MaxImageBytes, data.ErrMalformed)
+			break
+		}
+		buf := make([]byte, hdr.Size)
+		if _, err := io.ReadFull(tr, buf); err != nil {
+			readErr = fmt.Errorf("%s: %w: %w", hdr.Name, data.ErrTruncated, err)
+			break
+		}
+		if !p.add(&item{split: split, class: class, name: hdr.Name, src: buf}) {
+			break
+		}
+	}
+	return p.finish(name, readErr)
+}
+
+// ReadDir reads an image folder rooted at dir, as ReadTar does an archive.
+func ReadDir(dir string, o data.Options) (map[string]*data.Dataset, error) {
+	p := newPipeline(o)
+	walkErr := filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if file != dir && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, file)
+		if err != nil {
+			return err
+		}
+		split, class, ok := place(filepath.ToSlash(rel))
+		if !ok {
+			return nil
+		}
+		if !p.add(&item{split: split, class: class, name: file, file: file}) {
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return p.finish(filepath.Base(dir), walkErr)
+}
+
+// LoadSplits reads the image folder or archive at path into one data set per
+// split (see ReadTar).
+func LoadSplits(p string, o data.Options) (map[string]*data.Dataset, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]*data.Dataset
+	if st.IsDir() {
+		out, err = ReadDir(p, o)
+	} else {
+		var f *os.File
+		if f, err = os.Open(p); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		name := filepath.Base(p)
+		for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
+			name = strings.TrimSuffix(name, ext)
+		}
+		out, err = ReadTar(f, name, o)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("imagefolder %s: %w", p, err)
+	}
+	return out, nil
+}
+
+func splitNames(m map[string]*data.Dataset) []string {
+	var s []string
+	for k := range m {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// Load reads one split of the image folder or archive at path: o.Split, or
+// the only split there is.
+func Load(p string, o data.Options) (*data.Dataset, error) {
+	m, err := LoadSplits(p, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Split != "" {
+		return m[o.Split], nil
+	}
+	if len(m) != 1 {
+		return nil, fmt.Errorf("imagefolder %s has splits %q: choose one with the Split option: %w", p, splitNames(m), data.ErrNoData)
+	}
+	for _, ds := range m {
+		return ds, nil
+	}
+	return nil, nil
+}
+
+func inspect(p string, o data.Options) (*data.Info, error) {
+	m, err := LoadSplits(p, o)
+	if err != nil {
+		return nil, err
+	}
+	info := &data.Info{}
+	for _, s := range splitNames(m) {
+		sum := data.Summarize(m[s], "decoded to uint8, scaled to [0,1]")
+		sum.Name = s
+		if s == "" {
+			sum.Name = "(root)"
+		}
+		info.Arrays = append(info.Arrays, sum)
+	}
+	if len(m) == 1 {
+		info.Dataset = &info.Arrays[0]
+		info.Arrays = nil
+	} else {
+		info.Notes = append(info.Notes, fmt.Sprintf("%d splits; data.Load needs the Split option", len(m)))
+	}
+	return info, nil
+}
+
+// LoadCIFAR10 reads the CIFAR-10 image folder or archive at path (laid out
+// <top>/{train,test}/<class>/<n>.jpg) into its training (50,000) and test
+// (10,000) splits: RGB images [3,32,32] in [0,1], ten classes numbered in
+// name order (airplane, automobile, bird, cat, deer, dog, frog, horse, ship,
+// truck).
+func LoadCIFAR10(p string) (train, test *data.Dataset, err error) {
+	m, err := LoadSplits(p, data.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	train, test = m["train"], m["test"]
+	if train == nil || test == nil {
+		return nil, nil, fmt.Errorf("imagefolder %s: want train and test splits, found %q: %w", p, splitNames(m), data.ErrNoData)
+	}
+	for _, ds := range []*data.Dataset{train, test} {
+		if len(ds.ClassNames) != 10 || ds.Dim() != 3*32*32 {
+			return nil, nil, fmt.Errorf("imagefolder %s: %s has %d classes of shape %v, want 10 of [3 32 32]: %w", p, ds.Name, len(ds.ClassNames), ds.Shape, data.ErrMalformed)
+		}
+	}
+	return train, test, nil
+}
