@@ -1,0 +1,119 @@
+// Package catalog names the benchmark data sets, so commands accept
+// "mnist", "cifar10", "usps", "coil20", "thyroid" or an ADBench file's name
+// as well as a path.
+//
+// The data sets live in a folder found, in order, from the ODDITY_DATASETS
+// environment variable or ../shared/datasets relative to the working
+// directory.
+package catalog
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/oddity-ml/oddity/data"
+	_ "github.com/oddity-ml/oddity/data/all" // every format
+	"github.com/oddity-ml/oddity/data/csvfile"
+	"github.com/oddity-ml/oddity/data/idx"
+	"github.com/oddity-ml/oddity/data/imagefolder"
+	"github.com/oddity-ml/oddity/data/matfile"
+)
+
+// Root returns the data-set folder.
+func Root() string {
+	if d := os.Getenv("ODDITY_DATASETS"); d != "" {
+		return d
+	}
+	return filepath.Join("..", "shared", "datasets")
+}
+
+// Names lists the built-in names.
+func Names() []string { return []string{"mnist", "cifar10", "usps", "coil20", "thyroid", "adbench/<name>"} }
+
+// Splits is a named data set's training and test parts. Data sets without
+// an official split have Test nil.
+type Splits struct {
+	Train, Test *data.Dataset
+}
+
+// All returns the training and test parts joined (Train alone when there is
+// no test part).
+func (s *Splits) All() (*data.Dataset, error) {
+	if s.Test == nil {
+		return s.Train, nil
+	}
+	return data.Concat(s.Train.Name, s.Train, s.Test)
+}
+
+// Load resolves name: a built-in name, "adbench/<file>" (with or without
+// .npz), or otherwise a path given to data.Load with opts.
+func Load(name string, opts ...data.Option) (*Splits, error) {
+	root := Root()
+	in := func(rel string) string { return filepath.Join(root, rel) }
+	switch strings.ToLower(name) {
+	case "mnist":
+		tr, te, err := idx.LoadMNIST(in("mnist"))
+		if err != nil {
+			return nil, fmt.Errorf("mnist (looked in %s; set ODDITY_DATASETS): %w", in("mnist"), err)
+		}
+		return &Splits{tr, te}, nil
+	case "cifar10", "cifar-10":
+		tr, te, err := imagefolder.LoadCIFAR10(in("cifar10/cifar10-jpeg.tar.gz"))
+		if err != nil {
+			return nil, fmt.Errorf("cifar10 (set ODDITY_DATASETS): %w", err)
+		}
+		return &Splits{tr, te}, nil
+	case "usps":
+		tr, te, err := matfile.LoadUSPSSplits(in("usps/usps.mat"))
+		if err != nil {
+			return nil, fmt.Errorf("usps (set ODDITY_DATASETS): %w", err)
+		}
+		return &Splits{tr, te}, nil
+	case "coil20", "coil-20":
+		d, err := matfile.LoadCOIL20(in("coil20/COIL20.mat"))
+		if err != nil {
+			return nil, fmt.Errorf("coil20 (set ODDITY_DATASETS): %w", err)
+		}
+		return &Splits{Train: d}, nil
+	case "thyroid", "uci-thyroid":
+		d, err := csvfile.LoadUCIThyroid(in("uci-thyroid"))
+		if err != nil {
+			return nil, fmt.Errorf("thyroid (set ODDITY_DATASETS): %w", err)
+		}
+		return &Splits{Train: d}, nil
+	}
+	if rest, ok := strings.CutPrefix(name, "adbench/"); ok {
+		if !strings.HasSuffix(rest, ".npz") {
+			rest += ".npz"
+		}
+		d, err := data.Load(in(filepath.Join("adbench", rest)), opts...)
+		if err != nil {
+			return nil, err
+		}
+		return &Splits{Train: d}, nil
+	}
+	if _, err := os.Stat(name); err != nil {
+		return nil, fmt.Errorf("data %q is neither a file nor one of %v", name, Names())
+	}
+	d, err := data.Load(name, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Splits{Train: d}, nil
+}
+
+// ADBench lists the ADBench files in the data-set folder, sorted by name.
+func ADBench() ([]string, error) {
+	m, err := filepath.Glob(filepath.Join(Root(), "adbench", "*.npz"))
+	if err != nil {
+		return nil, err
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("no ADBench files in %s (set ODDITY_DATASETS)", filepath.Join(Root(), "adbench"))
+	}
+	sort.Strings(m)
+	return m, nil
+}
