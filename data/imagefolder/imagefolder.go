@@ -533,3 +533,23 @@ func LoadCIFAR10(p string) (train, test *data.Dataset, err error) {
 	}
 	return train, test, nil
 }
+
+// Decode decodes one encoded image (PNG or JPEG) into a one-sample data set of
+// shape C×H×W with values in [0, 1], converted and resized as o says, exactly
+// as the folder readers treat each file. name is used in errors. The server
+// uses it for images sent in requests.
+func Decode(name string, src []byte, o data.Options) (*data.Dataset, error) {
+	if int64(len(src)) > MaxImageBytes {
+		return nil, fmt.Errorf("%s: %d bytes exceed %d: %w", name, len(src), MaxImageBytes, data.ErrMalformed)
+	}
+	it := &item{name: name, src: src}
+	if err := decode(it, o); err != nil {
+		return nil, err
+	}
+	c := len(it.pix) / (it.w * it.h)
+	x := make([]float32, len(it.pix))
+	for i, v := range it.pix {
+		x[i] = float32(v) / 255
+	}
+	return &data.Dataset{Name: name, X: x, N: 1, Shape: []int{c, it.h, it.w}}, nil
+}
