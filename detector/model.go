@@ -85,8 +85,8 @@ const maxTrainScores = 4096
 // Contamination.
 type ThresholdRule struct {
 	// Contamination is the expected fraction of anomalies in the training
-	// data: the threshold is the training scores' (1 - Contamination)
-	// quantile. PyOD's default is 0.1.
+	// data: the threshold is the training scores' 100·(1 - Contamination)
+	// percentile, linearly interpolated (PyOD's rule; its default is 0.1).
 	Contamination float64 `json:"contamination,omitempty"`
 	// FPR is a target false-positive rate on (assumed normal) training
 	// data: the (1 - FPR) quantile.
@@ -164,10 +164,13 @@ func (m *Model) SetThreshold(rule ThresholdRule) error {
 		if len(m.TrainScores) == 0 {
 			return errors.New("detector: no training scores to set a threshold from")
 		}
-		// The smallest stored score that leaves at most a fraction q above it.
+		// The (1-q) percentile of the training scores with linear
+		// interpolation, as PyOD (numpy.percentile) sets threshold_.
 		s := m.TrainScores
-		i := int(math.Ceil((1-q)*float64(len(s)))) - 1
-		m.Threshold = s[max(0, min(i, len(s)-1))]
+		pos := (1 - q) * float64(len(s)-1)
+		lo := int(math.Floor(pos))
+		hi := min(lo+1, len(s)-1)
+		m.Threshold = s[lo] + (pos-float64(lo))*(s[hi]-s[lo])
 	case rule.Contamination < 0 || rule.FPR < 0:
 		return fmt.Errorf("detector: negative threshold rate in %+v", rule)
 	default:

@@ -71,12 +71,16 @@ func TestFitThresholdSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// ceil(0.8·11) - 1 = 8: the 9th smallest score, 16; two of eleven lie above.
+	// The 80th percentile of eleven sorted scores sits at index 0.8·10 = 8: 16.
 	if m.Threshold != 16 {
 		t.Fatalf("threshold %v, want 16", m.Threshold)
 	}
 	if err := m.SetThreshold(ThresholdRule{FPR: 0.5}); err != nil || m.Threshold != 9 {
 		t.Fatalf("FPR 0.5 threshold %v (%v), want 9", m.Threshold, err)
+	}
+	// Contamination 0.35: position 0.65·10 = 6.5, halfway between sorted[6] = 9 and sorted[7] = 16.
+	if err := m.SetThreshold(ThresholdRule{Contamination: 0.35}); err != nil || m.Threshold != 9+0.5*(16-9) {
+		t.Fatalf("contamination 0.35 threshold %v (%v), want 12.5", m.Threshold, err)
 	}
 	if err := m.SetThreshold(ThresholdRule{Value: 3.5, HasValue: true}); err != nil || m.Threshold != 3.5 {
 		t.Fatalf("explicit threshold %v (%v)", m.Threshold, err)
