@@ -69,3 +69,13 @@ func (a *Autoencoder) Forward(tp *tensor.Tape, x *tensor.Tensor) (recon, z *tens
 func (a *Autoencoder) Parameters() []*tensor.Tensor {
 	return append(a.Encoder.Parameters(), a.Decoder.Parameters()...)
 }
+
+// Encode implements Network.
+func (a *Autoencoder) Encode(tp *tensor.Tape, x *tensor.Tensor) *tensor.Tensor {
+	return a.Encoder.Forward(tp, x)
+}
+
+// Decode implements Network.
+func (a *Autoencoder) Decode(tp *tensor.Tape, z *tensor.Tensor) *tensor.Tensor {
+	return a.Decoder.Forward(tp, z)
+}

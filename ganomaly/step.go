@@ -23,6 +23,9 @@ type NetConfig struct {
 	WAdv, WCon, WEnc float32
 	// LR, Beta1, Beta2 configure both Adam optimisers (2e-4, 0.5, 0.999).
 	LR, Beta1, Beta2 float64
+	// ReinitBelow re-initialises the discriminator's weights whenever its
+	// loss falls below this value (1e-5 in the reference code; 0 never).
+	ReinitBelow float32
 }
 
 // Networks are GANomaly's four networks and their optimisers:
@@ -34,6 +37,8 @@ type Networks struct {
 	D      *Encoder
 	OptG   *optim.Adam
 	OptD   *optim.Adam
+	// rng draws the discriminator's re-initialisations.
+	rng *rand.Rand
 }
 
 // NewNetworks builds the networks with DCGAN initialisation (convolution
@@ -42,7 +47,7 @@ func NewNetworks(cfg NetConfig, r *rand.Rand) (*Networks, error) {
 	if cfg.Channels <= 0 || cfg.Width <= 0 || cfg.NZ <= 0 {
 		return nil, fmt.Errorf("ganomaly: channels, width and latent size must be positive, got %d, %d, %d", cfg.Channels, cfg.Width, cfg.NZ)
 	}
-	n := &Networks{Cfg: cfg}
+	n := &Networks{Cfg: cfg, rng: r}
 	var err error
 	if n.GE, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
 		return nil, err
@@ -117,10 +122,18 @@ func (n *Networks) SetTraining(t bool) {
 	n.D.SetTraining(t)
 }
 
-// Losses are one training step's loss values.
+// Losses are one training step's loss values: the three generator terms
+// (unweighted), the weighted generator loss G and the discriminator loss D.
+// ReinitD reports that the step re-initialised the discriminator.
 type Losses struct {
 	Adv, Con, Enc, G, D float32
+	ReinitD             bool
 }
+
+// ReinitD draws the discriminator's weights afresh (DCGAN initialisation),
+// as the reference code does when the discriminator wins outright. Its
+// optimiser state and running statistics are kept, as there.
+func (n *Networks) ReinitD() { dcganInit(n.D, n.rng) }
 
 // TrainStep runs one generator update and one discriminator update on the
 // batch x (N×C×S×S in [-1, 1]):
@@ -163,7 +176,35 @@ func (n *Networks) TrainStep(x *tensor.Tensor) Losses {
 	n.OptD.ZeroGrad()
 	tp.Backward(lD)
 	n.OptD.Step()
-	return Losses{Adv: lAdv.Item(), Con: lCon.Item(), Enc: lEnc.Item(), G: lG.Item(), D: lD.Item()}
+	l := Losses{Adv: lAdv.Item(), Con: lCon.Item(), Enc: lEnc.Item(), G: lG.Item(), D: lD.Item()}
+	if l.D < c.ReinitBelow {
+		n.ReinitD()
+		l.ReinitD = true
+	}
+	return l
+}
+
+// Eval computes the losses of TrainStep on x without changing any weight
+// (call SetTraining(false) first to use BatchNorm's running statistics, as
+// validation does).
+func (n *Networks) Eval(x *tensor.Tensor) Losses {
+	c := n.Cfg
+	var tp *tensor.Tape
+	z := n.GE.Forward(tp, x)
+	xh := n.GD.Forward(tp, z)
+	zh := n.E2.Forward(tp, xh)
+	fReal, fFake := n.D.Features.Forward(tp, x), n.D.Features.Forward(tp, xh)
+	l := Losses{Adv: tp.MSELoss(fFake, fReal).Item(), Con: tp.L1Loss(xh, x).Item(), Enc: tp.MSELoss(zh, z).Item()}
+	l.G = c.WAdv*l.Adv + c.WCon*l.Con + c.WEnc*l.Enc
+	dReal, dFake := n.D.Final.Forward(tp, fReal), n.D.Final.Forward(tp, fFake)
+	ones, zeros := tensor.Full(1, dReal.Shape...), tensor.New(dFake.Shape...)
+	l.D = 0.5 * (tp.BCEWithLogits(dReal, ones).Item() + tp.BCEWithLogits(dFake, zeros).Item())
+	return l
+}
+
+// Reconstruct returns G(x) = GD(GE(x)) without recording gradients.
+func (n *Networks) Reconstruct(x *tensor.Tensor) *tensor.Tensor {
+	return n.GD.Forward(nil, n.GE.Forward(nil, x))
 }
 
 // Score returns A(x) = mean over the latent dimensions of (GE(x) - E2(G(x)))²

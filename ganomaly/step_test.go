@@ -1,6 +1,7 @@
 package ganomaly
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -41,15 +42,45 @@ func TestNetworkShapes(t *testing.T) {
 }
 
 func BenchmarkTrainStep(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	n := paperNets(b, 1, 32, r)
-	x := tensor.New(64, 1, 32, 32)
-	for i := range x.Data {
-		x.Data[i] = 2*r.Float32() - 1
+	for _, w := range []int{16, 32, 64} {
+		b.Run(fmt.Sprintf("width%d", w), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			n, err := NewNetworks(NetConfig{Channels: 1, Side: 32, Width: w, NZ: 100, WAdv: 1, WCon: 50, WEnc: 1, LR: 2e-4, Beta1: 0.5, Beta2: 0.999}, r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			x := tensor.New(64, 1, 32, 32)
+			for i := range x.Data {
+				x.Data[i] = 2*r.Float32() - 1
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n.TrainStep(x)
+			}
+			b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "img/s")
+		})
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		n.TrainStep(x)
+}
+
+// BenchmarkScore times Networks.Score on the paper's networks (width 64, nz
+// 100, batch 64, 32×32), as the ganomaly-score lines of
+// ../shared/reference/torch_throughput.py do.
+func BenchmarkScore(b *testing.B) {
+	for _, c := range []int{1, 3} {
+		b.Run(fmt.Sprintf("c%d", c), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			n := paperNets(b, c, 32, r)
+			n.SetTraining(false)
+			x := tensor.New(64, c, 32, 32)
+			for i := range x.Data {
+				x.Data[i] = 2*r.Float32() - 1
+			}
+			n.Score(x)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n.Score(x)
+			}
+			b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "img/s")
+		})
 	}
-	b.ReportMetric(float64(b.N*64)/b.Elapsed().Seconds(), "img/s")
 }

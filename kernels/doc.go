@@ -10,6 +10,15 @@
 // Why by hand: no pure-Go library trains convolutional networks at a useful
 // speed on a CPU (see the README), and cgo is ruled out so that
 // CGO_ENABLED=0 builds give the full-speed binary. On amd64 the inner loops are
-// Go assembly (AVX2+FMA, chosen at run time by CPU feature); every other CPU,
-// and builds with the noasm tag, use the plain Go code beside them.
+// Go assembly, AVX-512 or AVX2+FMA, chosen at run time by CPU feature; every
+// other CPU, and builds with the noasm tag, use the plain Go code beside them.
+//
+// Sgemm is a blocked, packed GEMM (gemm.go) with register-tiled micro-kernels
+// (asm_gen.go writes them) that spreads large products over GOMAXPROCS
+// goroutines and runs small ones on the caller's goroutine without
+// allocating. All routines are safe for concurrent use on disjoint outputs.
+//
+// Measure with `oddity bench kernels` against
+// ../shared/reference/gemm_reference.py; compare configurations with
+// KERNELS_TUNE=1 go test -run Tune (tune_test.go).
 package kernels

@@ -38,7 +38,7 @@ func sgemmRef(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	}
 }
 
-func im2col(g ConvGeom, src, dst []float32) {
+func im2colRef(g ConvGeom, src, dst []float32) {
 	oh, ow := g.OutH(), g.OutW()
 	row := 0
 	for c := 0; c < g.C; c++ {
@@ -69,7 +69,7 @@ func im2col(g ConvGeom, src, dst []float32) {
 	}
 }
 
-func col2im(g ConvGeom, src, dst []float32) {
+func col2imRef(g ConvGeom, src, dst []float32) {
 	oh, ow := g.OutH(), g.OutW()
 	row := 0
 	for c := 0; c < g.C; c++ {

@@ -317,4 +317,3 @@ func FuzzRequests(f *testing.F) {
 		}
 	})
 }
-

@@ -108,4 +108,3 @@ func init() {
 	vizCmd.AddCommand(cmd)
 	rootCmd.AddCommand(vizCmd)
 }
-

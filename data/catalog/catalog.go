@@ -31,7 +31,9 @@ func Root() string {
 }
 
 // Names lists the built-in names.
-func Names() []string { return []string{"mnist", "cifar10", "usps", "coil20", "thyroid", "adbench/<name>"} }
+func Names() []string {
+	return []string{"mnist", "cifar10", "usps", "coil20", "thyroid", "adbench/<name>"}
+}
 
 // Splits is a named data set's training and test parts. Data sets without
 // an official split have Test nil.
