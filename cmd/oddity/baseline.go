@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oddity-ml/oddity/autoencoder"
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/evaluate"
@@ -20,6 +21,9 @@ var baselines = map[string]func(seed uint64) (detector.Detector, error){
 		return iforest.NewDetector(iforest.Options{Seed: seed}), nil
 	},
 	"pca": func(uint64) (detector.Detector, error) { return pca.NewDetector(pca.Options{}), nil },
+	"autoencoder": func(seed uint64) (detector.Detector, error) {
+		return autoencoder.New(autoencoder.Options{Seed: seed}), nil
+	},
 }
 
 func init() {
@@ -31,7 +35,7 @@ func init() {
 	)
 	cmd := &cobra.Command{
 		Use:   "baseline METHOD --data FILE",
-		Short: "Evaluate a classic baseline (iforest, pca) under the ADBench protocol",
+		Short: "Evaluate a classic baseline (iforest, pca, autoencoder) under the ADBench protocol",
 		Long: `Evaluate a classic detector under the ADBench semi-supervised protocol:
 stratified 70/30 split, min-max scaling fitted on the training part, one run
 per seed. Prints AUC-ROC and AUC-PR (average precision) with mean and sample
@@ -42,7 +46,7 @@ standard deviation over the seeds.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			newDet, ok := baselines[args[0]]
 			if !ok {
-				return fmt.Errorf("unknown baseline %q (have iforest, pca)", args[0])
+				return fmt.Errorf("unknown baseline %q (have iforest, pca, autoencoder)", args[0])
 			}
 			if seeds < 1 {
 				return fmt.Errorf("--seeds must be at least 1, got %d", seeds)

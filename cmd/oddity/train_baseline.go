@@ -10,9 +10,9 @@ import (
 	"github.com/oddity-ml/oddity/detector"
 )
 
-// `oddity train iforest|pca` fits an unsupervised baseline on a user's file.
+// `oddity train iforest|pca|autoencoder` fits an unsupervised baseline on a user's file.
 func init() {
-	for _, method := range []string{"iforest", "pca"} {
+	for _, method := range []string{"iforest", "pca", "autoencoder"} {
 		var (
 			dataPath, out, labelCol string
 			contamination           float64
