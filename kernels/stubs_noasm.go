@@ -1,0 +1,12 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+func avx2Kernels() []*gemmKernel   { return nil }
+func avx512Kernels() []*gemmKernel { return nil }
+
+func axpy(alpha float32, x, y []float32) { axpyRef(alpha, x, y) }
+func dot(x, y []float32) float32         { return dotRef(x, y) }
+func scale(alpha float32, x []float32)   { scaleRef(alpha, x) }
+
+func packTransAsm(dst, src []float32, ld, r0, l0, kc, width int) bool { return false }
