@@ -38,12 +38,21 @@ func (g ConvGeom) OutW() int { return (g.W+2*g.PadW-g.KW)/g.StrideW + 1 }
 // Im2col lowers one C×H×W image src into the (C·KH·KW)×(OutH·OutW) matrix dst,
 // row-major, so that a convolution becomes a matrix multiply. Padding reads as
 // zero. dst must have room for C·KH·KW·OutH·OutW values.
-func Im2col(g ConvGeom, src, dst []float32) { im2col(g, src, dst) }
+func Im2col(g ConvGeom, src, dst []float32) { im2col(g, src, dst, g.OutH()*g.OutW()) }
+
+// Im2colLD is Im2col writing row r of the patch matrix at dst[r*ld:], so
+// the patch matrices of a batch of images can sit side by side in one wide
+// matrix (ld ≥ OutH·OutW) and one multiply serves the whole batch.
+func Im2colLD(g ConvGeom, src, dst []float32, ld int) { im2col(g, src, dst, ld) }
 
 // Col2im is the adjoint of Im2col: it adds every entry of the
 // (C·KH·KW)×(OutH·OutW) matrix src into the image position it was read from,
 // accumulating into dst (C×H×W). Entries that fell on padding are dropped.
-func Col2im(g ConvGeom, src, dst []float32) { col2im(g, src, dst) }
+func Col2im(g ConvGeom, src, dst []float32) { col2im(g, src, dst, g.OutH()*g.OutW()) }
+
+// Col2imLD is the adjoint of Im2colLD: Col2im reading row r of the patch
+// matrix at src[r*ld:].
+func Col2imLD(g ConvGeom, src, dst []float32, ld int) { col2im(g, src, dst, ld) }
 
 // Axpy is
 //

@@ -19,20 +19,20 @@ func validRange(ow, w, stride, pad, kj int) (x0, x1 int) {
 	return x0, x1
 }
 
-func im2col(g ConvGeom, src, dst []float32) {
+func im2col(g ConvGeom, src, dst []float32, ld int) {
 	oh, ow := g.OutH(), g.OutW()
 	n := oh * ow
 	if n <= 0 || g.C == 0 {
 		return
 	}
 	src = src[:g.C*g.H*g.W]
-	dst = dst[:g.C*g.KH*g.KW*n]
+	dst = dst[:(g.C*g.KH*g.KW-1)*ld+n]
 	row := 0
 	for c := 0; c < g.C; c++ {
 		img := src[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ki := 0; ki < g.KH; ki++ {
 			for kj := 0; kj < g.KW; kj++ {
-				d := dst[row*n : (row+1)*n]
+				d := dst[row*ld : row*ld+n]
 				row++
 				x0, x1 := validRange(ow, g.W, g.StrideW, g.PadW, kj)
 				off := kj - g.PadW // input column of output column 0
@@ -59,20 +59,20 @@ func im2col(g ConvGeom, src, dst []float32) {
 	}
 }
 
-func col2im(g ConvGeom, src, dst []float32) {
+func col2im(g ConvGeom, src, dst []float32, ld int) {
 	oh, ow := g.OutH(), g.OutW()
 	n := oh * ow
 	if n <= 0 || g.C == 0 {
 		return
 	}
-	src = src[:g.C*g.KH*g.KW*n]
+	src = src[:(g.C*g.KH*g.KW-1)*ld+n]
 	dst = dst[:g.C*g.H*g.W]
 	row := 0
 	for c := 0; c < g.C; c++ {
 		img := dst[c*g.H*g.W : (c+1)*g.H*g.W]
 		for ki := 0; ki < g.KH; ki++ {
 			for kj := 0; kj < g.KW; kj++ {
-				s := src[row*n : (row+1)*n]
+				s := src[row*ld : row*ld+n]
 				row++
 				x0, x1 := validRange(ow, g.W, g.StrideW, g.PadW, kj)
 				if x0 == x1 {

@@ -20,7 +20,7 @@ func lowerBatch(g kernels.ConvGeom, x []float32, n int, dst []float32) {
 	img := g.C * g.H * g.W
 	parallelFor(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			im2colLD(g, x[i*img:(i+1)*img], dst[i*ohw:], ld)
+			kernels.Im2colLD(g, x[i*img:(i+1)*img], dst[i*ohw:], ld)
 		}
 	})
 }
@@ -33,7 +33,7 @@ func raiseBatch(g kernels.ConvGeom, src []float32, n int, dst []float32) {
 	img := g.C * g.H * g.W
 	parallelFor(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			col2imLD(g, src[i*ohw:], dst[i*img:(i+1)*img], ld)
+			kernels.Col2imLD(g, src[i*ohw:], dst[i*img:(i+1)*img], ld)
 		}
 	})
 }
