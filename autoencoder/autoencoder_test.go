@@ -1,14 +1,13 @@
 package autoencoder
 
 import (
-	"bytes"
 	"context"
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/metrics"
 )
 
@@ -48,20 +47,7 @@ func TestReconstructionFindsOffPlanePoints(t *testing.T) {
 	if auc < 0.9 {
 		t.Fatalf("AUC-ROC %.3f, want >= 0.9 for points off the training plane", auc)
 	}
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := detector.Load(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, _ := m2.Score(context.Background(), test)
-	for i := range s {
-		if math.Float64bits(s[i]) != math.Float64bits(s2[i]) {
-			t.Fatalf("score %d changed after save/load: %v vs %v", i, s[i], s2[i])
-		}
-	}
+	detectortest.RoundTrip(t, m, test)
 	// Same seed, same scores.
 	d3 := New(Options{Hidden: []int{16, 2}, Epochs: 200, Seed: 1, LR: 3e-3})
 	if err := d3.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {

@@ -1,14 +1,13 @@
 package iforest
 
 import (
-	"bytes"
 	"context"
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 )
 
 func TestDetectorSaveLoad(t *testing.T) {
@@ -21,25 +20,8 @@ func TestDetectorSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := detector.Load(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
 	test := &data.Dataset{Name: "t", N: 3, Shape: []int{4}, X: []float32{0, 0, 0, 0, 5, 5, 5, 5, 0.5, -0.2, 0.1, 1}}
-	a, _ := m.Score(context.Background(), test)
-	b, err := m2.Score(context.Background(), test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			t.Fatalf("score %d: %v before, %v after load", i, a[i], b[i])
-		}
-	}
+	_, a := detectortest.RoundTrip(t, m, test)
 	if !(a[1] > a[0] && a[1] > m.Threshold) {
 		t.Errorf("the far point scores %v (centre %v, threshold %v)", a[1], a[0], m.Threshold)
 	}

@@ -1,7 +1,6 @@
 package pca
 
 import (
-	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 )
 
 func TestDetectorSaveLoad(t *testing.T) {
@@ -23,25 +23,8 @@ func TestDetectorSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := detector.Load(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
 	test := &data.Dataset{N: 2, Shape: []int{3}, X: []float32{1, 1, 2, 1, 1, -2}}
-	a, _ := m.Score(context.Background(), test)
-	b, err := m2.Score(context.Background(), test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			t.Fatalf("score %d: %v vs %v", i, a[i], b[i])
-		}
-	}
+	_, a := detectortest.RoundTrip(t, m, test)
 	// On the plane: no error; (1,1,-2) is 4/sqrt(3) off it, squared 16/3.
 	if a[0] > 1e-6 || math.Abs(a[1]-16.0/3) > 1e-4 {
 		t.Errorf("scores %v, want [0, 5.333]", a)
