@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/oddity-ml/oddity/data"
@@ -48,7 +49,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		reg: reg,
 	}
 	reg.MustRegister(m.requests, m.latency, m.samples, m.anomalies, m.loadSeconds, m.modelsLoaded,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
