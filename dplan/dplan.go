@@ -1,0 +1,236 @@
+package dplan
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"github.com/oddity-ml/oddity/tensor"
+
+	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/detector"
+)
+
+// Method is DPLAN's registered method name.
+const Method = "dplan"
+
+func init() {
+	detector.Register(Method, func() detector.Detector { return &Detector{} })
+}
+
+// Detector is DPLAN as a detector.Detector: Fit trains the agent on the
+// unlabelled data plus the labelled anomalies, Score returns Q(s, a1).
+type Detector struct {
+	// Options are the settings Fit uses.
+	Options Options
+	// History holds one summary per training episode of the last Fit.
+	History []EpisodeStats
+
+	net *QNet
+	// lo and span are the input scaling (ScaleInput): x' = (x - lo) / span.
+	lo, span []float32
+}
+
+// New returns an unfitted DPLAN detector with options o.
+func New(o Options) *Detector { return &Detector{Options: o} }
+
+// Method implements detector.Detector.
+func (m *Detector) Method() string { return Method }
+
+// Net returns the trained Q-network, or nil before Fit.
+func (m *Detector) Net() *QNet { return m.net }
+
+// Fit implements detector.Detector. ts.X is the unlabelled data D_u and
+// ts.Anomalies the labelled anomalies D_a (required when P > 0).
+func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
+	o := m.Options
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if ts.X == nil || ts.X.N == 0 {
+		return fmt.Errorf("%w: no unlabelled training data", ErrInput)
+	}
+	if err := ts.X.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInput, err)
+	}
+	d := ts.X.Dim()
+	nA := 0
+	if ts.Anomalies != nil {
+		if err := ts.Anomalies.Validate(); err != nil {
+			return fmt.Errorf("%w: labelled anomalies: %v", ErrInput, err)
+		}
+		if ts.Anomalies.Dim() != d {
+			return fmt.Errorf("%w: labelled anomalies have %d features, unlabelled data %d", ErrInput, ts.Anomalies.Dim(), d)
+		}
+		nA = ts.Anomalies.N
+	}
+	if nA == 0 && o.P > 0 {
+		return fmt.Errorf("%w: DPLAN needs labelled anomalies when p = %v > 0", ErrInput, o.P)
+	}
+	x := make([]float32, 0, (ts.X.N+nA)*d)
+	x = append(x, ts.X.X...)
+	if nA > 0 {
+		x = append(x, ts.Anomalies.X...)
+	}
+	m.lo, m.span = nil, nil
+	if o.ScaleInput {
+		m.lo, m.span = fitMinMax(x, d)
+		scaleRows(x, x, m.lo, m.span)
+	}
+	ag, err := newAgent(o, x, ts.X.N, nA, d)
+	if err != nil {
+		return err
+	}
+	m.History = m.History[:0]
+	err = ag.run(ctx, func(st EpisodeStats) {
+		m.History = append(m.History, st)
+		if ts.Progress != nil {
+			ts.Progress(detector.Progress{Phase: "episode", Done: st.Episode, Total: o.Episodes,
+				Metrics: map[string]float64{"reward": st.Reward, "loss": st.Loss, "eps": st.Epsilon, "a1": st.AnomalyRate}})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	m.net = ag.online
+	for _, p := range m.net.Params() {
+		p.SetRequiresGrad(false)
+	}
+	return nil
+}
+
+// Score implements detector.Detector: Q(s, a1) of each sample.
+func (m *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
+	if m.net == nil {
+		return nil, detector.ErrNotFitted
+	}
+	if x == nil {
+		return nil, fmt.Errorf("%w: nil data set", ErrInput)
+	}
+	if x.Dim() != m.net.d {
+		return nil, fmt.Errorf("%w: model has %d features, data %s has %d", detector.ErrSchema, m.net.d, x.Name, x.Dim())
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if m.lo != nil {
+		xs := make([]float32, len(x.X))
+		scaleRows(xs, x.X, m.lo, m.span)
+		return m.net.ScoreAnomaly(xs, x.N, m.Options.Workers)
+	}
+	return m.net.ScoreAnomaly(x.X, x.N, m.Options.Workers)
+}
+
+// fitMinMax returns each feature's minimum and range (1 for a constant
+// feature) over the rows of x.
+func fitMinMax(x []float32, d int) (lo, span []float32) {
+	lo, hi := make([]float32, d), make([]float32, d)
+	copy(lo, x[:d])
+	copy(hi, x[:d])
+	for i := d; i < len(x); i += d {
+		for j, v := range x[i : i+d] {
+			lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
+		}
+	}
+	span = make([]float32, d)
+	for j := range span {
+		span[j] = hi[j] - lo[j]
+		if span[j] == 0 {
+			span[j] = 1
+		}
+	}
+	return lo, span
+}
+
+// scaleRows writes (src - lo) / span row by row into dst.
+func scaleRows(dst, src, lo, span []float32) {
+	d := len(lo)
+	for i := 0; i < len(src); i += d {
+		for j, v := range src[i : i+d] {
+			dst[i+j] = (v - lo[j]) / span[j]
+		}
+	}
+}
+
+// config is the stored configuration.
+type config struct {
+	Options Options   `json:"options"`
+	Dim     int       `json:"dim"`
+	Min     []float32 `json:"input_min,omitempty"`
+	Span    []float32 `json:"input_span,omitempty"`
+}
+
+// Marshal implements detector.Detector: the options and the Q-network's four
+// tensors.
+func (m *Detector) Marshal() (*detector.Payload, error) {
+	if m.net == nil {
+		return nil, detector.ErrNotFitted
+	}
+	c, err := json.Marshal(config{Options: m.Options, Dim: m.net.d, Min: m.lo, Span: m.span})
+	if err != nil {
+		return nil, err
+	}
+	return &detector.Payload{Config: c, Tensors: m.net.Params()}, nil
+}
+
+// Unmarshal implements detector.Detector.
+func (m *Detector) Unmarshal(p *detector.Payload) error {
+	var c config
+	if err := json.Unmarshal(p.Config, &c); err != nil {
+		return fmt.Errorf("%w: dplan config: %v", detector.ErrPayload, err)
+	}
+	if err := c.Options.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", detector.ErrPayload, err)
+	}
+	if c.Dim < 1 {
+		return fmt.Errorf("%w: dplan input width %d", detector.ErrPayload, c.Dim)
+	}
+	if (c.Min != nil || c.Span != nil) && (len(c.Min) != c.Dim || len(c.Span) != c.Dim) {
+		return fmt.Errorf("%w: dplan input scaling has %d/%d values for %d features", detector.ErrPayload, len(c.Min), len(c.Span), c.Dim)
+	}
+	for _, v := range c.Span {
+		if !(v > 0) || v > 3.4e38 {
+			return fmt.Errorf("%w: dplan input scaling has a range %v", detector.ErrPayload, v)
+		}
+	}
+	h := c.Options.Hidden
+	q := &QNet{d: c.Dim, h: h}
+	want := []struct {
+		name  string
+		dst   **tensor.Tensor
+		shape []int
+	}{
+		{"q.hidden.weight", &q.W1, []int{h, c.Dim}},
+		{"q.hidden.bias", &q.B1, []int{h}},
+		{"q.out.weight", &q.W2, []int{nActions, h}},
+		{"q.out.bias", &q.B2, []int{nActions}},
+	}
+	for _, w := range want {
+		t, err := p.Tensor(w.name)
+		if err != nil {
+			return err
+		}
+		if !sameShape(t.Shape, w.shape) {
+			return fmt.Errorf("%w: dplan tensor %s has shape %v, want %v", detector.ErrPayload, w.name, t.Shape, w.shape)
+		}
+		for _, v := range t.Data {
+			if v != v || v > 3.4e38 || v < -3.4e38 {
+				return fmt.Errorf("%w: dplan tensor %s holds a non-finite value", detector.ErrPayload, w.name)
+			}
+		}
+		*w.dst = t
+	}
+	m.Options, m.net, m.lo, m.span = c.Options, q, c.Min, c.Span
+	return nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
