@@ -36,12 +36,12 @@ func SampleStd(xs []float64) (float64, error) {
 // (seeds).
 type Summary struct {
 	// N is the number of runs.
-	N int
+	N int `json:"n"`
 	// Mean is the arithmetic mean.
-	Mean float64
+	Mean float64 `json:"mean"`
 	// Std is the sample standard deviation; 0 when N == 1 (no spread was
 	// measured; String then prints no ± part).
-	Std float64
+	Std float64 `json:"std"`
 }
 
 // Summarize returns the Summary of xs; ErrEmpty when xs is empty.
