@@ -1,0 +1,360 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/data/idx"
+	"github.com/oddity-ml/oddity/data/imagefolder"
+	"github.com/oddity-ml/oddity/data/protocol"
+	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/ganomaly"
+	"github.com/oddity-ml/oddity/internal/shared"
+	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/viz"
+)
+
+// ganFlags are the data and schedule flags shared by `oddity train
+// ganomaly|cae` and `oddity eval ganomaly`.
+type ganFlags struct {
+	data, datasets, schedule string
+	width, nz, epochs, batch int
+	maxImages, side          int
+	lr, wAdv, wCon, wEnc     float64
+	valFrac                  float64
+	sel, fit, loss           string
+}
+
+func (g *ganFlags) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&g.data, "data", "mnist", "mnist, cifar10, or an image folder/archive with train/ and test/ splits of class folders")
+	f.StringVar(&g.datasets, "datasets", "", "folder holding mnist/ and cifar10/ (default ../shared/datasets or $ODDITY_DATASETS)")
+	f.StringVar(&g.schedule, "schedule", "cpu", "cpu (width 16, 4 epochs, 12,000 images) or paper (width 64, 15 epochs, all images); the flags below override it")
+	f.IntVar(&g.width, "width", 0, "network width w (channels of the first layer)")
+	f.IntVar(&g.nz, "nz", 0, "latent size")
+	f.IntVar(&g.epochs, "epochs", 0, "training epochs")
+	f.IntVar(&g.batch, "batch", 0, "batch size")
+	f.IntVar(&g.maxImages, "max-images", -1, "use at most this many training images, validation included (0 = all)")
+	f.IntVar(&g.side, "side", 0, "network input side 4·2^k (0 = smallest that holds the images)")
+	f.Float64Var(&g.lr, "lr", 0, "Adam learning rate")
+	f.Float64Var(&g.wAdv, "w-adv", -1, "adversarial loss weight")
+	f.Float64Var(&g.wCon, "w-con", -1, "contextual (L1) loss weight")
+	f.Float64Var(&g.wEnc, "w-enc", -1, "encoder loss weight")
+	f.Float64Var(&g.valFrac, "val-frac", -1, "fraction of the training images held out for validation")
+	f.StringVar(&g.sel, "select", "", "epoch kept: val (lowest validation loss) or last")
+	f.StringVar(&g.fit, "fit", "", "how images reach the network side: pad (default; MNIST 28→32 with a 2-pixel border) or resize (bilinear)")
+	f.StringVar(&g.loss, "cae-loss", "", "autoencoder baseline loss and score: l2 (default) or l1")
+}
+
+// options turns the schedule and overrides into detector options.
+func (g *ganFlags) options(seed uint64) (ganomaly.Options, error) {
+	var o ganomaly.Options
+	switch g.schedule {
+	case "cpu":
+		o = ganomaly.CPUOptions()
+	case "paper":
+		o = ganomaly.DefaultOptions()
+	default:
+		return o, fmt.Errorf("--schedule %q: want cpu or paper", g.schedule)
+	}
+	setI := func(dst *int, v, unset int) {
+		if v != unset {
+			*dst = v
+		}
+	}
+	setF := func(dst *float64, v, unset float64) {
+		if v != unset {
+			*dst = v
+		}
+	}
+	setI(&o.Width, g.width, 0)
+	setI(&o.NZ, g.nz, 0)
+	setI(&o.Epochs, g.epochs, 0)
+	setI(&o.BatchSize, g.batch, 0)
+	setI(&o.MaxImages, g.maxImages, -1)
+	setI(&o.Side, g.side, 0)
+	setF(&o.LR, g.lr, 0)
+	setF(&o.WAdv, g.wAdv, -1)
+	setF(&o.WCon, g.wCon, -1)
+	setF(&o.WEnc, g.wEnc, -1)
+	setF(&o.ValFraction, g.valFrac, -1)
+	if g.sel != "" {
+		o.Select = g.sel
+	}
+	if g.fit != "" {
+		o.FitMode = g.fit
+	}
+	if g.loss != "" {
+		o.Loss = g.loss
+	}
+	o.Seed = seed
+	return o, o.Validate()
+}
+
+// loadImages reads the training and test splits of --data.
+func (g *ganFlags) loadImages() (train, test *data.Dataset, err error) {
+	root := g.datasets
+	if root == "" {
+		root, _ = shared.Root()
+	}
+	switch g.data {
+	case "mnist":
+		return idx.LoadMNIST(filepath.Join(root, "mnist"))
+	case "cifar10":
+		return imagefolder.LoadCIFAR10(filepath.Join(root, "cifar10", "cifar10-jpeg.tar.gz"))
+	}
+	m, err := imagefolder.LoadSplits(g.data, data.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if m["train"] == nil || m["test"] == nil {
+		return nil, nil, fmt.Errorf("%s: want train/ and test/ splits of class folders", g.data)
+	}
+	return m["train"], m["test"], nil
+}
+
+// ganClassIndex resolves a class given by number or name.
+func ganClassIndex(ds *data.Dataset, s string) (int, error) {
+	for i, n := range ds.ClassNames {
+		if n == s {
+			return i, nil
+		}
+	}
+	k, err := strconv.Atoi(s)
+	if err != nil || k < 0 || (ds.ClassNames != nil && k >= len(ds.ClassNames)) {
+		return 0, fmt.Errorf("unknown class %q (classes: %s)", s, strings.Join(ds.ClassNames, ", "))
+	}
+	return k, nil
+}
+
+func ganClassName(ds *data.Dataset, k int) string {
+	if k < len(ds.ClassNames) {
+		return ds.ClassNames[k]
+	}
+	return strconv.Itoa(k)
+}
+
+// newGANDetector returns the detector of method (ganomaly or cae).
+func newGANDetector(method string, o ganomaly.Options) detector.Detector {
+	if method == ganomaly.MethodCAE {
+		return ganomaly.NewCAE(o)
+	}
+	return ganomaly.New(o)
+}
+
+func init() {
+	for _, method := range []string{ganomaly.MethodGANomaly, ganomaly.MethodCAE} {
+		var g ganFlags
+		var abnormal, out, plots string
+		var seed uint64
+		var jsonOut bool
+		short := "Train GANomaly on all classes but one (leave-one-class-out) and save the model"
+		if method == ganomaly.MethodCAE {
+			short = "Train the convolutional-autoencoder baseline (GANomaly's generator, reconstruction loss only)"
+		}
+		cmd := &cobra.Command{
+			Use:   method,
+			Short: short,
+			Long: short + `.
+
+The held-out class is the anomaly: the model trains on the other classes'
+training images (a validation split of them picks the epoch; no anomaly is
+used), then the whole test split is scored once and its AUC-ROC and average
+precision (step-wise, as scikit-learn's average_precision_score) are printed
+and stored in the model's metadata. Images in [0, 1] are scaled to [-1, 1];
+MNIST's 28×28 digits are padded to 32×32 unless --fit resize.`,
+			Example: "  oddity train " + method + " --data mnist --abnormal 3 --out mnist3.model --plots plots/\n" +
+				"  oddity train " + method + " --data cifar10 --abnormal bird --schedule paper --out bird.model",
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if out == "" {
+					return fmt.Errorf("--out is required")
+				}
+				return runTrainGAN(cmd, method, &g, abnormal, out, plots, seed, jsonOut)
+			},
+		}
+		g.bind(cmd)
+		cmd.Flags().StringVar(&abnormal, "abnormal", "0", "held-out (anomalous) class, by number or name")
+		cmd.Flags().StringVar(&out, "out", "", "model file to write")
+		cmd.Flags().StringVar(&plots, "plots", "", "folder for a grid of test inputs and reconstructions and score histograms")
+		cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed")
+		cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+		trainCmd.AddCommand(cmd)
+	}
+}
+
+// ganTrainResult is `oddity train ganomaly --json`'s output.
+type ganTrainResult struct {
+	Method    string                `json:"method"`
+	Data      string                `json:"data"`
+	Abnormal  string                `json:"abnormal"`
+	Schedule  string                `json:"schedule"`
+	Options   ganomaly.Options      `json:"options"`
+	Model     string                `json:"model"`
+	AUCROC    float64               `json:"auc_roc"`
+	AUCPR     float64               `json:"auc_pr_average_precision"`
+	FitSecs   float64               `json:"fit_seconds"`
+	TrainImgs int                   `json:"train_images"`
+	ValImgs   int                   `json:"val_images"`
+	BestEpoch int                   `json:"best_epoch"`
+	History   []ganomaly.EpochStats `json:"history"`
+}
+
+func runTrainGAN(cmd *cobra.Command, method string, g *ganFlags, abnormal, out, plots string, seed uint64, jsonOut bool) error {
+	ctx := cmd.Context()
+	opt, err := g.options(seed)
+	if err != nil {
+		return err
+	}
+	train, test, err := g.loadImages()
+	if err != nil {
+		return err
+	}
+	ab, err := ganClassIndex(train, abnormal)
+	if err != nil {
+		return err
+	}
+	split, err := protocol.LeaveOneClassOut(train, test, ab, protocol.LOCOOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s: %d normal training images of %s without class %s (schedule %s: width %d, %d epochs, max images %d)\n",
+		method, split.Train.N, g.data, ganClassName(train, ab), g.schedule, opt.Width, opt.Epochs, opt.MaxImages)
+	d := newGANDetector(method, opt)
+	m, err := detector.Fit(ctx, d, detector.TrainSet{X: split.Train}, detector.ThresholdRule{Contamination: 0.1})
+	if err != nil {
+		return err
+	}
+	// The test split is scored once, after training.
+	scores, err := m.Score(ctx, split.Test)
+	if err != nil {
+		return err
+	}
+	roc, err := metrics.ROCAUC(scores, split.Test.Y)
+	if err != nil {
+		return err
+	}
+	ap, err := metrics.AveragePrecision(scores, split.Test.Y)
+	if err != nil {
+		return err
+	}
+	m.Meta.Metrics = map[string]float64{"test_auc_roc": roc, "test_auc_pr": ap}
+	m.Meta.Extra = map[string]string{"data": g.data, "abnormal": ganClassName(train, ab), "schedule": g.schedule,
+		"seed": strconv.FormatUint(seed, 10), "protocol": "leave-one-class-out"}
+	if err := m.SaveFile(out); err != nil {
+		return err
+	}
+	if plots != "" {
+		if err := ganPlots(ctx, plots, method, d, split.Test, test.Y, train.ClassNames, scores, ganClassName(train, ab)); err != nil {
+			return err
+		}
+	}
+	type hist interface {
+		History() []ganomaly.EpochStats
+		BestEpoch() int
+		TrainImages() int
+		ValImages() int
+	}
+	h := d.(hist)
+	res := ganTrainResult{Method: method, Data: g.data, Abnormal: ganClassName(train, ab), Schedule: g.schedule, Options: opt,
+		Model: out, AUCROC: roc, AUCPR: ap, FitSecs: m.Meta.Seconds, BestEpoch: h.BestEpoch(), History: h.History(),
+		TrainImgs: h.TrainImages(), ValImgs: h.ValImages()}
+	w := cmd.OutOrStdout()
+	if jsonOut {
+		e := json.NewEncoder(w)
+		e.SetIndent("", "  ")
+		return e.Encode(res)
+	}
+	fmt.Fprintf(w, "%s on %s, abnormal class %s, schedule %s (width %d, %d epochs, %d training + %d validation images): kept epoch %d\n",
+		method, g.data, res.Abnormal, g.schedule, opt.Width, opt.Epochs, h.TrainImages(), h.ValImages(), res.BestEpoch)
+	fmt.Fprintf(w, "test AUC-ROC %.4f, AUC-PR (average precision) %.4f; fit %.0f s; model %s\n", roc, ap, res.FitSecs, out)
+	return nil
+}
+
+// ganPlots writes a grid of normal and abnormal test inputs with their
+// reconstructions, and score histograms (normal vs abnormal, and per
+// original class; scores min-max scaled over the test set for display).
+func ganPlots(ctx context.Context, dir, method string, d detector.Detector, test *data.Dataset, origY []int, names []string,
+	scores []float64, abName string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	rec, ok := d.(interface {
+		Reconstruct(context.Context, *data.Dataset) ([]float32, []float32, error)
+		Side() int
+	})
+	if !ok {
+		return fmt.Errorf("%s cannot reconstruct", method)
+	}
+	const k = 10
+	var pick []int
+	for _, want := range []int{0, 1} {
+		n := 0
+		for i, y := range test.Y {
+			if y == want && n < k {
+				pick, n = append(pick, i), n+1
+			}
+		}
+	}
+	sub, err := test.Subset(pick)
+	if err != nil {
+		return err
+	}
+	in, out, err := rec.Reconstruct(ctx, sub)
+	if err != nil {
+		return err
+	}
+	s := rec.Side()
+	c := test.Shape[0]
+	sz := c * s * s
+	nn := 0
+	for _, i := range pick {
+		if test.Y[i] == 0 {
+			nn++
+		}
+	}
+	rows := [][]float32{in[:nn*sz], out[:nn*sz], in[nn*sz:], out[nn*sz:]}
+	err = viz.ImageGrid(filepath.Join(dir, method+"-reconstructions.png"),
+		fmt.Sprintf("%s: test inputs and reconstructions (normal, then abnormal class %s)", method, abName), rows,
+		viz.GridOptions{Channels: c, Height: s, Width: s, Lo: -1, Hi: 1,
+			RowLabels: []string{"normal", "recon", "abnormal", "recon"}})
+	if err != nil {
+		return err
+	}
+	scaled := ganomaly.MinMax(scores)
+	var norm, abn []float64
+	for i, y := range test.Y {
+		if y == 1 {
+			abn = append(abn, scaled[i])
+		} else {
+			norm = append(norm, scaled[i])
+		}
+	}
+	hopt := viz.HistOptions{XLabel: "anomaly score (min-max scaled over the test set)"}
+	if err := viz.Histograms(filepath.Join(dir, method+"-scores.png"), fmt.Sprintf("%s scores, abnormal class %s", method, abName),
+		[]viz.Group{{Name: "normal", Values: norm}, {Name: "abnormal (" + abName + ")", Values: abn}}, hopt); err != nil {
+		return err
+	}
+	if origY == nil {
+		return nil
+	}
+	byClass := map[int][]float64{}
+	for i, y := range origY {
+		byClass[y] = append(byClass[y], scaled[i])
+	}
+	var groups []viz.Group
+	for cl := 0; cl < len(names); cl++ {
+		if v := byClass[cl]; len(v) > 0 {
+			groups = append(groups, viz.Group{Name: names[cl], Values: v})
+		}
+	}
+	return viz.Histograms(filepath.Join(dir, method+"-scores-by-class.png"), fmt.Sprintf("%s scores per test class", method), groups, hopt)
+}

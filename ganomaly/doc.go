@@ -1,0 +1,64 @@
+// Package ganomaly implements GANomaly (Akcay, Atapour-Abarghouei and
+// Breckon, "GANomaly: Semi-Supervised Anomaly Detection via Adversarial
+// Training", ACCV 2018) and, as its baseline, a plain convolutional
+// autoencoder of the same size scored by reconstruction error.
+//
+// It owns the networks, their initialisation, the training step, the
+// training loop with its validation split and epoch selection, input
+// preprocessing, scoring, and the two detectors ("ganomaly" and "cae")
+// registered with package detector. The networks are built from the
+// project's own engine (packages tensor, nn, optim) because the project has
+// no dependency on a deep-learning framework.
+//
+// # Paper to code
+//
+//	Paper / reference code                       Here
+//	-------------------------------------------  ------------------------------------------
+//	generator encoder G_E (DCGAN encoder)        Networks.GE, NewEncoder
+//	generator decoder G_D (DCGAN decoder)        Networks.GD, NewDecoder
+//	second encoder E (G_E's architecture)        Networks.E2 (own weights)
+//	discriminator D, features f(.) = 4w×4×4      Networks.D (an Encoder with nz = 1):
+//	  activations before the last conv             D.Features is f(.), D.Final the logit
+//	sigmoid + BCELoss                            BCEWithLogits on the logit (same value,
+//	                                               numerically stable)
+//	weights_init: conv N(0, .02),                dcganInit (NewNetworks, ReinitD)
+//	  BatchNorm γ N(1, .02), β 0
+//	L_adv = ||f(x) - f(G(x))||²  (mean)          TrainStep: MSELoss(f(x'), f(x)), x' = G(x)
+//	L_con = ||x - G(x)||₁  (mean)                TrainStep: L1Loss(x', x)
+//	L_enc = ||G_E(x) - E(G(x))||²  (mean)        TrainStep: MSELoss(E(x'), G_E(x))
+//	L_G = w_adv L_adv + w_con L_con + w_enc L_enc Options.WAdv, WCon, WEnc (1, 50, 1)
+//	L_D = ½(BCE(D(x),1) + BCE(D(x'.detach),0))   TrainStep, second half
+//	reinit_d when L_D < 1e-5                     Options.ReinitBelow, Networks.ReinitD
+//	Adam(lr 2e-4, β (0.5, 0.999)), batch 64,     Options.LR, Beta1, Beta2, BatchSize,
+//	  15 epochs, drop_last loader                  Epochs; the last short batch is dropped
+//	nz = 100, ngf = ndf = 64                     Options.NZ, Options.Width
+//	isize 32 (other 4·2^k: extra pyramid         Options.Side, ValidSide; other sides
+//	  blocks; others loop forever there)           are rejected with an error
+//	inputs normalised to [-1, 1]                 geometry.fill: v ∈ [0,1] → 2v − 1
+//	MNIST transforms.Resize(32)                  FitPad by default (28×28 centred on a
+//	                                               32×32 black canvas, lossless);
+//	                                               FitResize resamples bilinearly instead
+//	A(x) = mean((G_E(x) − E(G(x)))²)             Networks.Score, Detector Score (raw)
+//	min-max scaling of A over the test set       reports only (MinMax); never stored
+//
+// # Where this departs from the reference code, and why
+//
+//   - Scoring uses BatchNorm in inference mode (running statistics); the
+//     reference code leaves BatchNorm in training mode at test time, which
+//     makes an image's score depend on its batch and inflates AUC.
+//   - No epoch or model is selected on the test set. The reference code keeps
+//     the epoch with the best test AUC. Here Options.ValFraction of the
+//     normal training images is held out; Options.Select = SelectVal keeps
+//     the epoch with the lowest validation generator loss (networks in
+//     inference mode), SelectLast the last epoch. The test split is scored
+//     once, after Fit.
+//   - The discriminator's parameters are frozen during the generator's
+//     update (their gradients from L_G would be discarded anyway).
+//
+// # Reduced CPU schedule
+//
+// DefaultOptions is the paper's schedule. CPUOptions (width 16, 4 epochs,
+// a random 12,000 training images, validation included) is a reduced
+// schedule for CPUs; results obtained with it are labelled as such by the
+// CLI.
+package ganomaly
