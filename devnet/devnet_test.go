@@ -1,7 +1,6 @@
 package devnet
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"math"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/metrics"
 )
 
@@ -153,21 +153,10 @@ func TestSeedAndSaveLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := mod.Save(&buf); err != nil {
-		t.Fatal(err)
-	}
-	m2, err := detector.Load(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, err := m2.Score(context.Background(), test)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s2 := detectortest.RoundTrip(t, mod, test)
 	for i := range sa {
 		if math.Float64bits(sa[i]) != math.Float64bits(s2[i]) {
-			t.Fatalf("after load, score %d: %v vs %v", i, sa[i], s2[i])
+			t.Fatalf("model via detector.Fit, score %d: %v vs %v", i, sa[i], s2[i])
 		}
 	}
 }
