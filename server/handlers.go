@@ -187,29 +187,6 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
-// flatten appends every number of a JSON value that is a number or a
-// (nested) array of numbers.
-func flatten(raw json.RawMessage, out []float32) ([]float32, error) {
-	var flat []float64
-	if err := json.Unmarshal(raw, &flat); err == nil {
-		for _, v := range flat {
-			out = append(out, float32(v))
-		}
-		return out, nil
-	}
-	var nested []json.RawMessage
-	if err := json.Unmarshal(raw, &nested); err != nil {
-		return nil, badRequest("data must be an array of numbers or of arrays of numbers")
-	}
-	for _, n := range nested {
-		var err error
-		if out, err = flatten(n, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 	var req inferRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -227,7 +204,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 	if len(in.Shape) < 1 || in.Shape[0] < 0 {
 		return badRequest("input shape %v must start with the batch size", in.Shape)
 	}
-	x, err := flatten(in.Data, nil)
+	x, err := appendNumbers(in.Data, nil)
 	if err != nil {
 		return err
 	}
@@ -300,8 +277,8 @@ func (s *Server) run(ctx context.Context, e *entry, ds *data.Dataset) ([]float64
 
 // scoreRequest is the body of POST /v1/models/{name}:score.
 type scoreRequest struct {
-	Rows   [][]float64 `json:"rows"`
-	Images []string    `json:"images"`
+	Rows   json.RawMessage `json:"rows"`
+	Images []string        `json:"images"`
 }
 
 func (s *Server) score(w http.ResponseWriter, r *http.Request, e *entry) error {
@@ -316,7 +293,11 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, e *entry) error {
 	n := 0
 	shape := e.model.Schema.Shape
 	if req.Rows != nil {
-		n = len(req.Rows)
+		flat, lens, err := parseRows(req.Rows)
+		if err != nil {
+			return err
+		}
+		n = len(lens)
 		if n > s.opt.MaxBatch {
 			return &apiError{http.StatusRequestEntityTooLarge, fmt.Sprintf("%d rows exceed the limit of %d", n, s.opt.MaxBatch)}
 		}
@@ -324,14 +305,12 @@ func (s *Server) score(w http.ResponseWriter, r *http.Request, e *entry) error {
 		for _, v := range shape {
 			k *= v
 		}
-		for i, row := range req.Rows {
-			if len(row) != k {
-				return badRequest("row %d has %d values, the model takes %d (shape %v)", i, len(row), k, shape)
-			}
-			for _, v := range row {
-				x = append(x, float32(v))
+		for i, l := range lens {
+			if l != k {
+				return badRequest("row %d has %d values, the model takes %d (shape %v)", i, l, k, shape)
 			}
 		}
+		x = flat
 	} else {
 		if len(shape) != 3 {
 			return badRequest("model %q takes rows of shape %v, not images", e.name, shape)
