@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/deepsad"
 	"github.com/oddity-ml/oddity/detector"
@@ -227,25 +224,6 @@ may be a folder, in which case every .npz in it is evaluated.`,
 	evalCmd.AddCommand(cmd)
 }
 
-// iforestDetector adapts the iforest package to detector.Detector for the
-// comparison (fit on the unlabelled data only, as the paper's iForest).
-type iforestDetector struct {
-	seed uint64
-	f    *iforest.Forest
-}
-
-func (d *iforestDetector) Method() string { return "iforest" }
-func (d *iforestDetector) Fit(_ context.Context, ts detector.TrainSet) error {
-	var err error
-	d.f, err = iforest.Fit(ts.X.X, ts.X.N, ts.X.Dim(), iforest.Options{Seed: d.seed})
-	return err
-}
-func (d *iforestDetector) Score(_ context.Context, x *data.Dataset) ([]float64, error) {
-	return d.f.Score(x.X, x.N)
-}
-func (d *iforestDetector) Marshal() (*detector.Payload, error) { return nil, errors.New("not stored") }
-func (d *iforestDetector) Unmarshal(*detector.Payload) error   { return errors.New("not stored") }
-
 func evalMethods(list string, o dplan.Options, extraP []float64, sadMax, sadEp, sadAE int) ([]evalMethod, error) {
 	var out []evalMethod
 	for _, name := range strings.Split(list, ",") {
@@ -276,7 +254,7 @@ func evalMethods(list string, o dplan.Options, extraP []float64, sadMax, sadEp, 
 				return deepsad.New(oo)
 			}})
 		case "iforest":
-			out = append(out, evalMethod{"iforest", func(seed uint64) detector.Detector { return &iforestDetector{seed: seed} }})
+			out = append(out, evalMethod{"iforest", func(seed uint64) detector.Detector { return iforest.NewDetector(iforest.Options{Seed: seed}) }})
 		default:
 			return nil, fmt.Errorf("unknown method %q (dplan, devnet, deepsad, iforest)", name)
 		}
