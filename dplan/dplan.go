@@ -209,7 +209,7 @@ func (m *Detector) Unmarshal(p *detector.Payload) error {
 		if err != nil {
 			return err
 		}
-		if !sameShape(t.Shape, w.shape) {
+		if !tensor.SameShape(t.Shape, w.shape) {
 			return fmt.Errorf("%w: dplan tensor %s has shape %v, want %v", detector.ErrPayload, w.name, t.Shape, w.shape)
 		}
 		for _, v := range t.Data {
@@ -221,16 +221,4 @@ func (m *Detector) Unmarshal(p *detector.Payload) error {
 	}
 	m.Options, m.net, m.lo, m.span = c.Options, q, c.Min, c.Span
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
