@@ -45,6 +45,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/oddity-ml/oddity/internal/matrix"
 )
 
 // EulerGamma is the Euler-Mascheroni constant used in c(n).
@@ -178,18 +180,8 @@ func (f *Forest) SetWorkers(w int) {
 }
 
 func checkMatrix(x []float32, n, d int) error {
-	if n <= 0 || d <= 0 {
-		return fmt.Errorf("%w: %d rows x %d features", ErrInput, n, d)
-	}
-	if len(x) != n*d {
-		return fmt.Errorf("%w: %d values for %d rows x %d features", ErrInput, len(x), n, d)
-	}
-	// A float32 is NaN or infinite when its exponent bits are all ones.
-	const expMask = 0x7f800000
-	for i, v := range x {
-		if math.Float32bits(v)&expMask == expMask {
-			return fmt.Errorf("%w: row %d feature %d is %v", ErrInput, i/d, i%d, v)
-		}
+	if err := matrix.Check(x, n, d); err != nil {
+		return fmt.Errorf("%w: %v", ErrInput, err)
 	}
 	return nil
 }

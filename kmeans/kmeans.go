@@ -25,6 +25,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/oddity-ml/oddity/internal/matrix"
 )
 
 // Sentinel errors.
@@ -119,17 +121,8 @@ func (o Options) withDefaults(n, d int) (Options, error) {
 }
 
 func checkMatrix(x []float32, n, d int) error {
-	if n <= 0 || d <= 0 {
-		return fmt.Errorf("%w: %d rows x %d features", ErrInput, n, d)
-	}
-	if len(x) != n*d {
-		return fmt.Errorf("%w: %d values for %d rows x %d features", ErrInput, len(x), n, d)
-	}
-	const expMask = 0x7f800000
-	for i, v := range x {
-		if math.Float32bits(v)&expMask == expMask {
-			return fmt.Errorf("%w: row %d feature %d is %v", ErrInput, i/d, i%d, v)
-		}
+	if err := matrix.Check(x, n, d); err != nil {
+		return fmt.Errorf("%w: %v", ErrInput, err)
 	}
 	return nil
 }
