@@ -423,3 +423,9 @@ func getBuf(n int) *[]float32 {
 }
 
 func putBuf(b *[]float32) { bufPool.Put(b) }
+
+// Level names the SGEMM implementation in use: "avx512", "avx2" or "go".
+// Reports record it beside their timings.
+func Level() string {
+	return [...]string{implGo: "go", implAVX2: "avx2", implAVX512: "avx512"}[impl]
+}

@@ -1,0 +1,196 @@
+// Package suite is oddity's benchmark runner: it runs every detector on its
+// own ground (the paper's data and protocol) and on common ground (the same
+// tasks for all), measures quality, time and memory, caches each finished
+// cell by the hash of its configuration so an interrupted run resumes, and
+// records everything in one Results value (results.json). The report
+// (package report) is rendered from that value alone, so every number in it
+// regenerates from results.json.
+package suite
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+
+	"github.com/oddity-ml/oddity/metrics"
+)
+
+// ResultsVersion is the version of the results.json layout. It changes when
+// a field's meaning changes, and it is part of every cell's hash, so cached
+// cells of an older layout are recomputed rather than misread.
+const ResultsVersion = 1
+
+// Section names the parts of the report a cell belongs to.
+const (
+	// SectionOwn: each method on its own ground, beside its paper's figure.
+	SectionOwn = "own"
+	// SectionCommon: every detector on the same tasks.
+	SectionCommon = "common"
+	// SectionRobustness: labelled anomalies and contamination sweeps.
+	SectionRobustness = "robustness"
+)
+
+// Spec is one cell's configuration: which method runs on which task with
+// which settings and seeds. Its hash (ID) is the cache key, so anything that
+// changes a cell's numbers must be in Spec.
+type Spec struct {
+	// Section is SectionOwn, SectionCommon or SectionRobustness.
+	Section string `json:"section"`
+	// Table groups cells into one table of the report, e.g.
+	// "ganomaly-mnist" or "common-tabular".
+	Table string `json:"table"`
+	// Method is a registered detector name ("ganomaly", "dplan", ...) or
+	// "deepcluster-clustering" for the clustering measures.
+	Method string `json:"method"`
+	// Variant distinguishes settings of one method shown side by side,
+	// e.g. "p=0.05" or "labeled=0"; empty for the default.
+	Variant string `json:"variant,omitempty"`
+	// Data is a catalog name ("mnist", "thyroid", "adbench/cardio", ...).
+	Data string `json:"data"`
+	// Task is the protocol's instance: "abnormal=3", "known=1",
+	// "labeled=5%", "k=10", ...
+	Task string `json:"task"`
+	// Params are the detector's and protocol's settings, as strings, in
+	// the form the CLI flags take them.
+	Params map[string]string `json:"params,omitempty"`
+	// Seeds are the seeds the cell averages over.
+	Seeds []uint64 `json:"seeds"`
+}
+
+// ID is the hex SHA-256 of the spec's canonical JSON (encoding/json sorts
+// map keys) and ResultsVersion, truncated to 16 characters.
+func (s Spec) ID() string {
+	b, err := json.Marshal(struct {
+		V int  `json:"v"`
+		S Spec `json:"s"`
+	}{ResultsVersion, s})
+	if err != nil { // a Spec always marshals
+		panic(err)
+	}
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// Results is everything a suite run measured: results.json.
+type Results struct {
+	// Version is ResultsVersion.
+	Version int `json:"version"`
+	// Suite is the suite's name ("quick", "full", "demo").
+	Suite string `json:"suite"`
+	// Description says what the suite shortens (subsets, schedules), shown
+	// on every table of a shortened suite.
+	Description string `json:"description"`
+	// Seed is the suite's base seed.
+	Seed uint64 `json:"seed"`
+	// Commit is the git commit of the code that ran ("unknown" outside a
+	// checkout), with "-dirty" when the tree had changes.
+	Commit string `json:"commit"`
+	// Command is the command line that produced the results.
+	Command string `json:"command"`
+	// Machine describes where it ran.
+	Machine Machine `json:"machine"`
+	// Started and Finished bound the run; WallSeconds is the sum of the
+	// cells' wall times (cached cells count their original time).
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	WallSeconds float64   `json:"wall_seconds"`
+	// Cells are the finished cells in suite order.
+	Cells []Cell `json:"cells"`
+	// Architectures describe each method's networks.
+	Architectures []Architecture `json:"architectures"`
+}
+
+// Machine describes the computer a suite ran on.
+type Machine struct {
+	CPU       string  `json:"cpu"`
+	Cores     int     `json:"cores"`
+	MemoryGiB float64 `json:"memory_gib"`
+	OS        string  `json:"os"`
+	GoVersion string  `json:"go_version"`
+	// Kernels is the SGEMM micro-kernel the engine chose (e.g. "avx512").
+	Kernels string `json:"kernels"`
+}
+
+// Cell is one finished cell: a spec and what it measured.
+type Cell struct {
+	// ID is Spec.ID().
+	ID   string `json:"id"`
+	Spec Spec   `json:"spec"`
+	// Metrics summarise the measures over seeds, by name: "auc_roc",
+	// "auc_pr" for detectors; "acc", "nmi", "ari" for clustering.
+	Metrics map[string]metrics.Summary `json:"metrics"`
+	// PerSeed holds each seed's measures, in Spec.Seeds order.
+	PerSeed []map[string]float64 `json:"per_seed"`
+	// Published is the paper's figure for the same measure and task, by
+	// measure name, when there is one; Source cites it.
+	Published map[string]float64 `json:"published,omitempty"`
+	Source    string             `json:"source,omitempty"`
+	// FitSeconds is the mean training time per seed; ScoreRate the mean
+	// number of test samples scored per second; WallSeconds the cell's
+	// whole time; PeakRSSBytes the process's peak resident memory when the
+	// cell finished (a high-water mark: cells run one after another).
+	FitSeconds   float64 `json:"fit_seconds"`
+	ScoreRate    float64 `json:"score_rate"`
+	WallSeconds  float64 `json:"wall_seconds"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	// Train and Test count the samples of the first seed's split.
+	Train int `json:"train"`
+	Test  int `json:"test"`
+	// Curves are the first seed's ROC and PR curves, thinned to at most a
+	// few hundred points; nil for clustering cells.
+	ROC *XY `json:"roc,omitempty"`
+	PR  *XY `json:"pr,omitempty"`
+	// Scores are the first seed's test scores grouped by label (normal,
+	// anomaly), subsampled to at most 2,000 each, for histograms.
+	Scores *ScoreSample `json:"scores,omitempty"`
+	// Embedding is a 2-D t-SNE of the method's latent space for the first
+	// seed (at most a few thousand points), when the method has one.
+	Embedding *Embedding `json:"embedding,omitempty"`
+	// Images are figure files written beside results.json (PNG image
+	// grids such as reconstructions), relative to the output folder.
+	Images []string `json:"images,omitempty"`
+	// Note says anything a reader must know about this cell.
+	Note string `json:"note,omitempty"`
+}
+
+// XY is a curve: X and Y of equal length.
+type XY struct {
+	X []float64 `json:"x"`
+	Y []float64 `json:"y"`
+}
+
+// ScoreSample holds anomaly scores by true label.
+type ScoreSample struct {
+	Normal  []float64 `json:"normal"`
+	Anomaly []float64 `json:"anomaly"`
+}
+
+// Embedding is a labelled 2-D point cloud.
+type Embedding struct {
+	X     []float64 `json:"x"`
+	Y     []float64 `json:"y"`
+	Label []int     `json:"label"`
+	// Cluster is the method's assignment, when it clusters.
+	Cluster []int `json:"cluster,omitempty"`
+}
+
+// Architecture describes one method's networks for the architectures table.
+type Architecture struct {
+	Method string `json:"method"`
+	// Input is the input shape the figures refer to, e.g. "1x32x32".
+	Input string `json:"input"`
+	// Networks lists each network: name, layer summary, parameters and
+	// forward FLOPs per sample (a multiply-add counts as two).
+	Networks []Network `json:"networks"`
+	// Hyper are the hyper-parameters used, by name.
+	Hyper map[string]string `json:"hyper"`
+}
+
+// Network is one network of a method.
+type Network struct {
+	Name   string `json:"name"`
+	Layers string `json:"layers"`
+	Params int64  `json:"params"`
+	FLOPs  int64  `json:"flops_per_sample"`
+}

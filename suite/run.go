@@ -1,0 +1,292 @@
+package suite
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oddity-ml/oddity/data/catalog"
+	"github.com/oddity-ml/oddity/internal/progress"
+	"github.com/oddity-ml/oddity/kernels"
+)
+
+// Suite is a named list of cells.
+type Suite struct {
+	// Name is "quick", "full" or "demo".
+	Name string
+	// Description says what the suite shortens; the report repeats it on
+	// every table of a shortened suite.
+	Description string
+	// Seed is the base seed the specs' seeds derive from.
+	Seed uint64
+	// Specs are the cells, in report order.
+	Specs []Spec
+}
+
+// Options control a run.
+type Options struct {
+	// Out is the output folder: results.json, cells/<id>.json (the cache)
+	// and figure files.
+	Out string
+	// Force recomputes cached cells.
+	Force bool
+	// Only, when non-empty, runs only the cells whose table or method
+	// contains one of these substrings (the others are left out of the
+	// results, not failed).
+	Only []string
+	// Log receives one line per cell (and executors' progress lines); nil
+	// means os.Stderr.
+	Log io.Writer
+	// Command is the command line recorded in Results.
+	Command string
+}
+
+// Env is what an executor gets besides its spec.
+type Env struct {
+	// Out is the output folder; executors write image files under
+	// Out/figures and list them relative to Out in Cell.Images.
+	Out string
+	// Log receives progress lines.
+	Log io.Writer
+
+	mu    sync.Mutex
+	cache map[string]*catalog.Splits
+}
+
+// Data loads a catalog data set once per run.
+func (e *Env) Data(name string) (*catalog.Splits, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.cache[name]; ok {
+		return s, nil
+	}
+	s, err := catalog.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	if e.cache == nil {
+		e.cache = map[string]*catalog.Splits{}
+	}
+	e.cache[name] = s
+	return s, nil
+}
+
+// Executor runs one cell. It fills the measures, curves and figures of the
+// returned Cell; Run sets ID, Spec, WallSeconds and PeakRSSBytes.
+type Executor func(ctx context.Context, env *Env, spec Spec) (*Cell, error)
+
+var (
+	execMu    sync.Mutex
+	executors = map[string]Executor{}
+)
+
+// register binds the executor of a table. Each table belongs to one file of
+// this package, which registers it in an init function.
+func register(table string, ex Executor) {
+	execMu.Lock()
+	defer execMu.Unlock()
+	if _, dup := executors[table]; dup {
+		panic("suite: table registered twice: " + table)
+	}
+	executors[table] = ex
+}
+
+// Tables lists the registered tables, sorted.
+func Tables() []string {
+	execMu.Lock()
+	defer execMu.Unlock()
+	out := make([]string, 0, len(executors))
+	for t := range executors {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ErrUnknownTable is returned for a spec whose table has no executor.
+var ErrUnknownTable = errors.New("suite: no executor for table")
+
+// Run runs every cell of s that is not already cached in opt.Out, writing
+// each finished cell to opt.Out/cells/<id>.json and the whole Results to
+// opt.Out/results.json after every cell, so an interrupted run keeps what
+// it finished and a re-run skips it. It returns the results so far together
+// with the first error (a cancelled context included).
+func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
+	if opt.Out == "" {
+		return nil, errors.New("suite: no output folder")
+	}
+	log := opt.Log
+	if log == nil {
+		log = os.Stderr
+	}
+	for _, sub := range []string{"cells", "figures"} {
+		if err := os.MkdirAll(filepath.Join(opt.Out, sub), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	res := &Results{Version: ResultsVersion, Suite: s.Name, Description: s.Description, Seed: s.Seed,
+		Commit: gitCommit(), Command: opt.Command, Machine: DescribeMachine(), Started: time.Now().UTC(),
+		Architectures: Architectures()}
+	env := &Env{Out: opt.Out, Log: log}
+	specs := selectSpecs(s.Specs, opt.Only)
+	bar := progress.New("bench "+s.Name, len(specs))
+	defer bar.Finish()
+	var firstErr error
+	for i, spec := range specs {
+		if err := ctx.Err(); err != nil {
+			firstErr = err
+			break
+		}
+		id := spec.ID()
+		path := filepath.Join(opt.Out, "cells", id+".json")
+		if !opt.Force {
+			if c, err := readCell(path); err == nil && c.ID == id {
+				fmt.Fprintf(log, "[%d/%d] %s %s %s %s: cached (%s)\n", i+1, len(specs), spec.Table, spec.Method, spec.Variant, spec.Task, id)
+				res.Cells = append(res.Cells, *c)
+				res.WallSeconds += c.WallSeconds
+				bar.Add(1, nil)
+				continue
+			}
+		}
+		execMu.Lock()
+		ex := executors[spec.Table]
+		execMu.Unlock()
+		if ex == nil {
+			firstErr = fmt.Errorf("%w %q", ErrUnknownTable, spec.Table)
+			break
+		}
+		fmt.Fprintf(log, "[%d/%d] %s %s %s %s: running\n", i+1, len(specs), spec.Table, spec.Method, spec.Variant, spec.Task)
+		t0 := time.Now()
+		c, err := ex(ctx, env, spec)
+		if err != nil {
+			firstErr = fmt.Errorf("cell %s %s %s %s: %w", spec.Table, spec.Method, spec.Variant, spec.Task, err)
+			break
+		}
+		c.ID, c.Spec = id, spec
+		c.WallSeconds = time.Since(t0).Seconds()
+		c.PeakRSSBytes = peakRSS()
+		if err := writeJSON(path, c); err != nil {
+			firstErr = err
+			break
+		}
+		res.Cells = append(res.Cells, *c)
+		res.WallSeconds += c.WallSeconds
+		res.Finished = time.Now().UTC()
+		if err := writeJSON(filepath.Join(opt.Out, "results.json"), res); err != nil {
+			firstErr = err
+			break
+		}
+		bar.Add(1, nil)
+	}
+	res.Finished = time.Now().UTC()
+	if err := writeJSON(filepath.Join(opt.Out, "results.json"), res); err != nil && firstErr == nil {
+		firstErr = err
+	}
+	return res, firstErr
+}
+
+func selectSpecs(specs []Spec, only []string) []Spec {
+	if len(only) == 0 {
+		return specs
+	}
+	var out []Spec
+	for _, s := range specs {
+		for _, o := range only {
+			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ReadResults reads a results.json.
+func ReadResults(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Version != ResultsVersion {
+		return nil, fmt.Errorf("%s: results version %d, this oddity reads %d", path, r.Version, ResultsVersion)
+	}
+	return &r, nil
+}
+
+func readCell(path string) (*Cell, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Cell
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// writeJSON writes v indented to path through a temporary file and a
+// rename, so a crash never leaves a half-written file.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// DescribeMachine reads the CPU model, core count and memory of this
+// computer (from /proc on Linux; fields it cannot read stay empty).
+func DescribeMachine() Machine {
+	m := Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version(), Kernels: kernels.Level()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			var kb float64
+			if _, err := fmt.Sscanf(line, "MemTotal: %f kB", &kb); err == nil {
+				m.MemoryGiB = float64(int(kb/(1<<20)*10+0.5)) / 10
+				break
+			}
+		}
+	}
+	return m
+}
+
+// gitCommit returns the checkout's commit, "-dirty" appended when the tree
+// has uncommitted changes, or "unknown".
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		c += "-dirty"
+	}
+	return c
+}
