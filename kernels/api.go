@@ -74,3 +74,15 @@ func Dot(x, y []float32) float32 { return dot(x, y) }
 //		x[i] *= alpha
 //	}
 func Scale(alpha float32, x []float32) { scale(alpha, x) }
+
+// Im2colBatch lowers a batch of n images src (n×C×H×W) into the
+// (C·KH·KW)×(n·OutH·OutW) matrix dst: row r holds the r-th patch row of
+// image 0, then of image 1, and so on, exactly as n calls of Im2colLD with
+// ld = n·OutH·OutW and dst offset by i·OutH·OutW would, but faster (see
+// im2col_batch.go). It spreads the work over GOMAXPROCS goroutines.
+func Im2colBatch(g ConvGeom, src []float32, n int, dst []float32) { im2colBatch(g, src, n, dst) }
+
+// Col2imBatch is the adjoint of Im2colBatch: it adds every entry of the
+// batch patch matrix src into the image position it was read from,
+// accumulating into dst (n×C×H×W). Entries that fell on padding are dropped.
+func Col2imBatch(g ConvGeom, src []float32, n int, dst []float32) { col2imBatch(g, src, n, dst) }

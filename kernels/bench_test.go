@@ -88,6 +88,8 @@ func BenchmarkIm2col(b *testing.B) {
 		{C: 32, H: 28, W: 28, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 1, StrideW: 1},
 		{C: 64, H: 16, W: 16, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2},
 		{C: 128, H: 14, W: 14, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: 1, StrideW: 1},
+		{C: 128, H: 8, W: 8, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2},
+		{C: 64, H: 7, W: 7, KH: 3, KW: 3, PadH: 0, PadW: 0, StrideH: 2, StrideW: 2},
 	} {
 		rng := rand.New(rand.NewPCG(1, 1))
 		x := randSlice(rng, g.C*g.H*g.W)

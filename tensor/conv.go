@@ -15,27 +15,13 @@ import (
 // matrix with row stride ld = N·OH·OW: image n's patches occupy columns
 // [n·OH·OW, (n+1)·OH·OW).
 func lowerBatch(g kernels.ConvGeom, x []float32, n int, dst []float32) {
-	ohw := g.OutH() * g.OutW()
-	ld := n * ohw
-	img := g.C * g.H * g.W
-	parallelFor(n, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			kernels.Im2colLD(g, x[i*img:(i+1)*img], dst[i*ohw:], ld)
-		}
-	})
+	kernels.Im2colBatch(g, x, n, dst)
 }
 
 // raiseBatch is the adjoint of lowerBatch: it adds the patches in src back
 // into the images of dst (N×C×H×W).
 func raiseBatch(g kernels.ConvGeom, src []float32, n int, dst []float32) {
-	ohw := g.OutH() * g.OutW()
-	ld := n * ohw
-	img := g.C * g.H * g.W
-	parallelFor(n, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			kernels.Col2imLD(g, src[i*ohw:], dst[i*img:(i+1)*img], ld)
-		}
-	})
+	kernels.Col2imBatch(g, src, n, dst)
 }
 
 // toCN permutes N×C×P data into C×(N·P); fromCN is its inverse, adding into
