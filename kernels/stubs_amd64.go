@@ -182,3 +182,16 @@ func packTrans16x14(dst, src *float32, ld, kc, width int)
 
 //go:noescape
 func packTrans16x16(dst, src *float32, ld, kc, width int)
+
+// leakyAVX2 is LeakyReLU on the first len(x)&^7 values.
+//
+//go:noescape
+func leakyAVX2(slope float32, x, y []float32)
+
+// leakyGradAVX2 is LeakyReLUGrad on the first len(x)&^7 values.
+//
+//go:noescape
+func leakyGradAVX2(slope float32, x, g, dx []float32)
+
+func leakyAsm(slope float32, x, y []float32)         { leakyAVX2(slope, x, y) }
+func leakyGradAsm(slope float32, x, g, dx []float32) { leakyGradAVX2(slope, x, g, dx) }

@@ -10,3 +10,6 @@ func dot(x, y []float32) float32         { return dotRef(x, y) }
 func scale(alpha float32, x []float32)   { scaleRef(alpha, x) }
 
 func packTransAsm(dst, src []float32, ld, r0, l0, kc, width int) bool { return false }
+
+func leakyAsm(slope float32, x, y []float32)         {}
+func leakyGradAsm(slope float32, x, g, dx []float32) {}

@@ -228,17 +228,13 @@ func (tp *Tape) Neg(a *Tensor) *Tensor { return tp.MulScalar(a, -1) }
 func (tp *Tape) ReLU(a *Tensor) *Tensor { return tp.LeakyReLU(a, 0) }
 
 // LeakyReLU returns a where a > 0 and slope*a elsewhere; its derivative is 1
-// or slope (slope at 0, as PyTorch). A dedicated loop: activations run over
-// every pixel of every feature map, and a data-dependent branch there costs
-// more than the arithmetic, so the factor is looked up by sign instead.
+// or slope (slope at 0, as PyTorch). Both passes are kernels.LeakyReLU(Grad):
+// activations run over every pixel of every feature map.
 func (tp *Tape) LeakyReLU(a *Tensor, slope float32) *Tensor {
 	out := New(a.Shape...)
 	ad, od := a.Data, out.Data
-	factor := [2]float32{1, slope}
 	parallelFor(len(od), elementGrain, func(lo, hi int) {
-		for i, x := range ad[lo:hi] {
-			od[lo+i] = x * factor[notPositive(x)]
-		}
+		kernels.LeakyReLU(slope, ad[lo:hi], od[lo:hi])
 	})
 	return tp.Record(out, func() {
 		g := out.grad
@@ -247,19 +243,9 @@ func (tp *Tape) LeakyReLU(a *Tensor, slope float32) *Tensor {
 		}
 		ga := a.Grad()
 		parallelFor(len(g), elementGrain, func(lo, hi int) {
-			ga, g, ad := ga[lo:hi], g[lo:hi], ad[lo:hi]
-			for i := range g {
-				ga[i] += g[i] * factor[notPositive(ad[i])]
-			}
+			kernels.LeakyReLUGrad(slope, ad[lo:hi], g[lo:hi], ga[lo:hi])
 		})
 	}, a)
-}
-
-// notPositive is 0 when x > 0 and 1 otherwise (zeros of either sign and
-// negatives), computed without a branch.
-func notPositive(x float32) uint32 {
-	v := int32(math.Float32bits(x))
-	return uint32((v-1)|v) >> 31
 }
 
 // Tanh returns tanh(a).

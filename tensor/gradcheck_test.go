@@ -337,13 +337,3 @@ func TestLoweringMatchesKernels(t *testing.T) {
 	}
 }
 
-func TestNotPositive(t *testing.T) {
-	for _, c := range []struct {
-		x    float32
-		want uint32
-	}{{1, 0}, {1e-45, 0}, {3e38, 0}, {0, 1}, {float32(math.Copysign(0, -1)), 1}, {-1e-45, 1}, {-2, 1}} {
-		if got := notPositive(c.x); got != c.want {
-			t.Errorf("notPositive(%g) = %d, want %d", c.x, got, c.want)
-		}
-	}
-}
