@@ -109,16 +109,21 @@ func (tp *Tape) Conv2d(x, w, bias *Tensor, opt ConvOptions) *Tensor {
 		panic(fmt.Sprintf("tensor: Conv2d of %v with kernel %dx%d gives an empty output", x.Shape, kh, kw))
 	}
 	p, rows := oh*ow, c*kh*kw
-	cols := make([]float32, rows*n*p)
+	cols := getScratch(rows * n * p)
 	lowerBatch(g, x.Data, n, cols)
-	outT := make([]float32, co*n*p)
+	outT := getScratch(co * n * p)
 	kernels.Sgemm(false, false, co, n*p, rows, 1, w.Data, rows, cols, n*p, 0, outT, n*p)
 	out := New(n, co, oh, ow)
 	fromCN(outT, out.Data, n, co, p, false)
 	if bias != nil {
 		addChannelBias(out.Data, bias.Data, n, co, p)
 	}
+	if !tp.needs(x, w, bias) {
+		putScratch(cols, outT)
+		return out
+	}
 	return tp.Record(out, func() {
+		defer putScratch(cols, outT)
 		gT := outT // reuse the buffer: the forward values are no longer needed
 		toCN(out.grad, gT, n, co, p)
 		if w.requiresGrad {
@@ -160,16 +165,21 @@ func (tp *Tape) ConvTranspose2d(x, w, bias *Tensor, opt ConvOptions) *Tensor {
 	}
 	g := kernels.ConvGeom{C: co, H: oh, W: ow, KH: kh, KW: kw, PadH: opt.Padding, PadW: opt.Padding, StrideH: s, StrideW: s}
 	p, rows := h*wd, co*kh*kw
-	xT := make([]float32, ci*n*p)
+	xT := getScratch(ci * n * p)
 	toCN(x.Data, xT, n, ci, p)
-	cols := make([]float32, rows*n*p)
+	cols := getScratch(rows * n * p)
 	kernels.Sgemm(true, false, rows, n*p, ci, 1, w.Data, rows, xT, n*p, 0, cols, n*p)
 	out := New(n, co, oh, ow)
 	raiseBatch(g, cols, n, out.Data)
 	if bias != nil {
 		addChannelBias(out.Data, bias.Data, n, co, oh*ow)
 	}
+	if !tp.needs(x, w, bias) {
+		putScratch(xT, cols)
+		return out
+	}
 	return tp.Record(out, func() {
+		defer putScratch(xT, cols)
 		gcols := cols
 		lowerBatch(g, out.grad, n, gcols)
 		if w.requiresGrad {
