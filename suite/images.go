@@ -1,5 +1,967 @@
 package suite
 
-// Placeholder until the image executors land.
-func quickImages(seed uint64) []Spec { return nil }
-func fullImages(seed uint64) []Spec  { return nil }
+// The image half of the suite: GANomaly's leave-one-class-out protocol on
+// MNIST and CIFAR-10 (its own ground), deep clustering on MNIST, USPS and
+// COIL-20 (its own ground), every image-capable detector on the same MNIST
+// leave-one-digit-out splits (common ground), and a contamination sweep
+// (robustness).
+//
+// Every executor reads its settings from Spec.Params only, so a cell's
+// numbers are a function of its spec (and so of its cache key), and draws
+// every random choice from the run's seed.
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oddity-ml/oddity/autoencoder"
+	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/data/protocol"
+	"github.com/oddity-ml/oddity/deepcluster"
+	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/dplan"
+	"github.com/oddity-ml/oddity/ganomaly"
+	"github.com/oddity-ml/oddity/iforest"
+	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/nn"
+	"github.com/oddity-ml/oddity/tensor"
+	"github.com/oddity-ml/oddity/tsne"
+	"github.com/oddity-ml/oddity/viz"
+)
+
+// The image tables.
+const (
+	tableGANMNIST    = "ganomaly-mnist"
+	tableGANCIFAR    = "ganomaly-cifar10"
+	tableClustering  = "deepcluster-clustering"
+	tableCommonMNIST = "common-mnist"
+	tableContam      = "robustness-contamination"
+)
+
+// Method names of the image cells that are not registered detectors.
+const (
+	imgMethodClustering = "deepcluster-clustering"
+)
+
+func init() {
+	register(tableGANMNIST, runImageCell)
+	register(tableGANCIFAR, runImageCell)
+	register(tableCommonMNIST, runImageCell)
+	register(tableContam, runImageCell)
+	register(tableClustering, runClusteringCell)
+}
+
+// imgSeeds returns n seeds starting at seed.
+func imgSeeds(seed uint64, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = seed + uint64(i)
+	}
+	return out
+}
+
+// imgMerge returns the union of the maps; later maps win.
+func imgMerge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Settings of the quick suite's image part. They were sized so the image
+// cells of the quick suite finish in about 12 minutes on 2 cores.
+var (
+	imgQuickGAN = map[string]string{"schedule": "cpu", "width": "8", "epochs": "1", "max-images": "2000", "max-test": "2000"}
+	// imgQuickGANCommon leaves subsampling to max-train, shared by every
+	// detector.
+	imgQuickGANCommon = map[string]string{"schedule": "cpu", "width": "8", "epochs": "1", "max-images": "0"}
+	imgQuickDC        = map[string]string{"k": "9", "epochs": "2", "max-steps": "40", "update-interval": "20", "kmeans-init": "3"}
+	imgQuickDPLAN     = map[string]string{"episodes": "2", "steps": "1000", "warmup": "500", "eps-steps": "1000", "target-update": "500"}
+	imgQuickAE        = map[string]string{"epochs": "5"}
+	imgQuickCommon    = map[string]string{"max-train": "2000", "max-test": "2000"}
+	imgQuickEmbed     = "400"
+)
+
+// Settings of the full suite's image part (see fullImages).
+var (
+	imgFullGAN       = map[string]string{"schedule": "cpu", "max-test": "0"}
+	imgFullGANCommon = map[string]string{"schedule": "cpu", "max-images": "0"}
+	imgFullDC  = map[string]string{"k": "9", "epochs": "30", "max-steps": "2000"}
+	imgFullDPLAN     = map[string]string{}
+	imgFullAE        = map[string]string{"epochs": "30"}
+	imgFullCommon    = map[string]string{"max-train": "12000", "max-test": "0"}
+	imgFullEmbed     = "2000"
+)
+
+// quickImages is the quick suite's image part: two held-out classes per
+// GANomaly table, subsets of a few thousand images, one or two epochs,
+// narrow networks, one seed; every cell's Note says what it shortens.
+func quickImages(seed uint64) []Spec {
+	seeds := imgSeeds(seed, 1)
+	var out []Spec
+	for _, c := range []int{1, 3} {
+		out = append(out, imgGANSpec(tableGANMNIST, "mnist", c, imgQuickGAN, seeds))
+	}
+	for _, c := range []int{2, 8} {
+		out = append(out, imgGANSpec(tableGANCIFAR, "cifar10", c, imgQuickGAN, seeds))
+	}
+	for _, ds := range []string{"mnist", "usps", "coil20"} {
+		p := map[string]string{"k": strconv.Itoa(imgClusterK(ds)), "limit": "1500", "epochs": "4", "max-steps": "60",
+			"update-interval": "20", "kmeans-init": "3", "tsne-n": imgQuickEmbed}
+		if ds == "coil20" {
+			p["epochs"] = "10"
+		}
+		out = append(out, imgClusteringSpec(ds, p, seeds))
+	}
+	out = append(out, imgCommonSpecs([]int{3, 7}, seeds, imgQuickCommon, imgQuickGANCommon, imgQuickDC, imgQuickDPLAN, imgQuickAE, 10, imgQuickEmbed)...)
+	out = append(out, imgContamSpecs(3, []float64{0, 0.01, 0.05, 0.1}, seeds, imgQuickCommon, imgQuickGANCommon, imgQuickDC)...)
+	return out
+}
+
+// fullImages is the full suite's image part: GANomaly's CPU schedule
+// (ganomaly.CPUOptions: width 16, 4 epochs, 12,000 training images) on all
+// ten MNIST digits and CIFAR-10 classes with three seeds; deep clustering
+// with `oddity cluster`'s defaults on all of MNIST, USPS and COIL-20;
+// common ground on all ten digits (12,000 training images per detector);
+// the contamination sweep on digit 3.
+func fullImages(seed uint64) []Spec {
+	seeds := imgSeeds(seed, 3)
+	var out []Spec
+	for c := 0; c < 10; c++ {
+		out = append(out, imgGANSpec(tableGANMNIST, "mnist", c, imgFullGAN, seeds))
+	}
+	for c := 0; c < 10; c++ {
+		out = append(out, imgGANSpec(tableGANCIFAR, "cifar10", c, imgFullGAN, seeds))
+	}
+	for _, ds := range []string{"mnist", "usps", "coil20"} {
+		out = append(out, imgClusteringSpec(ds, map[string]string{"k": strconv.Itoa(imgClusterK(ds)), "limit": "0", "tsne-n": imgFullEmbed}, seeds))
+	}
+	digits := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
+	out = append(out, imgCommonSpecs(digits, seeds, imgFullCommon, imgFullGANCommon, imgFullDC, imgFullDPLAN, imgFullAE, 60, imgFullEmbed)...)
+	out = append(out, imgContamSpecs(3, []float64{0, 0.01, 0.05, 0.1}, seeds, imgFullCommon, imgFullGANCommon, imgFullDC)...)
+	return out
+}
+
+// imgClusterK is the number of classes of a clustering data set.
+func imgClusterK(ds string) int {
+	if ds == "coil20" {
+		return 20
+	}
+	return 10
+}
+
+func imgGANSpec(table, ds string, class int, p map[string]string, seeds []uint64) Spec {
+	return Spec{Section: SectionOwn, Table: table, Method: ganomaly.MethodGANomaly, Data: ds,
+		Task: fmt.Sprintf("abnormal=%d", class), Params: imgMerge(p, map[string]string{"abnormal": strconv.Itoa(class), "recon": "1"}),
+		Seeds: seeds}
+}
+
+func imgClusteringSpec(ds string, p map[string]string, seeds []uint64) Spec {
+	return Spec{Section: SectionOwn, Table: tableClustering, Method: imgMethodClustering, Data: ds,
+		Task: "k=" + p["k"], Params: imgMerge(p), Seeds: seeds}
+}
+
+// imgCommonSpecs lists, for every digit, every detector on the same
+// leave-one-digit-out split of MNIST.
+func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[string]string, labeled int, embedN string) []Spec {
+	var out []Spec
+	for _, c := range digits {
+		base := imgMerge(proto, map[string]string{"abnormal": strconv.Itoa(c)})
+		cell := func(method, variant string, p ...map[string]string) {
+			out = append(out, Spec{Section: SectionCommon, Table: tableCommonMNIST, Method: method, Variant: variant,
+				Data: "mnist", Task: fmt.Sprintf("abnormal=%d", c), Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
+		}
+		cell(ganomaly.MethodGANomaly, "", gan, map[string]string{"embed-n": embedN})
+		cell(ganomaly.MethodCAE, "", gan)
+		cell(deepcluster.Method, "", dc, map[string]string{"score": "distance", "embed-n": embedN})
+		cell(deepcluster.Method, "score=maxq", dc, map[string]string{"score": "maxq"})
+		cell(dplan.Method, "labeled=0", dp, map[string]string{"labeled": "0"})
+		cell(dplan.Method, fmt.Sprintf("labeled=%d", labeled), dp, map[string]string{"labeled": strconv.Itoa(labeled)})
+		cell(iforest.MethodName, "", nil)
+		cell(autoencoder.MethodName, "", ae)
+	}
+	return out
+}
+
+// imgContamSpecs lists GANomaly and deep clustering on digit c with the
+// normal training data contaminated by the held-out digit.
+func imgContamSpecs(c int, fracs []float64, seeds []uint64, proto, gan, dc map[string]string) []Spec {
+	var out []Spec
+	for _, m := range []struct {
+		method string
+		p      map[string]string
+	}{{ganomaly.MethodGANomaly, gan}, {deepcluster.Method, imgMerge(dc, map[string]string{"score": "distance"})}} {
+		for _, f := range fracs {
+			out = append(out, Spec{Section: SectionRobustness, Table: tableContam, Method: m.method, Data: "mnist",
+				Task:   fmt.Sprintf("contamination=%g%%", f*100),
+				Params: imgMerge(proto, m.p, map[string]string{"abnormal": strconv.Itoa(c), "contamination": strconv.FormatFloat(f, 'g', -1, 64)}),
+				Seeds:  seeds})
+		}
+	}
+	return out
+}
+
+// imgParams reads a spec's settings, remembering the first unreadable one.
+type imgParams struct {
+	m   map[string]string
+	err error
+}
+
+func (p *imgParams) fail(k, v, want string) {
+	if p.err == nil {
+		p.err = fmt.Errorf("suite: parameter %s = %q is not %s", k, v, want)
+	}
+}
+
+func (p *imgParams) str(k, def string) string {
+	if v, ok := p.m[k]; ok {
+		return v
+	}
+	return def
+}
+
+func (p *imgParams) int(k string, def int) int {
+	v, ok := p.m[k]
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		p.fail(k, v, "a non-negative integer")
+		return def
+	}
+	return n
+}
+
+func (p *imgParams) float(k string, def float64) float64 {
+	v, ok := p.m[k]
+	if !ok {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f != f {
+		p.fail(k, v, "a non-negative number")
+		return def
+	}
+	return f
+}
+
+func (p *imgParams) ints(k string, def []int) []int {
+	v, ok := p.m[k]
+	if !ok {
+		return def
+	}
+	var out []int
+	for _, s := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			p.fail(k, v, "a comma-separated list of positive integers")
+			return def
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// imgGANOptions builds GANomaly's (and the CAE's) options from the params:
+// the schedule ("cpu" or "paper") and the overrides.
+func imgGANOptions(p *imgParams, seed uint64) (ganomaly.Options, error) {
+	var o ganomaly.Options
+	switch s := p.str("schedule", "cpu"); s {
+	case "cpu":
+		o = ganomaly.CPUOptions()
+	case "paper":
+		o = ganomaly.DefaultOptions()
+	default:
+		return o, fmt.Errorf("suite: schedule %q: want cpu or paper", s)
+	}
+	o.Width = p.int("width", o.Width)
+	o.NZ = p.int("nz", o.NZ)
+	o.Epochs = p.int("epochs", o.Epochs)
+	o.BatchSize = p.int("batch", o.BatchSize)
+	o.MaxImages = p.int("max-images", o.MaxImages)
+	o.Select = p.str("select", o.Select)
+	o.Seed = seed
+	if p.err != nil {
+		return o, p.err
+	}
+	return o, o.Validate()
+}
+
+// imgDCConfig builds a deep clustering configuration from the params (zero
+// values take deepcluster's defaults, which are `oddity cluster`'s).
+func imgDCConfig(p *imgParams, seed uint64) (deepcluster.Config, error) {
+	c := deepcluster.Config{K: p.int("k", 0), Seed: seed, PretrainEpochs: p.int("epochs", 0),
+		BatchSize: p.int("batch", 0), MaxSteps: p.int("max-steps", 0), UpdateInterval: p.int("update-interval", 0),
+		KMeansInit: p.int("kmeans-init", 0), Score: p.str("score", "")}
+	if p.err != nil {
+		return c, p.err
+	}
+	return c.WithDefaults()
+}
+
+// imgSplit is one seed's leave-one-class-out split, after subsampling.
+type imgSplit struct {
+	// train holds the normal training images (plus any contamination);
+	// test the test images, Y = 1 for the held-out class.
+	train, test *data.Dataset
+	// testClass is each test image's original class.
+	testClass []int
+	// spare are the held-out class's training images not in train (for
+	// DPLAN's labelled anomalies).
+	spare *data.Dataset
+	// contaminated counts the held-out class's images in train.
+	contaminated int
+}
+
+// imgSubset returns the sorted indices of a seeded random subset of
+// about m of the len(y) rows, stratified by y (all rows when m is 0 or not
+// smaller).
+func imgSubset(y []int, m int, seed uint64) ([]int, error) {
+	if m <= 0 || m >= len(y) {
+		all := make([]int, len(y))
+		for i := range all {
+			all[i] = i
+		}
+		return all, nil
+	}
+	_, keep, err := protocol.StratifiedSplit(y, float64(m)/float64(len(y)), seed)
+	return keep, err
+}
+
+// imgBuildSplit makes the split of seed: protocol.LeaveOneClassOut with the
+// cell's contamination, then the stratified subsets max-train and
+// max-test.
+func imgBuildSplit(train, test *data.Dataset, class int, contamination float64, maxTrain, maxTest int, seed uint64) (*imgSplit, error) {
+	sp, err := protocol.LeaveOneClassOut(train, test, class, protocol.LOCOOptions{Contamination: contamination, Seed: seed})
+	if err != nil {
+		return nil, err
+	}
+	keep, err := imgSubset(sp.Train.Y, maxTrain, seed^0x7261696e) // "rain"
+	if err != nil {
+		return nil, err
+	}
+	used := map[int]bool{}
+	for _, i := range sp.TrainIndex {
+		used[i] = true
+	}
+	ld := &imgSplit{}
+	if ld.train, err = sp.Train.Subset(keep); err != nil {
+		return nil, err
+	}
+	for _, y := range ld.train.Y {
+		ld.contaminated += y
+	}
+	tkeep, err := imgSubset(sp.Test.Y, maxTest, seed^0x74657374) // "test"
+	if err != nil {
+		return nil, err
+	}
+	if ld.test, err = sp.Test.Subset(tkeep); err != nil {
+		return nil, err
+	}
+	ld.testClass = make([]int, len(tkeep))
+	for i, k := range tkeep {
+		ld.testClass[i] = test.Y[k]
+	}
+	var spare []int
+	for i, y := range train.Y {
+		if y == class && !used[i] {
+			spare = append(spare, i)
+		}
+	}
+	if ld.spare, err = train.Subset(spare); err != nil {
+		return nil, err
+	}
+	return ld, nil
+}
+
+// imgFitted is a trained detector of an image cell and what its pictures need.
+type imgFitted struct {
+	det detector.Detector
+	// fitSeconds is the training time (for a shared model, the original
+	// training's).
+	fitSeconds float64
+	// embed returns the latent codes (n×dim) of x and, for a clustering
+	// model, each row's cluster; nil when not offered.
+	embed func(ctx context.Context, x *data.Dataset) (z []float32, dim int, clusters []int, err error)
+	// recon returns the network inputs and reconstructions of x and how to
+	// show them; nil when the method does not reconstruct.
+	recon func(ctx context.Context, x *data.Dataset) (in, out []float32, g viz.GridOptions, err error)
+	// note describes this run (appended to the cell's note once).
+	note string
+}
+
+// imgDCMemo keeps the last deep clustering model, so the "score=maxq" cell
+// reuses the model its "distance" sibling trained on the same split and
+// seed instead of training an identical one again.
+var imgDCMemo struct {
+	sync.Mutex
+	key string
+	f   *imgFitted
+}
+
+// imgDCKey identifies a deep clustering training run: everything of the spec
+// that the model depends on (so not the score or the pictures).
+func imgDCKey(spec Spec, seed uint64) string {
+	var ks []string
+	for k, v := range spec.Params {
+		if k != "score" && k != "embed-n" {
+			ks = append(ks, k+"="+v)
+		}
+	}
+	sort.Strings(ks)
+	return fmt.Sprintf("%s|%s|%s|%d", spec.Data, spec.Task, strings.Join(ks, ","), seed)
+}
+
+// imgFit trains the spec's method on one seed's split.
+func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSplit) (*imgFitted, error) {
+	f := &imgFitted{}
+	var det detector.Detector
+	ts := detector.TrainSet{X: ld.train}
+	switch spec.Method {
+	case ganomaly.MethodGANomaly, ganomaly.MethodCAE:
+		o, err := imgGANOptions(p, seed)
+		if err != nil {
+			return nil, err
+		}
+		var g interface {
+			detector.Detector
+			Reconstruct(context.Context, *data.Dataset) ([]float32, []float32, error)
+			Side() int
+			BestEpoch() int
+		}
+		if spec.Method == ganomaly.MethodCAE {
+			g = ganomaly.NewCAE(o)
+		} else {
+			gan := ganomaly.New(o)
+			g = gan
+			f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+				z, err := imgGANLatent(ctx, gan, x)
+				return z, o.NZ, nil, err
+			}
+		}
+		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
+			in, out, err := g.Reconstruct(ctx, x)
+			s := g.Side()
+			return in, out, viz.GridOptions{Channels: x.Shape[0], Height: s, Width: s, Lo: -1, Hi: 1}, err
+		}
+		t0 := time.Now()
+		if err := g.Fit(ctx, ts); err != nil {
+			return nil, err
+		}
+		f.fitSeconds, f.det = time.Since(t0).Seconds(), g
+		f.note = fmt.Sprintf("epoch %d of %d kept", g.BestEpoch(), o.Epochs)
+		return f, nil
+	case deepcluster.Method:
+		cfg, err := imgDCConfig(p, seed)
+		if err != nil {
+			return nil, err
+		}
+		key := imgDCKey(spec, seed)
+		imgDCMemo.Lock()
+		prev := imgDCMemo.f
+		if imgDCMemo.key != key {
+			prev = nil
+		}
+		imgDCMemo.Unlock()
+		var m *deepcluster.Model
+		if prev != nil {
+			m = prev.det.(*deepcluster.Detector).Model
+			f.fitSeconds = prev.fitSeconds
+			f.note = "model shared with the cell of the same split and seed scored by distance"
+		} else {
+			d := deepcluster.New(cfg)
+			t0 := time.Now()
+			if err := d.Fit(ctx, ts); err != nil {
+				return nil, err
+			}
+			f.fitSeconds = time.Since(t0).Seconds()
+			m = d.Model
+		}
+		// A fresh detector over the shared model, scoring as this cell asks.
+		mc := *m
+		mc.Config.Score = cfg.Score
+		f.det = &deepcluster.Detector{Config: mc.Config, Model: &mc}
+		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+			_, labels, err := mc.Assign(ctx, x)
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			z, err := mc.Embed(ctx, x)
+			return z, mc.Config.Embedding, labels, err
+		}
+		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
+			out, err := mc.Reconstruct(ctx, x)
+			return x.X, out, viz.GridOptions{Channels: mc.Shape[0], Height: mc.Shape[1], Width: mc.Shape[2]}, err
+		}
+		imgDCMemo.Lock()
+		imgDCMemo.key, imgDCMemo.f = key, f
+		imgDCMemo.Unlock()
+		return f, nil
+	case dplan.Method:
+		o := dplan.DefaultOptions()
+		o.Episodes = p.int("episodes", o.Episodes)
+		o.StepsPerEpisode = p.int("steps", o.StepsPerEpisode)
+		o.Warmup = p.int("warmup", o.Warmup)
+		o.EpsSteps = p.int("eps-steps", o.EpsSteps)
+		o.TargetUpdate = p.int("target-update", o.TargetUpdate)
+		n := p.int("labeled", 0)
+		if p.err != nil {
+			return nil, p.err
+		}
+		o.Seed = seed
+		if n == 0 {
+			// Without labelled anomalies the sampler can only draw
+			// unlabelled states.
+			o.P = 0
+		} else {
+			if n > ld.spare.N {
+				return nil, fmt.Errorf("suite: %d labelled anomalies wanted, %d held-out training images are left", n, ld.spare.N)
+			}
+			idx := rand.New(rand.NewPCG(seed, 0x6c6162656c)).Perm(ld.spare.N)[:n] // "label"
+			sort.Ints(idx)
+			a, err := ld.spare.Subset(idx)
+			if err != nil {
+				return nil, err
+			}
+			ts.Anomalies = a
+		}
+		det = dplan.New(o)
+	case iforest.MethodName:
+		o := iforest.DefaultOptions()
+		o.NTrees = p.int("trees", o.NTrees)
+		o.MaxSamples = p.int("samples", o.MaxSamples)
+		o.Seed = seed
+		if p.err != nil {
+			return nil, p.err
+		}
+		det = iforest.NewDetector(o)
+	case autoencoder.MethodName:
+		o := autoencoder.Options{Hidden: p.ints("hidden", nil), Epochs: p.int("epochs", 0), BatchSize: p.int("batch", 0), Seed: seed}
+		if p.err != nil {
+			return nil, p.err
+		}
+		det = autoencoder.New(o)
+	default:
+		return nil, fmt.Errorf("suite: no image executor for method %q", spec.Method)
+	}
+	t0 := time.Now()
+	if err := det.Fit(ctx, ts); err != nil {
+		return nil, err
+	}
+	f.fitSeconds = time.Since(t0).Seconds()
+	f.det = det
+	return f, nil
+}
+
+// imgGANLatent returns the generator encoder's code G_E(x) (n×nz) of a fitted
+// GANomaly. The detector does not expose G_E, so this rebuilds the encoder
+// and loads its weights from the detector's saved state, then feeds it the
+// inputs exactly as the detector prepares them (Reconstruct's inputs).
+func imgGANLatent(ctx context.Context, g *ganomaly.GANomaly, x *data.Dataset) ([]float32, error) {
+	p, err := g.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	o, s, c := g.Options(), g.Side(), x.Shape[0]
+	enc, err := ganomaly.NewEncoder(c, s, o.Width, o.NZ, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, err
+	}
+	nn.Prefix("ge", enc)
+	for _, t := range nn.State(enc) {
+		w, err := p.Tensor(t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("suite: GANomaly latent codes: %w", err)
+		}
+		if !tensor.SameShape(w.Shape, t.Shape) {
+			return nil, fmt.Errorf("suite: GANomaly latent codes: tensor %s has shape %v, want %v", t.Name, w.Shape, t.Shape)
+		}
+		t.CopyFrom(w)
+	}
+	enc.SetTraining(false)
+	in, _, err := g.Reconstruct(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	sz := c * s * s
+	z := make([]float32, 0, x.N*o.NZ)
+	const bs = 256
+	for lo := 0; lo < x.N; lo += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+bs, x.N)
+		z = append(z, enc.Forward(nil, tensor.FromData(in[lo*sz:hi*sz], hi-lo, c, s, s)).Data...)
+	}
+	return z, nil
+}
+
+// runImageCell runs a leave-one-class-out cell: GANomaly's own tables, the
+// common MNIST table and the contamination sweep.
+func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
+	p := &imgParams{m: spec.Params}
+	class := p.int("abnormal", -1)
+	contam := p.float("contamination", 0)
+	maxTrain, maxTest := p.int("max-train", 0), p.int("max-test", 0)
+	embedN := p.int("embed-n", 0)
+	if p.err != nil {
+		return nil, p.err
+	}
+	if class < 0 {
+		return nil, fmt.Errorf("suite: %s cell without an abnormal class", spec.Table)
+	}
+	if len(spec.Seeds) == 0 {
+		return nil, fmt.Errorf("suite: %s cell without seeds", spec.Table)
+	}
+	sp, err := env.Data(spec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if sp.Test == nil {
+		return nil, fmt.Errorf("suite: %s has no test split for the leave-one-class-out protocol", spec.Data)
+	}
+	cell := &Cell{}
+	var notes []string
+	var fitS, rate []float64
+	for si, seed := range spec.Seeds {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		ld, err := imgBuildSplit(sp.Train, sp.Test, class, contam, maxTrain, maxTest, seed)
+		if err != nil {
+			return nil, err
+		}
+		f, err := imgFit(ctx, spec, p, seed, ld)
+		if err != nil {
+			return nil, fmt.Errorf("seed %d: %w", seed, err)
+		}
+		t0 := time.Now()
+		scores, err := f.det.Score(ctx, ld.test)
+		if err != nil {
+			return nil, fmt.Errorf("seed %d: scoring: %w", seed, err)
+		}
+		sec := time.Since(t0).Seconds()
+		r, err := Rank(scores, ld.test.Y, seed)
+		if err != nil {
+			return nil, fmt.Errorf("seed %d: %w", seed, err)
+		}
+		cell.PerSeed = append(cell.PerSeed, map[string]float64{"auc_roc": r.AUCROC, "auc_pr": r.AUCPR})
+		fitS = append(fitS, f.fitSeconds)
+		rate = append(rate, float64(ld.test.N)/max(sec, 1e-9))
+		fmt.Fprintf(env.Log, "  %s %s %s seed %d: AUC-ROC %.4f AUC-PR %.4f (fit %.1f s)\n", spec.Method, spec.Variant, spec.Task, seed, r.AUCROC, r.AUCPR, f.fitSeconds)
+		if f.note != "" {
+			notes = append(notes, fmt.Sprintf("seed %d: %s", seed, f.note))
+		}
+		if si > 0 {
+			continue
+		}
+		cell.ROC, cell.PR, cell.Scores = r.ROC, r.PR, r.Scores
+		cell.Train, cell.Test = ld.train.N, ld.test.N
+		if ld.contaminated > 0 {
+			notes = append(notes, fmt.Sprintf("%d of the %d training images are of the held-out class", ld.contaminated, ld.train.N))
+		}
+		if p.str("recon", "") == "1" && f.recon != nil {
+			rel, err := imgReconFigure(ctx, env, spec, f, ld, sp.Train.ClassNames, class)
+			if err != nil {
+				return nil, err
+			}
+			cell.Images = append(cell.Images, rel)
+		}
+		if embedN > 0 && f.embed != nil {
+			if cell.Embedding, err = imgEmbedTest(ctx, f, ld, embedN, seed); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
+		return nil, err
+	}
+	cell.FitSeconds, _ = metrics.Mean(fitS)
+	cell.ScoreRate, _ = metrics.Mean(rate)
+	if spec.Table == tableGANCIFAR {
+		if v, ok := imgGANCIFARPublished[class]; ok {
+			cell.Published = map[string]float64{"auc_roc": v}
+			cell.Source = "GANomaly (Akcay et al., ACCV 2018), CIFAR-10 per-class AUC as quoted by a later paper; only bird .510 is confirmed at the source (METHODS.md §1)"
+		}
+	}
+	cell.Note = strings.Join(append([]string{imgNote(spec, p)}, notes...), "; ")
+	return cell, nil
+}
+
+// imgGANCIFARPublished are GANomaly's CIFAR-10 per-class AUCs (METHODS.md §1),
+// by class index in CIFAR-10's order (airplane, automobile, bird, ...).
+var imgGANCIFARPublished = map[int]float64{0: .633, 1: .631, 2: .510, 3: .587, 4: .593, 5: .628, 6: .683, 7: .605, 8: .616, 9: .617}
+
+// imgNote says how a leave-one-class-out cell ran and what it shortens.
+func imgNote(spec Spec, p *imgParams) string {
+	var parts []string
+	switch spec.Table {
+	case tableGANMNIST, tableGANCIFAR:
+		parts = append(parts, "leave-one-class-out: train on the other classes' training images, test on the test split with the held-out class as anomaly")
+	case tableCommonMNIST:
+		parts = append(parts, "same leave-one-digit-out split and subsets for every detector of the table")
+	case tableContam:
+		parts = append(parts, fmt.Sprintf("normal training data contaminated with %s of held-out digit %s images", strings.TrimPrefix(spec.Task, "contamination="), p.str("abnormal", "?")))
+	}
+	switch spec.Method {
+	case ganomaly.MethodGANomaly, ganomaly.MethodCAE:
+		o, _ := imgGANOptions(&imgParams{m: spec.Params}, 0)
+		s := fmt.Sprintf("%s schedule %s: width %d, nz %d, %d epochs, batch %d", spec.Method, p.str("schedule", "cpu"), o.Width, o.NZ, o.Epochs, o.BatchSize)
+		if o.MaxImages > 0 {
+			s += fmt.Sprintf(", at most %d training images (validation included)", o.MaxImages)
+		}
+		if o.Width != 64 || o.Epochs != 15 || o.MaxImages > 0 {
+			s += " (the paper: width 64, 15 epochs, all images)"
+		}
+		parts = append(parts, s+"; epoch picked on 10% normal validation images, BatchNorm in inference mode at test")
+		if spec.Table == tableGANMNIST {
+			parts = append(parts, "no published per-class figure: the paper shows MNIST per-class AUC only as a bar chart")
+		}
+	case deepcluster.Method:
+		cfg, _ := imgDCConfig(&imgParams{m: spec.Params}, 0)
+		parts = append(parts, fmt.Sprintf("deep clustering (DCEC) with k = %d on the normal training images, %d pretraining epochs, at most %d fine-tuning steps; score %s",
+			cfg.K, cfg.PretrainEpochs, cfg.MaxSteps, map[string]string{"distance": "distance of z to the nearest centroid", "maxq": "1 - max q"}[cfg.Score]))
+	case dplan.Method:
+		n := p.int("labeled", 0)
+		o := dplan.DefaultOptions()
+		s := fmt.Sprintf("DPLAN on flattened pixels in [0, 1], %s×%s steps", p.str("episodes", strconv.Itoa(o.Episodes)), p.str("steps", strconv.Itoa(o.StepsPerEpisode)))
+		if n == 0 {
+			s += "; no labelled anomaly (p = 0): unsupervised"
+		} else {
+			s += fmt.Sprintf("; %d labelled training images of the held-out digit: weakly supervised, a different (easier) task than the others' unsupervised one", n)
+		}
+		parts = append(parts, s)
+	case iforest.MethodName:
+		parts = append(parts, "Isolation Forest on raw pixels")
+	case autoencoder.MethodName:
+		parts = append(parts, "dense autoencoder on flattened pixels, mean squared reconstruction error")
+	}
+	if n := p.str("max-train", "0"); n != "0" {
+		parts = append(parts, "training images subsampled to "+n)
+	}
+	if n := p.str("max-test", "0"); n != "0" {
+		parts = append(parts, "test split subsampled to "+n+" (stratified)")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// imgReconFigure writes the first seed's reconstruction grid: ten normal and
+// ten abnormal test images above their reconstructions.
+func imgReconFigure(ctx context.Context, env *Env, spec Spec, f *imgFitted, ld *imgSplit, names []string, class int) (string, error) {
+	const k = 10
+	var normal, abnormal []int
+	for i, y := range ld.test.Y {
+		if y == 0 && len(normal) < k {
+			normal = append(normal, i)
+		} else if y == 1 && len(abnormal) < k {
+			abnormal = append(abnormal, i)
+		}
+	}
+	sub, err := ld.test.Subset(append(append([]int(nil), normal...), abnormal...))
+	if err != nil {
+		return "", err
+	}
+	in, out, g, err := f.recon(ctx, sub)
+	if err != nil {
+		return "", err
+	}
+	sz := g.Channels * g.Height * g.Width
+	nn := len(normal) * sz
+	g.RowLabels = []string{"normal", "recon", "abnormal", "recon"}
+	name := strconv.Itoa(class)
+	if class < len(names) {
+		name = names[class]
+	}
+	rel := filepath.Join("figures", spec.ID()+"-recon.png")
+	title := fmt.Sprintf("%s on %s: test images and reconstructions (held-out class %s)", spec.Method, spec.Data, name)
+	if err := viz.ImageGrid(filepath.Join(env.Out, rel), title, [][]float32{in[:nn], out[:nn], in[nn:], out[nn:]}, g); err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+// imgEmbedTest is a t-SNE of the latent codes of at most n test images
+// (a seeded subset stratified by the original class).
+func imgEmbedTest(ctx context.Context, f *imgFitted, ld *imgSplit, n int, seed uint64) (*Embedding, error) {
+	keep, err := imgSubset(ld.testClass, n, seed^0x656d62) // "emb"
+	if err != nil {
+		return nil, err
+	}
+	sub, err := ld.test.Subset(keep)
+	if err != nil {
+		return nil, err
+	}
+	z, dim, clusters, err := f.embed(ctx, sub)
+	if err != nil {
+		return nil, err
+	}
+	labels := make([]int, len(keep))
+	for i, k := range keep {
+		labels[i] = ld.testClass[k]
+	}
+	return imgTSNE(ctx, z, len(keep), dim, labels, clusters, seed)
+}
+
+// imgTSNE embeds n points of dimension d in the plane (perplexity 30, or
+// less for few points; PCA initialisation; seeded).
+func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int, seed uint64) (*Embedding, error) {
+	if n < 8 {
+		return nil, nil
+	}
+	perp := min(30, float64(n-1)/3)
+	r, err := tsne.Embed(ctx, z, n, d, tsne.Options{Perplexity: perp, Init: tsne.InitPCA, Seed: seed})
+	if err != nil {
+		return nil, fmt.Errorf("t-SNE: %w", err)
+	}
+	xs, ys := r.Coords()
+	return &Embedding{X: xs, Y: ys, Label: labels, Cluster: clusters}, nil
+}
+
+// Published clustering figures (METHODS.md §3). The papers' NMI is the
+// geometric normalisation of their era, so it is compared with
+// "nmi_geometric".
+var imgClusterPublished = map[string]struct {
+	acc, nmi float64
+	source   string
+}{
+	"mnist":  {0.890, 0.885, "DCEC (Guo et al., ICONIP 2017) on all 70,000 MNIST images (also DEC 0.843, IDEC 0.881 ACC; Aljalbout et al. AE+KL 0.859 / 0.825) (METHODS.md §3)"},
+	"usps":   {0.790, 0.826, "DCEC (Guo et al., ICONIP 2017) on all 9,298 USPS images (METHODS.md §3)"},
+	"coil20": {0.762, 0.848, "Aljalbout et al. 2018 on COIL-20 (METHODS.md §3)"},
+}
+
+// runClusteringCell runs deep clustering on a whole data set and measures
+// the clusters against the classes.
+func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
+	p := &imgParams{m: spec.Params}
+	limit, tsneN := p.int("limit", 0), p.int("tsne-n", 0)
+	if p.err != nil {
+		return nil, p.err
+	}
+	if len(spec.Seeds) == 0 {
+		return nil, fmt.Errorf("suite: clustering cell without seeds")
+	}
+	sp, err := env.Data(spec.Data)
+	if err != nil {
+		return nil, err
+	}
+	all, err := sp.All()
+	if err != nil {
+		return nil, err
+	}
+	if all.Y == nil {
+		return nil, fmt.Errorf("suite: %s is unlabelled; clustering cells need classes", spec.Data)
+	}
+	cell := &Cell{}
+	var fitS, rate []float64
+	var cfg deepcluster.Config
+	for si, seed := range spec.Seeds {
+		ds := all
+		if limit > 0 && limit < all.N {
+			keep, err := imgSubset(all.Y, limit, seed^0x6c696d) // "lim"
+			if err != nil {
+				return nil, err
+			}
+			if ds, err = all.Subset(keep); err != nil {
+				return nil, err
+			}
+		}
+		if cfg, err = imgDCConfig(p, seed); err != nil {
+			return nil, err
+		}
+		t := &deepcluster.Trainer{Config: cfg}
+		t0 := time.Now()
+		m, res, err := t.Fit(ctx, ds)
+		if err != nil {
+			return nil, fmt.Errorf("seed %d: %w", seed, err)
+		}
+		fitS = append(fitS, time.Since(t0).Seconds())
+		t0 = time.Now()
+		if _, _, err := m.Assign(ctx, ds); err != nil {
+			return nil, err
+		}
+		rate = append(rate, float64(ds.N)/max(time.Since(t0).Seconds(), 1e-9))
+		ms := map[string]float64{}
+		if ms["acc"], err = metrics.ACC(ds.Y, res.Labels); err != nil {
+			return nil, err
+		}
+		if ms["nmi"], err = metrics.NMI(ds.Y, res.Labels, metrics.Arithmetic); err != nil {
+			return nil, err
+		}
+		if ms["nmi_geometric"], err = metrics.NMI(ds.Y, res.Labels, metrics.Geometric); err != nil {
+			return nil, err
+		}
+		if ms["ari"], err = metrics.ARI(ds.Y, res.Labels); err != nil {
+			return nil, err
+		}
+		cell.PerSeed = append(cell.PerSeed, ms)
+		fmt.Fprintf(env.Log, "  clustering %s seed %d: ACC %.4f NMI %.4f ARI %.4f (fit %.1f s, %d steps)\n", spec.Data, seed, ms["acc"], ms["nmi"], ms["ari"], fitS[si], res.Steps)
+		if si > 0 {
+			continue
+		}
+		cell.Train, cell.Test = ds.N, ds.N
+		if tsneN > 0 {
+			keep, err := imgSubset(ds.Y, tsneN, seed^0x656d62)
+			if err != nil {
+				return nil, err
+			}
+			d := cfg.Embedding
+			z := make([]float32, 0, len(keep)*d)
+			labels, clusters := make([]int, len(keep)), make([]int, len(keep))
+			for i, k := range keep {
+				z = append(z, res.Embedding[k*d:(k+1)*d]...)
+				labels[i], clusters[i] = ds.Y[k], res.Labels[k]
+			}
+			if cell.Embedding, err = imgTSNE(ctx, z, len(keep), d, labels, clusters, seed); err != nil {
+				return nil, err
+			}
+		}
+		pick := rand.New(rand.NewPCG(seed, 0x726563)).Perm(ds.N)[:min(16, ds.N)] // "rec"
+		sample, err := ds.Subset(pick)
+		if err != nil {
+			return nil, err
+		}
+		rec, err := m.Reconstruct(ctx, sample)
+		if err != nil {
+			return nil, err
+		}
+		rel := filepath.Join("figures", spec.ID()+"-recon.png")
+		if err := viz.ImageGrid(filepath.Join(env.Out, rel), "deep clustering on "+spec.Data+": inputs and reconstructions",
+			[][]float32{sample.X, rec}, viz.GridOptions{Channels: m.Shape[0], Height: m.Shape[1], Width: m.Shape[2], RowLabels: []string{"input", "recon"}}); err != nil {
+			return nil, err
+		}
+		cell.Images = append(cell.Images, rel)
+	}
+	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
+		return nil, err
+	}
+	cell.FitSeconds, _ = metrics.Mean(fitS)
+	cell.ScoreRate, _ = metrics.Mean(rate)
+	if pub, ok := imgClusterPublished[spec.Data]; ok {
+		cell.Published = map[string]float64{"acc": pub.acc, "nmi_geometric": pub.nmi}
+		cell.Source = pub.source
+	}
+	note := fmt.Sprintf("DCEC autoencoder, k = %d, %d pretraining epochs, at most %d fine-tuning steps (T = %d), k-means init best of %d; measured on the images it clustered; nmi is arithmetic, nmi_geometric the papers' normalisation",
+		cfg.K, cfg.PretrainEpochs, cfg.MaxSteps, cfg.UpdateInterval, cfg.KMeansInit)
+	if limit > 0 && limit < all.N {
+		note += fmt.Sprintf("; a stratified subset of %d of the %d images", limit, all.N)
+	}
+	if cfg.PretrainEpochs != 200 || cfg.MaxSteps != 20000 || cfg.KMeansInit != 20 {
+		note += " (the papers: 200 pretraining epochs, up to 20,000 steps, 20 k-means runs)"
+	}
+	cell.Note = note
+	return cell, nil
+}
+
+// imgTables lists the tables this file registers, for tests.
+var imgTables = []string{tableGANMNIST, tableGANCIFAR, tableClustering, tableCommonMNIST, tableContam}

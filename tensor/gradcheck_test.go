@@ -336,4 +336,3 @@ func TestLoweringMatchesKernels(t *testing.T) {
 		}
 	}
 }
-

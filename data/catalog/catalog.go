@@ -1,6 +1,7 @@
 // Package catalog names the benchmark data sets, so commands accept
-// "mnist", "cifar10", "usps", "coil20", "thyroid" or an ADBench file's name
-// as well as a path.
+// "mnist", "cifar10", "usps", "coil20", "thyroid", the embedded
+// "demo-digits" and "demo-tabular" (package data/demo, no files needed) or an
+// ADBench file's name as well as a path.
 //
 // The data sets live in a folder found, in order, from the ODDITY_DATASETS
 // environment variable or ../shared/datasets relative to the working
@@ -17,6 +18,7 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all" // every format
 	"github.com/oddity-ml/oddity/data/csvfile"
+	"github.com/oddity-ml/oddity/data/demo"
 	"github.com/oddity-ml/oddity/data/idx"
 	"github.com/oddity-ml/oddity/data/imagefolder"
 	"github.com/oddity-ml/oddity/data/matfile"
@@ -32,7 +34,7 @@ func Root() string {
 
 // Names lists the built-in names.
 func Names() []string {
-	return []string{"mnist", "cifar10", "usps", "coil20", "thyroid", "adbench/<name>"}
+	return []string{"mnist", "cifar10", "usps", "coil20", "thyroid", "demo-digits", "demo-tabular", "adbench/<name>"}
 }
 
 // Splits is a named data set's training and test parts. Data sets without
@@ -84,6 +86,18 @@ func Load(name string, opts ...data.Option) (*Splits, error) {
 		d, err := csvfile.LoadUCIThyroid(in("uci-thyroid"))
 		if err != nil {
 			return nil, fmt.Errorf("thyroid (set ODDITY_DATASETS): %w", err)
+		}
+		return &Splits{Train: d}, nil
+	case demo.DigitsName:
+		tr, te, err := demo.Digits()
+		if err != nil {
+			return nil, err
+		}
+		return &Splits{tr, te}, nil
+	case demo.TabularName:
+		d, err := demo.Tabular()
+		if err != nil {
+			return nil, err
 		}
 		return &Splits{Train: d}, nil
 	}
