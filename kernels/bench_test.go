@@ -109,3 +109,35 @@ func BenchmarkIm2col(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIm2colBatch times the batched lowering on GANomaly's and DCEC's
+// layers at their training batch sizes.
+func BenchmarkIm2colBatch(b *testing.B) {
+	for _, c := range []struct {
+		g ConvGeom
+		n int
+	}{
+		{ConvGeom{C: 64, H: 16, W: 16, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2}, 64},
+		{ConvGeom{C: 128, H: 8, W: 8, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2}, 64},
+		{ConvGeom{C: 1, H: 28, W: 28, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 2, StrideW: 2}, 256},
+		{ConvGeom{C: 32, H: 14, W: 14, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 2, StrideW: 2}, 256},
+	} {
+		g, n := c.g, c.n
+		rng := rand.New(rand.NewPCG(1, 1))
+		x := randSlice(rng, n*g.C*g.H*g.W)
+		col := make([]float32, g.C*g.KH*g.KW*g.OutH()*g.OutW()*n)
+		name := fmt.Sprintf("%dx%dx%d_k%d_s%d_n%d", g.C, g.H, g.W, g.KH, g.StrideH, n)
+		b.Run("Im2col/"+name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(col)))
+			for i := 0; i < b.N; i++ {
+				Im2colBatch(g, x, n, col)
+			}
+		})
+		b.Run("Col2im/"+name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(col)))
+			for i := 0; i < b.N; i++ {
+				Col2imBatch(g, col, n, x)
+			}
+		})
+	}
+}
