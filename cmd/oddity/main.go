@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,8 +43,30 @@ var evalCmd = &cobra.Command{
 	Short: "Evaluate a method under its paper's protocol",
 }
 
+// cpuProfile is the --cpuprofile flag: a pprof CPU profile of the whole
+// command, for finding where a slow run spends its time.
+var cpuProfile string
+
 func init() {
 	rootCmd.AddCommand(benchCmd, trainCmd, evalCmd)
+	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (inspect with go tool pprof)")
+}
+
+// startProfile starts the CPU profile asked for by --cpuprofile and returns
+// the function that stops it.
+func startProfile() (func(), error) {
+	if cpuProfile == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(cpuProfile)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func main() {
@@ -51,6 +74,14 @@ func main() {
 	// cleanly, a second signal kills the process.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		stopProfile, err := startProfile()
+		if err != nil {
+			return err
+		}
+		rootCmd.PersistentPostRun = func(*cobra.Command, []string) { stopProfile() }
+		return nil
+	}
 	if err := rootCmd.ExecuteContext(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(os.Stderr, "oddity: interrupted")
