@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
@@ -158,17 +159,13 @@ type inferRequest struct {
 }
 
 type inferTensor struct {
-	Name     string          `json:"name"`
-	Shape    []int           `json:"shape"`
-	Datatype string          `json:"datatype"`
-	Data     json.RawMessage `json:"data"`
-}
-
-type outTensor struct {
 	Name     string `json:"name"`
 	Shape    []int  `json:"shape"`
 	Datatype string `json:"datatype"`
-	Data     any    `json:"data"`
+	// x holds the parsed "data" (decodeInfer fills it); hasData says a
+	// non-null "data" was present.
+	x       []float32
+	hasData bool
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -181,15 +178,19 @@ func decodeBody(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return badRequest("request body: %v", err)
 	}
-	if dec.More() {
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return badRequest("request body: trailing data after the JSON value")
 	}
 	return nil
 }
 
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
-	var req inferRequest
-	if err := decodeBody(r, &req); err != nil {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	req, err := decodeInfer(body)
+	if err != nil {
 		return err
 	}
 	if len(req.Inputs) != 1 {
@@ -204,11 +205,10 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 	if len(in.Shape) < 1 || in.Shape[0] < 0 {
 		return badRequest("input shape %v must start with the batch size", in.Shape)
 	}
-	x, err := appendNumbers(in.Data, nil)
-	if err != nil {
-		return err
+	if !in.hasData {
+		return badRequest("input %q has no data", in.Name)
 	}
-	ds, err := s.batch(e, x, in.Shape[0], in.Shape[1:])
+	ds, err := s.batch(e, in.x, in.Shape[0], in.Shape[1:])
 	if err != nil {
 		return err
 	}
@@ -216,13 +216,14 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"model_name": e.name, "model_version": "1", "id": req.ID,
-		"outputs": []outTensor{
-			{Name: "score", Shape: []int{len(scores)}, Datatype: "FP64", Data: scores},
-			{Name: "anomaly", Shape: []int{len(flags)}, Datatype: "BOOL", Data: flags},
-		},
-	})
+	for _, v := range scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("model %s produced a non-finite score", e.name)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(appendInferResponse(make([]byte, 0, 64+24*len(scores)), e.name, req.ID, scores, flags))
 	return nil
 }
 

@@ -28,6 +28,9 @@ func appendNumbers(b []byte, out []float32) ([]float32, error) {
 type numParser struct {
 	b []byte
 	i int
+	// scratch receives numbers parsed only to be checked (shape entries,
+	// skipped values).
+	scratch []float32
 }
 
 const maxDepth = 32
