@@ -1,0 +1,176 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/oddity-ml/oddity/report"
+	"github.com/oddity-ml/oddity/suite"
+)
+
+// `oddity bench --suite quick|full --out DIR` runs the benchmark suite and
+// renders its report; `oddity bench report DIR` renders it again from
+// DIR/results.json. The suite flags live on benchCmd itself (declared in
+// main.go), so they are set up here rather than in a subcommand.
+func init() {
+	var (
+		name, out string
+		seed      uint64
+		force     bool
+		only      []string
+	)
+	benchCmd.Long = `Without a subcommand, runs a benchmark suite: every method on its own
+ground (its paper's data and protocol, beside the paper's figures), all
+detectors on common ground, robustness sweeps, with time and memory.
+
+Each finished cell is saved in DIR/cells/<id>.json and the whole run in
+DIR/results.json after every cell, so an interrupted run (Ctrl-C) keeps what
+it finished and running the same command again resumes: cached cells are
+reused unless --force. When the run stops, finished or not, the report of
+the cells done so far is written to DIR/report.md and DIR/report.html (a
+self-contained page), with plots under DIR/figures; an error or Ctrl-C is
+reported after that.
+
+--only keeps the cells whose table or method name contains one of the
+substrings; if it matches no cell, nothing runs and the command fails,
+listing the suite's tables and methods.
+
+The report is made from results.json alone: 'oddity bench report DIR'
+renders it again without running anything.
+
+The quick suite runs subsets with short schedules in minutes (its report
+says so on every table); the full suite runs the papers' settings.`
+	benchCmd.Example = `  oddity bench --suite quick --out bench-quick
+  oddity bench --suite full --out bench-full --seed 1
+  oddity bench --suite quick --out bench-quick --only ganomaly,dplan-thyroid
+  oddity bench --suite quick --out bench-quick --force   # recompute cached cells
+  oddity bench report bench-quick                        # re-render the report`
+	benchCmd.Args = cobra.NoArgs
+	f := benchCmd.Flags()
+	f.StringVar(&name, "suite", "", "suite to run: quick or full")
+	f.StringVar(&out, "out", "", "output folder (results.json, cells/, figures/, report.md, report.html)")
+	f.Uint64Var(&seed, "seed", 0, "base seed the cells' seeds derive from")
+	f.BoolVar(&force, "force", false, "recompute cells already cached in the output folder")
+	f.StringSliceVar(&only, "only", nil, "run only cells whose table or method contains one of these substrings (comma-separated or repeated)")
+	benchCmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if name == "" && out == "" && !cmd.Flags().Changed("only") {
+			return cmd.Help() // a bare `oddity bench` lists the benchmarks
+		}
+		if name == "" {
+			return errors.New("--suite is required (quick or full)")
+		}
+		if out == "" {
+			return errors.New("--out is required: the folder for results.json and the report")
+		}
+		s, err := suite.Named(name, seed)
+		if err != nil {
+			return err
+		}
+		if len(only) > 0 && !matchesAny(s.Specs, only) {
+			return fmt.Errorf("--only %s matches no cell of the %s suite; its tables: %s; its methods: %s",
+				strings.Join(only, ","), s.Name, listOrNone(specNames(s.Specs, func(sp suite.Spec) string { return sp.Table })),
+				listOrNone(specNames(s.Specs, func(sp suite.Spec) string { return sp.Method })))
+		}
+		if len(s.Specs) == 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "oddity: the %s suite has no cells yet; writing an empty report\n", s.Name)
+		}
+		res, runErr := suite.Run(cmd.Context(), s, suite.Options{Out: out, Force: force, Only: only,
+			Log: cmd.ErrOrStderr(), Command: commandLine(os.Args)})
+		if res == nil {
+			return runErr
+		}
+		if err := report.Write(res, out); err != nil {
+			if runErr != nil {
+				return fmt.Errorf("%w; writing the report of the finished cells also failed: %v", runErr, err)
+			}
+			return err
+		}
+		state := "report"
+		if runErr != nil {
+			state = "partial report (run stopped)"
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "%d cells, %s: %s, %s\n", len(res.Cells), state,
+			filepath.Join(out, report.MarkdownFile), filepath.Join(out, report.HTMLFile))
+		return runErr
+	}
+
+	cmd := &cobra.Command{
+		Use:   "report DIR",
+		Short: "Render report.md and report.html again from DIR/results.json",
+		Long: `Reads DIR/results.json written by 'oddity bench --suite ... --out DIR' and
+writes DIR/report.md, DIR/report.html and the plots under DIR/figures again,
+without running anything: every number in the report comes from
+results.json. Image files the cells list are read from DIR.`,
+		Example: `  oddity bench report bench-quick`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := args[0]
+			res, err := suite.ReadResults(filepath.Join(dir, "results.json"))
+			if err != nil {
+				return err
+			}
+			if err := report.Write(res, dir); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d cells: %s, %s\n", len(res.Cells),
+				filepath.Join(dir, report.MarkdownFile), filepath.Join(dir, report.HTMLFile))
+			return nil
+		},
+	}
+	benchCmd.AddCommand(cmd)
+}
+
+// matchesAny reports whether --only keeps at least one spec, by the rule
+// suite.Options.Only documents (table or method contains a substring).
+func matchesAny(specs []suite.Spec, only []string) bool {
+	for _, s := range specs {
+		for _, o := range only {
+			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// specNames lists the distinct values of a spec field, sorted.
+func specNames(specs []suite.Spec, field func(suite.Spec) string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range specs {
+		if v := field(s); !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func listOrNone(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(xs, ", ")
+}
+
+// commandLine records how the program was called, as "oddity ARGS", with
+// arguments that a shell would split or expand quoted.
+func commandLine(args []string) string {
+	parts := []string{"oddity"}
+	if len(args) > 1 {
+		for _, a := range args[1:] {
+			if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") {
+				a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+			}
+			parts = append(parts, a)
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/suite"
+)
+
+// `oddity bench report DIR` renders the report from DIR/results.json alone.
+func TestBenchReport(t *testing.T) {
+	dir := t.TempDir()
+	res := suite.Results{Version: suite.ResultsVersion, Suite: "quick", Commit: "c0ffee",
+		Cells: []suite.Cell{{ID: "x", Spec: suite.Spec{Section: suite.SectionOwn, Table: "dplan-thyroid", Method: "dplan", Data: "thyroid", Task: "known=1"},
+			Metrics: map[string]metrics.Summary{"auc_pr": {N: 2, Mean: 0.5432, Std: 0.0123}}, Published: map[string]float64{"auc_pr": 0.61}}}}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	rootCmd.SetArgs([]string{"bench", "report", dir})
+	defer rootCmd.SetArgs(nil)
+	if err := rootCmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "0.543 ± 0.012 (paper 0.610)") || !strings.Contains(string(md), "c0ffee") {
+		t.Errorf("report lacks the cell or the commit:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.html")); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(out.String(), "1 cells") {
+		t.Errorf("output %q", out.String())
+	}
+	rootCmd.SetArgs([]string{"bench", "report", filepath.Join(dir, "nothing-here")})
+	if err := rootCmd.Execute(); err == nil || !strings.Contains(err.Error(), "results.json") {
+		t.Errorf("missing results.json: error %v", err)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	got := commandLine([]string{"/usr/bin/oddity", "bench", "--out", "my dir", "--only", "a,b", "it's"})
+	want := `oddity bench --out 'my dir' --only a,b 'it'\''s'`
+	if got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,666 @@
+// Package report renders a benchmark suite's results (package suite) as
+// report.md and report.html.
+//
+// The report is made from a suite.Results value alone, so every number and
+// figure in it regenerates from results.json (`oddity bench report DIR`).
+// Both files carry the same content: the run's header, each method on its
+// own ground beside its paper's figures, all methods on common ground, the
+// networks' architectures, robustness sweeps, pictures (ROC and PR curves,
+// score histograms, t-SNE embeddings, image grids) and costs.
+//
+// The renderer knows nothing about particular methods: it groups cells by
+// section, table, task (rows) and method+variant (columns), so a new
+// executor's table appears without changes here; known table names only get
+// friendlier titles.
+//
+// The HTML file is self-contained, so it can be mailed or archived and
+// still open years later: plots are inline SVG drawn by package viz,
+// images are base64 data URIs, and the page uses no external style sheet,
+// script or font. The Markdown file refers to plots written as SVG files
+// under figures/ and to the suite's image files by relative path.
+//
+// Output is deterministic: the same Results gives byte-identical files
+// (maps are visited in sorted order, no clock is read). An image file a
+// cell lists but that is missing on disk does not stop the report: it shows
+// a visible "missing" note in its place.
+package report
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/suite"
+)
+
+// File names Write produces in the output folder; figure files go under
+// FiguresDir with the prefix FigurePrefix.
+const (
+	MarkdownFile = "report.md"
+	HTMLFile     = "report.html"
+	FiguresDir   = "figures"
+	FigurePrefix = "report-"
+)
+
+// Write renders res into dir/report.md and dir/report.html, and the
+// Markdown's plots into dir/figures/report-*.svg (replacing those of an
+// earlier rendering). Image files listed by cells are read from dir.
+func Write(res *suite.Results, dir string) error {
+	if res == nil {
+		return errors.New("report: no results")
+	}
+	if dir == "" {
+		return errors.New("report: no output folder")
+	}
+	figDir := filepath.Join(dir, FiguresDir)
+	if err := os.MkdirAll(figDir, 0o755); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	doc := build(res, dir)
+	md := renderMarkdown(doc)
+	page, err := renderHTML(doc)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	old, err := filepath.Glob(filepath.Join(figDir, FigurePrefix+"*.svg"))
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, p := range old {
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	for _, f := range doc.figures() {
+		if err := writeFile(filepath.Join(figDir, f.Name), f.SVG); err != nil {
+			return err
+		}
+	}
+	if err := writeFile(filepath.Join(dir, MarkdownFile), md); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, HTMLFile), page)
+}
+
+// writeFile writes through a temporary file and a rename, so a reader never
+// sees half a report.
+func writeFile(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+// document is the report's content, rendered by both writers.
+type document struct {
+	Title    string
+	Header   [][2]string
+	Sections []*section
+}
+
+// section is one numbered part of the report.
+type section struct {
+	ID, Title, Intro string
+	Blocks           []*block
+}
+
+// block is one table's worth of content under a sub-heading.
+type block struct {
+	Title string
+	// Caveat is the shortened suite's description, repeated on every
+	// block with a table.
+	Caveat  string
+	Paras   []string
+	Tables  []*table
+	Figures []*figure
+	Images  []*picture
+	Notes   []string
+}
+
+// table is a grid of text; Foot rows are summaries (the mean row).
+type table struct {
+	Caption string
+	// Left is the number of leading text columns, aligned left; the
+	// others hold numbers and align right.
+	Left int
+	Head []string
+	Rows [][]string
+	Foot [][]string
+}
+
+// figure is a plot: SVG bytes, or the reason it could not be drawn.
+type figure struct {
+	Name, Title string
+	SVG         []byte
+	Err         string
+}
+
+// picture is an image file of a cell.
+type picture struct {
+	Caption string
+	// Rel is the path relative to the output folder.
+	Rel string
+	// DataURI is the file as a data: URI for the HTML page.
+	DataURI string
+	// Missing says why the file is not shown.
+	Missing string
+}
+
+func (d *document) figures() []*figure {
+	var out []*figure
+	for _, s := range d.Sections {
+		for _, b := range s.Blocks {
+			for _, f := range b.Figures {
+				if f.Err == "" {
+					out = append(out, f)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// friendly titles of the tables the suite is known to produce.
+var tableTitles = map[string]string{
+	"dplan-thyroid":            "DPLAN on UCI thyroid (hypothyroid and subnormal settings)",
+	"dplan-adbench":            "DPLAN on ADBench data sets",
+	"common-tabular":           "All detectors on tabular data",
+	"common-mnist":             "All detectors on MNIST",
+	"robustness-labels":        "Robustness to the number of labelled anomalies",
+	"robustness-contamination": "Robustness to contamination of the training data",
+	"ganomaly-mnist":           "GANomaly on MNIST (one digit abnormal)",
+	"ganomaly-cifar10":         "GANomaly on CIFAR-10 (one class abnormal)",
+	"deepcluster-clustering":   "Deep clustering: accuracy, NMI and ARI",
+}
+
+// tableTitle names a table: its friendly title with the name beside it, or
+// the name alone for a table this package does not know.
+func tableTitle(name string) string {
+	if t, ok := tableTitles[name]; ok {
+		return t + " (" + name + ")"
+	}
+	if name == "" {
+		return "(unnamed table)"
+	}
+	return name
+}
+
+// measure names as column headings.
+var measureTitles = map[string]string{
+	"auc_roc": "AUC-ROC", "auc_pr": "AUC-PR", "acc": "ACC", "nmi": "NMI", "ari": "ARI",
+}
+
+func measureTitle(m string) string {
+	if t, ok := measureTitles[m]; ok {
+		return t
+	}
+	return m
+}
+
+// preferred is the order of the well-known measures; others follow sorted.
+var preferred = []string{"auc_roc", "auc_pr", "acc", "nmi", "ari"}
+
+// measures lists the measures any of the cells has, well-known first.
+func measures(cells []*suite.Cell) []string {
+	have := map[string]bool{}
+	for _, c := range cells {
+		for m := range c.Metrics {
+			have[m] = true
+		}
+	}
+	var out []string
+	for _, m := range preferred {
+		if have[m] {
+			out = append(out, m)
+			delete(have, m)
+		}
+	}
+	rest := make([]string, 0, len(have))
+	for m := range have {
+		rest = append(rest, m)
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// group is one table's cells in suite order.
+type group struct {
+	Table string
+	Cells []*suite.Cell
+}
+
+// groupCells splits the cells of one section by table, tables in order of
+// first appearance.
+func groupCells(cells []suite.Cell, sec string) []*group {
+	var out []*group
+	at := map[string]*group{}
+	for i := range cells {
+		c := &cells[i]
+		if c.Spec.Section != sec {
+			continue
+		}
+		g := at[c.Spec.Table]
+		if g == nil {
+			g = &group{Table: c.Spec.Table}
+			at[c.Spec.Table] = g
+			out = append(out, g)
+		}
+		g.Cells = append(g.Cells, c)
+	}
+	return out
+}
+
+// column is a method with its variant: "dplan (p=0.05)".
+func column(c *suite.Cell) string {
+	if c.Spec.Variant == "" {
+		return orNone(c.Spec.Method)
+	}
+	return c.Spec.Method + " (" + c.Spec.Variant + ")"
+}
+
+// layout is a table's rows (data and task) and columns (method and
+// variant) in order of first appearance, and its cells by both.
+type layout struct {
+	Rows, Cols []string
+	RowLabel   map[string]string
+	At         map[[2]string]*suite.Cell
+	// Dups counts cells that repeat a row and column (the first is shown).
+	Dups    int
+	multiDS bool
+}
+
+func rowKey(c *suite.Cell) string { return c.Spec.Data + "\x00" + c.Spec.Task }
+
+func makeLayout(cells []*suite.Cell) *layout {
+	l := &layout{RowLabel: map[string]string{}, At: map[[2]string]*suite.Cell{}}
+	data := map[string]bool{}
+	for _, c := range cells {
+		data[c.Spec.Data] = true
+	}
+	l.multiDS = len(data) > 1
+	seenCol := map[string]bool{}
+	for _, c := range cells {
+		r, col := rowKey(c), column(c)
+		if _, ok := l.RowLabel[r]; !ok {
+			l.Rows = append(l.Rows, r)
+			l.RowLabel[r] = l.taskLabel(c)
+		}
+		if !seenCol[col] {
+			seenCol[col] = true
+			l.Cols = append(l.Cols, col)
+		}
+		k := [2]string{r, col}
+		if _, dup := l.At[k]; dup {
+			l.Dups++
+			continue
+		}
+		l.At[k] = c
+	}
+	return l
+}
+
+// taskLabel names a row: the task, with the data set in front when the
+// table spans several.
+func (l *layout) taskLabel(c *suite.Cell) string {
+	t := c.Spec.Task
+	switch {
+	case t == "":
+		return orNone(c.Spec.Data)
+	case l.multiDS:
+		return c.Spec.Data + " " + t
+	}
+	return t
+}
+
+// grid is the per-task table of one measure: rows tasks, columns methods,
+// "mean ± std (paper x)" cells and a mean row.
+func grid(l *layout, m string) *table {
+	t := &table{Caption: measureTitle(m), Left: 1, Head: append([]string{"Task"}, l.Cols...)}
+	for _, r := range l.Rows {
+		row := []string{l.RowLabel[r]}
+		for _, col := range l.Cols {
+			c := l.At[[2]string{r, col}]
+			s, ok := cellMeasure(c, m)
+			if !ok {
+				row = append(row, none)
+				continue
+			}
+			p, hasP := c.Published[m]
+			row = append(row, withPaper(summary(s), p, hasP))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	foot := []string{"mean"}
+	for _, col := range l.Cols {
+		var sum, psum float64
+		n, pn := 0, 0
+		for _, r := range l.Rows {
+			c := l.At[[2]string{r, col}]
+			s, ok := cellMeasure(c, m)
+			if !ok {
+				continue
+			}
+			sum += s.Mean
+			n++
+			if p, ok := c.Published[m]; ok {
+				psum += p
+				pn++
+			}
+		}
+		if n == 0 {
+			foot = append(foot, none)
+			continue
+		}
+		v := num(sum / float64(n))
+		if n < len(l.Rows) {
+			v += fmt.Sprintf(" (%d of %d tasks)", n, len(l.Rows))
+		}
+		// The paper's mean only when it covers the same tasks.
+		foot = append(foot, withPaper(v, psum/float64(max(pn, 1)), pn == n))
+	}
+	t.Foot = [][]string{foot}
+	return t
+}
+
+// cellMeasure is a cell's summary of measure m, if the cell exists and has it.
+func cellMeasure(c *suite.Cell, m string) (metrics.Summary, bool) {
+	if c == nil {
+		return metrics.Summary{}, false
+	}
+	v, ok := c.Metrics[m]
+	return v, ok
+}
+
+// cellNotes lists the cells' notes and, for duplicates, a warning.
+func cellNotes(l *layout, cells []*suite.Cell) []string {
+	var out []string
+	for _, c := range cells {
+		if c.Note != "" {
+			out = append(out, column(c)+", "+l.taskLabel(c)+": "+c.Note)
+		}
+	}
+	if l.Dups > 0 {
+		out = append(out, fmt.Sprintf("%d cell(s) repeat a task and method already shown; only the first is in the tables.", l.Dups))
+	}
+	return out
+}
+
+// sources lists the distinct citations of the published figures.
+func sources(cells []*suite.Cell) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range cells {
+		if c.Source != "" && len(c.Published) > 0 && !seen[c.Source] {
+			seen[c.Source] = true
+			out = append(out, c.Source)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// build turns the results into the document both writers render.
+func build(res *suite.Results, dir string) *document {
+	b := &builder{res: res, dir: dir, names: map[string]bool{}}
+	doc := &document{Title: "oddity benchmark report: " + orNone(res.Suite) + " suite"}
+	doc.Header = b.header()
+	doc.Sections = []*section{
+		b.own(), b.common(), b.architectures(), b.robustness(), b.pictures(), b.cost(),
+	}
+	if o := b.other(); o != nil {
+		doc.Sections = append(doc.Sections, o)
+	}
+	return doc
+}
+
+type builder struct {
+	res   *suite.Results
+	dir   string
+	names map[string]bool
+}
+
+func (b *builder) header() [][2]string {
+	r := b.res
+	m := r.Machine
+	machine := orNone(m.CPU)
+	if m.Cores > 0 {
+		machine += fmt.Sprintf(", %d cores", m.Cores)
+	}
+	if m.MemoryGiB > 0 {
+		machine += fmt.Sprintf(", %.1f GiB memory", m.MemoryGiB)
+	}
+	if m.OS != "" {
+		machine += ", " + m.OS
+	}
+	h := [][2]string{
+		{"Suite", orNone(r.Suite)},
+	}
+	if r.Description != "" {
+		h = append(h, [2]string{"Shortened", r.Description})
+	}
+	elapsed := none
+	if !r.Started.IsZero() && !r.Finished.IsZero() {
+		elapsed = clock(r.Finished.Sub(r.Started).Seconds())
+	}
+	h = append(h,
+		[2]string{"Command", orNone(r.Command)},
+		[2]string{"Commit", orNone(r.Commit)},
+		[2]string{"Seed", fmt.Sprint(r.Seed)},
+		[2]string{"Machine", machine},
+		[2]string{"Go", orNone(m.GoVersion)},
+		[2]string{"SGEMM kernel", orNone(m.Kernels)},
+		[2]string{"Started", stamp(r.Started)},
+		[2]string{"Finished", stamp(r.Finished)},
+		[2]string{"Elapsed", elapsed},
+		[2]string{"Wall time of the cells", clock(r.WallSeconds)},
+		[2]string{"Cells", fmt.Sprint(len(r.Cells))},
+		[2]string{"Results version", fmt.Sprint(r.Version)},
+	)
+	return h
+}
+
+// caveat is the shortened suite's description for every table.
+func (b *builder) caveat() string { return b.res.Description }
+
+func emptyNote(blocks []*block, what string) []*block {
+	if len(blocks) == 0 {
+		return []*block{{Paras: []string{"No " + what + " in these results."}}}
+	}
+	return blocks
+}
+
+func (b *builder) own() *section {
+	s := &section{ID: "own", Title: "Each method on its own ground",
+		Intro: "Each method on the data and protocol of its paper: mean ± standard deviation over seeds, with the paper's figure beside ours where it publishes one."}
+	for _, g := range groupCells(b.res.Cells, suite.SectionOwn) {
+		s.Blocks = append(s.Blocks, b.gridBlock(g))
+	}
+	s.Blocks = emptyNote(s.Blocks, "own-ground cells")
+	return s
+}
+
+// gridBlock is a table's per-task grids, one per measure.
+func (b *builder) gridBlock(g *group) *block {
+	l := makeLayout(g.Cells)
+	bl := &block{Title: tableTitle(g.Table), Caveat: b.caveat()}
+	for _, m := range measures(g.Cells) {
+		bl.Tables = append(bl.Tables, grid(l, m))
+	}
+	if src := sources(g.Cells); len(src) > 0 {
+		bl.Paras = append(bl.Paras, "Paper figures: "+strings.Join(src, "; ")+".")
+	}
+	bl.Notes = cellNotes(l, g.Cells)
+	return bl
+}
+
+func (b *builder) common() *section {
+	s := &section{ID: "common", Title: "All methods on common ground",
+		Intro: "Every detector on the same tasks: per-method means over the tasks, then each task."}
+	for _, g := range groupCells(b.res.Cells, suite.SectionCommon) {
+		l := makeLayout(g.Cells)
+		ms := measures(g.Cells)
+		t := &table{Caption: "Means over tasks", Left: 1, Head: []string{"Method", "Tasks"}}
+		for _, m := range ms {
+			t.Head = append(t.Head, measureTitle(m))
+		}
+		t.Head = append(t.Head, "Fit (s)", "Score rate (samples/s)")
+		for _, col := range l.Cols {
+			var cells []*suite.Cell
+			for _, r := range l.Rows {
+				if c := l.At[[2]string{r, col}]; c != nil {
+					cells = append(cells, c)
+				}
+			}
+			row := []string{col, fmt.Sprint(len(cells))}
+			for _, m := range ms {
+				var sum float64
+				n := 0
+				for _, c := range cells {
+					if v, ok := c.Metrics[m]; ok {
+						sum += v.Mean
+						n++
+					}
+				}
+				if n == 0 {
+					row = append(row, none)
+					continue
+				}
+				v := num(sum / float64(n))
+				if n < len(cells) {
+					v += fmt.Sprintf(" (%d of %d tasks)", n, len(cells))
+				}
+				row = append(row, v)
+			}
+			var fit, rt float64
+			for _, c := range cells {
+				fit += c.FitSeconds
+				rt += c.ScoreRate
+			}
+			nc := float64(max(len(cells), 1))
+			row = append(row, seconds(fit/nc), rate(rt/nc))
+			t.Rows = append(t.Rows, row)
+		}
+		bl := b.gridBlock(g)
+		bl.Tables = append([]*table{t}, bl.Tables...)
+		s.Blocks = append(s.Blocks, bl)
+	}
+	s.Blocks = emptyNote(s.Blocks, "common-ground cells")
+	return s
+}
+
+func (b *builder) architectures() *section {
+	s := &section{ID: "architectures", Title: "Architectures",
+		Intro: "Each method's networks: layers, parameters and forward FLOPs per sample (a multiply-add counts as two), and the hyper-parameters used."}
+	for _, a := range b.res.Architectures {
+		bl := &block{Title: orNone(a.Method), Caveat: b.caveat()}
+		if a.Input != "" {
+			bl.Paras = append(bl.Paras, "Input: "+a.Input+".")
+		}
+		t := &table{Caption: "Networks", Left: 2, Head: []string{"Network", "Layers", "Parameters", "FLOPs/sample"}}
+		var p, f int64
+		for _, n := range a.Networks {
+			t.Rows = append(t.Rows, []string{orNone(n.Name), orNone(n.Layers), grouped(n.Params), flops(n.FLOPs)})
+			p += n.Params
+			f += n.FLOPs
+		}
+		if len(a.Networks) > 1 {
+			t.Foot = [][]string{{"total", "", grouped(p), flops(f)}}
+		}
+		if len(a.Networks) > 0 {
+			bl.Tables = append(bl.Tables, t)
+		}
+		if len(a.Hyper) > 0 {
+			h := &table{Caption: "Hyper-parameters", Left: 2, Head: []string{"Hyper-parameter", "Value"}}
+			for _, k := range sortedKeys(a.Hyper) {
+				h.Rows = append(h.Rows, []string{k, a.Hyper[k]})
+			}
+			bl.Tables = append(bl.Tables, h)
+		}
+		s.Blocks = append(s.Blocks, bl)
+	}
+	s.Blocks = emptyNote(s.Blocks, "architectures")
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (b *builder) cost() *section {
+	s := &section{ID: "cost", Title: "Cost",
+		Intro: "Time and memory of every cell: fit time is the mean training time per seed, score rate the test samples scored per second, wall time the whole cell, peak memory the process's resident high-water mark when the cell finished."}
+	all := &table{Caption: "By table", Left: 1, Head: []string{"Table", "Cells", "Wall time", "Peak memory"}}
+	var tables []*block
+	for _, sec := range b.sectionNames() {
+		for _, g := range groupCells(b.res.Cells, sec) {
+			t := &table{Left: 3, Head: []string{"Method", "Data", "Task", "Train", "Test", "Fit (s)", "Score rate (samples/s)", "Wall (s)", "Peak memory"}}
+			var wall float64
+			var peak int64
+			for _, c := range g.Cells {
+				t.Rows = append(t.Rows, []string{column(c), orNone(c.Spec.Data), orNone(c.Spec.Task), count(c.Train), count(c.Test),
+					seconds(c.FitSeconds), rate(c.ScoreRate), seconds(c.WallSeconds), bytesIEC(c.PeakRSSBytes)})
+				wall += c.WallSeconds
+				peak = max(peak, c.PeakRSSBytes)
+			}
+			t.Foot = [][]string{{"total", "", "", "", "", "", "", seconds(wall), bytesIEC(peak)}}
+			all.Rows = append(all.Rows, []string{g.Table, fmt.Sprint(len(g.Cells)), clock(wall), bytesIEC(peak)})
+			tables = append(tables, &block{Title: tableTitle(g.Table), Caveat: b.caveat(), Tables: []*table{t}})
+		}
+	}
+	if len(tables) > 0 {
+		s.Blocks = append([]*block{{Title: "Summary", Caveat: b.caveat(), Tables: []*table{all}}}, tables...)
+	}
+	s.Blocks = emptyNote(s.Blocks, "cells")
+	return s
+}
+
+// sectionNames lists the sections present: the known three in report order,
+// then any others sorted.
+func (b *builder) sectionNames() []string {
+	out := []string{suite.SectionOwn, suite.SectionCommon, suite.SectionRobustness}
+	return append(out, b.otherSections()...)
+}
+
+func (b *builder) otherSections() []string {
+	seen := map[string]bool{suite.SectionOwn: true, suite.SectionCommon: true, suite.SectionRobustness: true}
+	var out []string
+	for _, c := range b.res.Cells {
+		if !seen[c.Spec.Section] {
+			seen[c.Spec.Section] = true
+			out = append(out, c.Spec.Section)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// other shows cells of sections this package does not know, as grids, so
+// no result is silently left out.
+func (b *builder) other() *section {
+	names := b.otherSections()
+	if len(names) == 0 {
+		return nil
+	}
+	s := &section{ID: "other", Title: "Other results", Intro: "Cells of sections this report does not know: " + strings.Join(names, ", ") + "."}
+	for _, sec := range names {
+		for _, g := range groupCells(b.res.Cells, sec) {
+			bl := b.gridBlock(g)
+			bl.Title = orNone(sec) + ": " + bl.Title
+			s.Blocks = append(s.Blocks, bl)
+		}
+	}
+	return s
+}
