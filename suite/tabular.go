@@ -77,9 +77,9 @@ const (
 	tabSeedsADBench = 3
 )
 
-// tabNotApplicable names the detectors that cannot run on flat tabular rows and
-// why; the common-ground table lists them with this note instead of a
-// measure.
+// tabNotApplicable names the detectors that cannot run on flat tabular
+// rows, and why. The common-ground table lists them with this note and no
+// measures, so the report can say why their row is empty.
 var tabNotApplicable = map[string]string{
 	"ganomaly":    "not applicable: convolutional encoder-decoder-encoder, images only (needs C×S×S input)",
 	"deepcluster": "not applicable: the DCEC convolutional autoencoder takes square images only (deepcluster rejects flat rows)",
@@ -153,9 +153,12 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 		for _, m := range []string{"devnet", "deepsad", "iforest", "pca", "autoencoder"} {
 			out = append(out, tabSpec(SectionCommon, tableCommonTabular, m, "", d, "labeled=5%", seedsAD, with(m, ad...)))
 		}
-		for _, m := range []string{"ganomaly", "deepcluster"} {
-			out = append(out, Spec{Section: SectionCommon, Table: tableCommonTabular, Method: m, Data: d, Task: "labeled=5%", Seeds: seedsAD})
-		}
+	}
+	// The image-only detectors: one cell each, on the first file, whose
+	// Note says why the row is empty (not one per file: the report lists
+	// every cell's note).
+	for _, m := range []string{"ganomaly", "deepcluster"} {
+		out = append(out, Spec{Section: SectionCommon, Table: tableCommonTabular, Method: m, Data: "adbench/" + common[0], Task: "labeled=5%", Seeds: seedsAD})
 	}
 	// 4. Robustness: labelled anomalies 1 ... 120 on Hypothyroid.
 	for _, n := range tabRobustLabeled {
@@ -330,7 +333,7 @@ func (p tabProtocol) split(ds *data.Dataset, seed uint64) (*evaluate.Split, stri
 				if s, err = protocol.ADBench(ds, o); err != nil {
 					return nil, "", err
 				}
-				note = fmt.Sprintf("seed %d: %g of %d training anomalies reveals %d; %d revealed instead", seed, p.labeledRatio, a, got, s.TrainLabeledAnomalies.N)
+				note = fmt.Sprintf("seed %d: %d labelled (min-labeled), as %g of the %d training anomalies rounds to %d", seed, s.TrainLabeledAnomalies.N, p.labeledRatio, a, got)
 			}
 		}
 	default:
@@ -343,8 +346,12 @@ func (p tabProtocol) split(ds *data.Dataset, seed uint64) (*evaluate.Split, stri
 	return sp, note, nil
 }
 
-// runTabular is the executor of the tabular tables: per seed, split, fit
-// on the training part, score the test part once, rank.
+// runTabular is the executor of the tabular tables: per seed, split the
+// data by the cell's protocol (the seed chooses the split and seeds the
+// detector), fit on the training part, score the test part once, and rank
+// the scores. Cell.Train counts the unlabelled and the labelled training
+// rows together. A detector that cannot take tabular rows (GANomaly, deep
+// clustering) gets a cell with only a Note saying so.
 func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 	if why, ok := tabNotApplicable[spec.Method]; ok {
 		return &Cell{Note: why}, nil
