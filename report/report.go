@@ -179,6 +179,9 @@ var tableTitles = map[string]string{
 	"ganomaly-mnist":           "GANomaly on MNIST (one digit abnormal)",
 	"ganomaly-cifar10":         "GANomaly on CIFAR-10 (one class abnormal)",
 	"deepcluster-clustering":   "Deep clustering: accuracy, NMI and ARI",
+	"demo-images":              "Demo: image detectors on the embedded USPS digits (digit 3 abnormal)",
+	"demo-clustering":          "Demo: deep clustering of the embedded USPS digits",
+	"demo-tabular":             "Demo: DPLAN and baselines on the embedded UCI thyroid (hypothyroid known)",
 }
 
 // tableTitle names a table: its friendly title with the name beside it, or

@@ -11,8 +11,10 @@ func Named(name string, seed uint64) (Suite, error) {
 	case "full":
 		return Suite{Name: "full", Seed: seed, Description: "",
 			Specs: concat(fullTabular(seed), fullImages(seed))}, nil
+	case "demo":
+		return Demo(seed), nil
 	}
-	return Suite{}, fmt.Errorf("suite: unknown suite %q (want quick or full)", name)
+	return Suite{}, fmt.Errorf("suite: unknown suite %q (want quick, full or demo)", name)
 }
 
 func concat(parts ...[]Spec) []Spec {

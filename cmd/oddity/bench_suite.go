@@ -80,24 +80,8 @@ says so on every table); the full suite runs the papers' settings.`
 		if len(s.Specs) == 0 {
 			fmt.Fprintf(cmd.ErrOrStderr(), "oddity: the %s suite has no cells yet; writing an empty report\n", s.Name)
 		}
-		res, runErr := suite.Run(cmd.Context(), s, suite.Options{Out: out, Force: force, Only: only,
-			Log: cmd.ErrOrStderr(), Command: commandLine(os.Args)})
-		if res == nil {
-			return runErr
-		}
-		if err := report.Write(res, out); err != nil {
-			if runErr != nil {
-				return fmt.Errorf("%w; writing the report of the finished cells also failed: %v", runErr, err)
-			}
-			return err
-		}
-		state := "report"
-		if runErr != nil {
-			state = "partial report (run stopped)"
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%d cells, %s: %s, %s\n", len(res.Cells), state,
-			filepath.Join(out, report.MarkdownFile), filepath.Join(out, report.HTMLFile))
-		return runErr
+		_, err = runSuite(cmd, s, out, force, only)
+		return err
 	}
 
 	cmd := &cobra.Command{
@@ -124,6 +108,30 @@ results.json. Image files the cells list are read from DIR.`,
 		},
 	}
 	benchCmd.AddCommand(cmd)
+}
+
+// runSuite runs s into out and writes its report, also after an error or an
+// interrupt (the report then covers the finished cells), and returns the
+// results with the run's error.
+func runSuite(cmd *cobra.Command, s suite.Suite, out string, force bool, only []string) (*suite.Results, error) {
+	res, runErr := suite.Run(cmd.Context(), s, suite.Options{Out: out, Force: force, Only: only,
+		Log: cmd.ErrOrStderr(), Command: commandLine(os.Args)})
+	if res == nil {
+		return nil, runErr
+	}
+	if err := report.Write(res, out); err != nil {
+		if runErr != nil {
+			return res, fmt.Errorf("%w; writing the report of the finished cells also failed: %v", runErr, err)
+		}
+		return res, err
+	}
+	state := "report"
+	if runErr != nil {
+		state = "partial report (run stopped)"
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d cells, %s: %s, %s\n", len(res.Cells), state,
+		filepath.Join(out, report.MarkdownFile), filepath.Join(out, report.HTMLFile))
+	return res, runErr
 }
 
 // matchesAny reports whether --only keeps at least one spec, by the rule
