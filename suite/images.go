@@ -78,25 +78,32 @@ func imgMerge(ms ...map[string]string) map[string]string {
 	return out
 }
 
-// Settings of the quick suite's image part. They were sized so the image
-// cells of the quick suite finish in about 12 minutes on 2 cores.
+// Settings of the quick suite's image part, sized so its cells finish in
+// about 12 minutes on 2 cores: GANomaly with the CPU schedule (width 16, 4
+// epochs) on 2,000 images; deep clustering with a few pretraining epochs in
+// batches of 64 (more updates for the same work than 256) and 60-150
+// fine-tuning steps; DPLAN with 2 episodes of 1,000 steps.
 var (
-	imgQuickGAN = map[string]string{"schedule": "cpu", "width": "8", "epochs": "1", "max-images": "2000", "max-test": "2000"}
+	imgQuickGAN = map[string]string{"schedule": "cpu", "max-images": "2000", "max-test": "2000"}
 	// imgQuickGANCommon leaves subsampling to max-train, shared by every
 	// detector.
-	imgQuickGANCommon = map[string]string{"schedule": "cpu", "width": "8", "epochs": "1", "max-images": "0"}
-	imgQuickDC        = map[string]string{"k": "9", "epochs": "2", "max-steps": "40", "update-interval": "20", "kmeans-init": "3"}
+	imgQuickGANCommon = map[string]string{"schedule": "cpu", "max-images": "0"}
+	imgQuickDC        = map[string]string{"k": "9", "epochs": "4", "batch": "64", "max-steps": "60", "update-interval": "20", "kmeans-init": "3"}
 	imgQuickDPLAN     = map[string]string{"episodes": "2", "steps": "1000", "warmup": "500", "eps-steps": "1000", "target-update": "500"}
 	imgQuickAE        = map[string]string{"epochs": "5"}
 	imgQuickCommon    = map[string]string{"max-train": "2000", "max-test": "2000"}
 	imgQuickEmbed     = "400"
 )
 
-// Settings of the full suite's image part (see fullImages).
+// Settings of the full suite's image part (see fullImages). Deep
+// clustering on common ground runs 20 pretraining epochs and at most 1,000
+// fine-tuning steps on the 12,000 training images: `oddity cluster`'s 200
+// epochs would make each of the 40 cells (10 digits and 4 contamination
+// levels, 3 seeds each) take hours on a CPU.
 var (
 	imgFullGAN       = map[string]string{"schedule": "cpu", "max-test": "0"}
 	imgFullGANCommon = map[string]string{"schedule": "cpu", "max-images": "0"}
-	imgFullDC  = map[string]string{"k": "9", "epochs": "30", "max-steps": "2000"}
+	imgFullDC        = map[string]string{"k": "9", "epochs": "20", "max-steps": "1000"}
 	imgFullDPLAN     = map[string]string{}
 	imgFullAE        = map[string]string{"epochs": "30"}
 	imgFullCommon    = map[string]string{"max-train": "12000", "max-test": "0"}
@@ -104,8 +111,9 @@ var (
 )
 
 // quickImages is the quick suite's image part: two held-out classes per
-// GANomaly table, subsets of a few thousand images, one or two epochs,
-// narrow networks, one seed; every cell's Note says what it shortens.
+// GANomaly table, three digits on common ground, subsets of about 2,000
+// images, short schedules, one seed; every cell's Note says what it
+// shortens.
 func quickImages(seed uint64) []Spec {
 	seeds := imgSeeds(seed, 1)
 	var out []Spec
@@ -116,14 +124,14 @@ func quickImages(seed uint64) []Spec {
 		out = append(out, imgGANSpec(tableGANCIFAR, "cifar10", c, imgQuickGAN, seeds))
 	}
 	for _, ds := range []string{"mnist", "usps", "coil20"} {
-		p := map[string]string{"k": strconv.Itoa(imgClusterK(ds)), "limit": "1500", "epochs": "4", "max-steps": "60",
-			"update-interval": "20", "kmeans-init": "3", "tsne-n": imgQuickEmbed}
-		if ds == "coil20" {
-			p["epochs"] = "10"
+		p := map[string]string{"k": strconv.Itoa(imgClusterK(ds)), "limit": "2000", "epochs": "8", "batch": "64",
+			"max-steps": "150", "update-interval": "50", "kmeans-init": "3", "tsne-n": imgQuickEmbed}
+		if ds == "coil20" { // all 1,440 images
+			p["epochs"] = "15"
 		}
 		out = append(out, imgClusteringSpec(ds, p, seeds))
 	}
-	out = append(out, imgCommonSpecs([]int{3, 7}, seeds, imgQuickCommon, imgQuickGANCommon, imgQuickDC, imgQuickDPLAN, imgQuickAE, 10, imgQuickEmbed)...)
+	out = append(out, imgCommonSpecs([]int{1, 3, 7}, seeds, imgQuickCommon, imgQuickGANCommon, imgQuickDC, imgQuickDPLAN, imgQuickAE, 10, imgQuickEmbed)...)
 	out = append(out, imgContamSpecs(3, []float64{0, 0.01, 0.05, 0.1}, seeds, imgQuickCommon, imgQuickGANCommon, imgQuickDC)...)
 	return out
 }
@@ -325,8 +333,12 @@ type imgSplit struct {
 }
 
 // imgSubset returns the sorted indices of a seeded random subset of
-// about m of the len(y) rows, stratified by y (all rows when m is 0 or not
-// smaller).
+// exactly m of the len(y) rows, stratified by y: each class gets its share
+// m·n_c/len(y) rounded down, and the rows left over go to the classes with
+// the largest remainders (all rows when m is 0 or not smaller).
+// protocol.StratifiedSplit rounds every class on its own, so its total can
+// miss m by a few rows; a cell that says "2,000 test images" should have
+// 2,000.
 func imgSubset(y []int, m int, seed uint64) ([]int, error) {
 	if m <= 0 || m >= len(y) {
 		all := make([]int, len(y))
@@ -335,8 +347,40 @@ func imgSubset(y []int, m int, seed uint64) ([]int, error) {
 		}
 		return all, nil
 	}
-	_, keep, err := protocol.StratifiedSplit(y, float64(m)/float64(len(y)), seed)
-	return keep, err
+	byClass := map[int][]int{}
+	for i, c := range y {
+		byClass[c] = append(byClass[c], i)
+	}
+	classes := make([]int, 0, len(byClass))
+	for c := range byClass {
+		classes = append(classes, c)
+	}
+	sort.Ints(classes)
+	quota := make([]int, len(classes))
+	rem := make([]int, len(classes)) // remainders, in units of 1/len(y)
+	left := m
+	for j, c := range classes {
+		share := m * len(byClass[c])
+		quota[j], rem[j] = share/len(y), share%len(y)
+		left -= quota[j]
+	}
+	order := make([]int, len(classes))
+	for j := range order {
+		order[j] = j
+	}
+	sort.SliceStable(order, func(a, b int) bool { return rem[order[a]] > rem[order[b]] })
+	for _, j := range order[:left] {
+		quota[j]++
+	}
+	r := rand.New(rand.NewPCG(seed, 0x737562)) // "sub"
+	var keep []int
+	for j, c := range classes {
+		idx := byClass[c]
+		r.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+		keep = append(keep, idx[:quota[j]]...)
+	}
+	sort.Ints(keep)
+	return keep, nil
 }
 
 // imgBuildSplit makes the split of seed: protocol.LeaveOneClassOut with the
@@ -399,6 +443,9 @@ type imgFitted struct {
 	recon func(ctx context.Context, x *data.Dataset) (in, out []float32, g viz.GridOptions, err error)
 	// note describes this run (appended to the cell's note once).
 	note string
+	// trainN counts the training images the method used, when it
+	// subsamples them itself (GANomaly's MaxImages); 0 means all.
+	trainN int
 }
 
 // imgDCMemo keeps the last deep clustering model, so the "score=maxq" cell
@@ -439,6 +486,8 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			Reconstruct(context.Context, *data.Dataset) ([]float32, []float32, error)
 			Side() int
 			BestEpoch() int
+			TrainImages() int
+			ValImages() int
 		}
 		if spec.Method == ganomaly.MethodCAE {
 			g = ganomaly.NewCAE(o)
@@ -460,7 +509,8 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			return nil, err
 		}
 		f.fitSeconds, f.det = time.Since(t0).Seconds(), g
-		f.note = fmt.Sprintf("epoch %d of %d kept", g.BestEpoch(), o.Epochs)
+		f.note = fmt.Sprintf("epoch %d of %d kept; %d training and %d validation images", g.BestEpoch(), o.Epochs, g.TrainImages(), g.ValImages())
+		f.trainN = g.TrainImages() + g.ValImages()
 		return f, nil
 	case deepcluster.Method:
 		cfg, err := imgDCConfig(p, seed)
@@ -478,7 +528,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 		if prev != nil {
 			m = prev.det.(*deepcluster.Detector).Model
 			f.fitSeconds = prev.fitSeconds
-			f.note = "model shared with the cell of the same split and seed scored by distance"
+			f.note = "model trained once for this split, seed and settings and shared with the other deep clustering cell of the split"
 		} else {
 			d := deepcluster.New(cfg)
 			t0 := time.Now()
@@ -668,6 +718,9 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 		}
 		cell.ROC, cell.PR, cell.Scores = r.ROC, r.PR, r.Scores
 		cell.Train, cell.Test = ld.train.N, ld.test.N
+		if f.trainN > 0 {
+			cell.Train = f.trainN
+		}
 		if ld.contaminated > 0 {
 			notes = append(notes, fmt.Sprintf("%d of the %d training images are of the held-out class", ld.contaminated, ld.train.N))
 		}
@@ -730,8 +783,8 @@ func imgNote(spec Spec, p *imgParams) string {
 		}
 	case deepcluster.Method:
 		cfg, _ := imgDCConfig(&imgParams{m: spec.Params}, 0)
-		parts = append(parts, fmt.Sprintf("deep clustering (DCEC) with k = %d on the normal training images, %d pretraining epochs, at most %d fine-tuning steps; score %s",
-			cfg.K, cfg.PretrainEpochs, cfg.MaxSteps, map[string]string{"distance": "distance of z to the nearest centroid", "maxq": "1 - max q"}[cfg.Score]))
+		parts = append(parts, fmt.Sprintf("deep clustering (DCEC) with k = %d on the normal training images, %d pretraining epochs in batches of %d, at most %d fine-tuning steps; score %s",
+			cfg.K, cfg.PretrainEpochs, cfg.BatchSize, cfg.MaxSteps, map[string]string{"distance": "distance of z to the nearest centroid", "maxq": "1 - max q"}[cfg.Score]))
 	case dplan.Method:
 		n := p.int("labeled", 0)
 		o := dplan.DefaultOptions()
@@ -756,16 +809,38 @@ func imgNote(spec Spec, p *imgParams) string {
 	return strings.Join(parts, "; ")
 }
 
-// imgReconFigure writes the first seed's reconstruction grid: ten normal and
-// ten abnormal test images above their reconstructions.
+// imgReconFigure writes the first seed's reconstruction grid: ten normal
+// test images, taken class by class so every normal class shows, and ten
+// abnormal ones, each row above its reconstructions.
 func imgReconFigure(ctx context.Context, env *Env, spec Spec, f *imgFitted, ld *imgSplit, names []string, class int) (string, error) {
 	const k = 10
-	var normal, abnormal []int
+	var abnormal []int
+	byClass := map[int][]int{}
+	var classes []int
 	for i, y := range ld.test.Y {
-		if y == 0 && len(normal) < k {
-			normal = append(normal, i)
-		} else if y == 1 && len(abnormal) < k {
-			abnormal = append(abnormal, i)
+		if y == 1 {
+			if len(abnormal) < k {
+				abnormal = append(abnormal, i)
+			}
+			continue
+		}
+		c := ld.testClass[i]
+		if _, ok := byClass[c]; !ok {
+			classes = append(classes, c)
+		}
+		byClass[c] = append(byClass[c], i)
+	}
+	sort.Ints(classes)
+	var normal []int
+	for round := 0; len(normal) < k; round++ {
+		added := false
+		for _, c := range classes {
+			if round < len(byClass[c]) && len(normal) < k {
+				normal, added = append(normal, byClass[c][round]), true
+			}
+		}
+		if !added {
+			break
 		}
 	}
 	sub, err := ld.test.Subset(append(append([]int(nil), normal...), abnormal...))
@@ -951,13 +1026,13 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 		cell.Published = map[string]float64{"acc": pub.acc, "nmi_geometric": pub.nmi}
 		cell.Source = pub.source
 	}
-	note := fmt.Sprintf("DCEC autoencoder, k = %d, %d pretraining epochs, at most %d fine-tuning steps (T = %d), k-means init best of %d; measured on the images it clustered; nmi is arithmetic, nmi_geometric the papers' normalisation",
-		cfg.K, cfg.PretrainEpochs, cfg.MaxSteps, cfg.UpdateInterval, cfg.KMeansInit)
+	note := fmt.Sprintf("DCEC autoencoder, k = %d, %d pretraining epochs in batches of %d, at most %d fine-tuning steps (T = %d), k-means init best of %d; measured on the images it clustered; nmi is arithmetic, nmi_geometric the papers' normalisation",
+		cfg.K, cfg.PretrainEpochs, cfg.BatchSize, cfg.MaxSteps, cfg.UpdateInterval, cfg.KMeansInit)
 	if limit > 0 && limit < all.N {
 		note += fmt.Sprintf("; a stratified subset of %d of the %d images", limit, all.N)
 	}
-	if cfg.PretrainEpochs != 200 || cfg.MaxSteps != 20000 || cfg.KMeansInit != 20 {
-		note += " (the papers: 200 pretraining epochs, up to 20,000 steps, 20 k-means runs)"
+	if cfg.PretrainEpochs != 200 || cfg.MaxSteps != 20000 || cfg.KMeansInit != 20 || cfg.BatchSize != 256 {
+		note += " (the papers: 200 pretraining epochs in batches of 256, up to 20,000 steps, 20 k-means runs)"
 	}
 	cell.Note = note
 	return cell, nil
