@@ -75,7 +75,7 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, st *BatchNormState, training b
 		}
 	}
 	out := New(x.Shape...)
-	xhat := make([]float32, len(x.Data))
+	xhat := getScratch(len(x.Data)) // every entry is written below
 	parallelFor(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for ci := 0; ci < c; ci++ {
@@ -91,7 +91,12 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, st *BatchNormState, training b
 			}
 		}
 	})
+	if !tp.needs(x, gamma, beta) {
+		putScratch(xhat)
+		return out
+	}
 	return tp.Record(out, func() {
+		defer putScratch(xhat)
 		dy := out.grad
 		sumDy := make([]float64, c)
 		sumDyXh := make([]float64, c)

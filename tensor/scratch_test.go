@@ -7,8 +7,9 @@ import (
 )
 
 // Recycled scratch buffers come back with stale contents. Poisoning every
-// pool with NaN must not change a convolution's outputs or gradients: the
-// operations that use scratch overwrite every entry before reading it.
+// free list with NaN must not change a convolution's or a batch norm's
+// outputs or gradients: the operations that use scratch overwrite every
+// entry before reading it.
 func TestScratchContentsNeverLeak(t *testing.T) {
 	run := func() (outs, grads [][]float32) {
 		rng := rand.New(rand.NewPCG(5, 6))
@@ -21,12 +22,15 @@ func TestScratchContentsNeverLeak(t *testing.T) {
 		x := fill(New(3, 4, 9, 9)).SetRequiresGrad(true)
 		w := fill(New(5, 4, 4, 4)).SetRequiresGrad(true)
 		wt := fill(New(5, 2, 3, 3)).SetRequiresGrad(true)
+		gamma, beta := fill(New(5)).SetRequiresGrad(true), fill(New(5)).SetRequiresGrad(true)
+		st := &BatchNormState{RunningMean: New(5), RunningVar: Full(1, 5), Momentum: 0.1, Eps: 1e-5}
 		tp := NewTape()
-		y := tp.Conv2d(x, w, nil, ConvOptions{Stride: 2, Padding: 1})
+		y := tp.BatchNorm(tp.Conv2d(x, w, nil, ConvOptions{Stride: 2, Padding: 1}), gamma, beta, st, true)
 		z := tp.ConvTranspose2d(y, wt, nil, ConvOptions{Stride: 2, Padding: 1, OutputPadding: 1})
 		tp.Backward(tp.Mean(tp.Mul(z, z)))
 		inf := NoGrad.Conv2d(x, w, nil, ConvOptions{Stride: 2, Padding: 1})
-		return [][]float32{y.Data, z.Data, inf.Data}, [][]float32{x.Grad(), w.Grad(), wt.Grad()}
+		infBN := NoGrad.BatchNorm(inf, gamma, beta, st, false)
+		return [][]float32{y.Data, z.Data, inf.Data, infBN.Data}, [][]float32{x.Grad(), w.Grad(), wt.Grad(), gamma.Grad()}
 	}
 	outs, grads := run()
 	for b := 0; b < 22; b++ {
