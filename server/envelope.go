@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -38,7 +40,7 @@ func decodeInfer(b []byte) (*inferRequest, error) {
 				return nil
 			}
 			return p.array(func() error {
-				var t inferTensor
+				t := inferTensor{binarySize: -1}
 				if p.null() {
 					req.Inputs = append(req.Inputs, t)
 					return nil
@@ -93,10 +95,34 @@ func (p *numParser) tensor(t *inferTensor) error {
 			t.hasData = err == nil
 			return err
 		case strings.EqualFold(key, "parameters"):
-			return p.skipValue(0)
+			start := p.i
+			if err := p.skipValue(0); err != nil {
+				return err
+			}
+			return tensorParameters(p.b[start:p.i], t)
 		}
 		return badRequest("request body: unknown field %q", key)
 	})
+}
+
+// tensorParameters reads the one tensor parameter the server acts on:
+// binary_data_size, the byte length of the tensor's data in the binary
+// part of the request (the KServe/Triton binary tensor extension).
+func tensorParameters(raw []byte, t *inferTensor) error {
+	var ps struct {
+		BinaryDataSize *int64 `json:"binary_data_size"`
+	}
+	if err := json.Unmarshal(raw, &ps); err != nil {
+		return badRequest("input parameters: %v", err)
+	}
+	t.binarySize = -1
+	if ps.BinaryDataSize != nil {
+		if *ps.BinaryDataSize < 0 {
+			return badRequest("input parameters: binary_data_size %d is negative", *ps.BinaryDataSize)
+		}
+		t.binarySize = *ps.BinaryDataSize
+	}
+	return nil
 }
 
 // object parses a JSON object, calling field for every key with p just
@@ -341,4 +367,56 @@ func appendFloat(b []byte, v float64) []byte {
 func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)
+}
+
+// binaryHeader is the HTTP header of the binary tensor extension: the
+// length of the JSON part of the body.
+const binaryHeader = "Inference-Header-Content-Length"
+
+// attachBinary gives every input whose parameters name a binary_data_size
+// its data from bin, consumed in input order, as little-endian FP32 or FP64
+// (the only datatypes accepted in binary). It is an error for bin to hold
+// more or fewer bytes than the inputs claim, or for an input to have both
+// JSON and binary data.
+func (req *inferRequest) attachBinary(bin []byte) error {
+	off := int64(0)
+	for i := range req.Inputs {
+		t := &req.Inputs[i]
+		if t.binarySize < 0 {
+			continue
+		}
+		if t.hasData {
+			return badRequest("input %q has both \"data\" and binary_data_size", t.Name)
+		}
+		if off+t.binarySize > int64(len(bin)) {
+			return badRequest("input %q: binary_data_size %d runs past the %d binary bytes of the body", t.Name, t.binarySize, len(bin))
+		}
+		raw := bin[off : off+t.binarySize]
+		off += t.binarySize
+		switch t.Datatype {
+		case "FP32":
+			if len(raw)%4 != 0 {
+				return badRequest("input %q: %d binary bytes are not whole FP32 values", t.Name, len(raw))
+			}
+			t.x = make([]float32, len(raw)/4)
+			for j := range t.x {
+				t.x[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+			}
+		case "FP64":
+			if len(raw)%8 != 0 {
+				return badRequest("input %q: %d binary bytes are not whole FP64 values", t.Name, len(raw))
+			}
+			t.x = make([]float32, len(raw)/8)
+			for j := range t.x {
+				t.x[j] = float32(math.Float64frombits(binary.LittleEndian.Uint64(raw[8*j:])))
+			}
+		default:
+			return badRequest("input %q: binary data must be FP32 or FP64, not %q", t.Name, t.Datatype)
+		}
+		t.hasData = true
+	}
+	if off != int64(len(bin)) {
+		return badRequest("the body has %d binary bytes but the inputs claim %d", len(bin), off)
+	}
+	return nil
 }

@@ -2,10 +2,13 @@ package server
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"net/http"
 	"reflect"
+	"strconv"
 	"testing"
 )
 
@@ -32,7 +35,21 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 	}
 	out := &inferRequest{ID: req.ID}
 	for _, in := range req.Inputs {
-		t := inferTensor{Name: in.Name, Shape: in.Shape, Datatype: in.Datatype}
+		t := inferTensor{Name: in.Name, Shape: in.Shape, Datatype: in.Datatype, binarySize: -1}
+		if in.Parameters != nil {
+			var ps struct {
+				BinaryDataSize *int64 `json:"binary_data_size"`
+			}
+			if err := json.Unmarshal(in.Parameters, &ps); err != nil {
+				return nil, false
+			}
+			if ps.BinaryDataSize != nil {
+				if *ps.BinaryDataSize < 0 {
+					return nil, false
+				}
+				t.binarySize = *ps.BinaryDataSize
+			}
+		}
 		if in.Data != nil && string(in.Data) != "null" {
 			x, err := appendNumbers(in.Data, nil)
 			if err != nil {
@@ -51,7 +68,7 @@ func sameRequest(a, b *inferRequest) bool {
 	}
 	for i := range a.Inputs {
 		x, y := a.Inputs[i], b.Inputs[i]
-		if x.Name != y.Name || x.Datatype != y.Datatype || x.hasData != y.hasData || !reflect.DeepEqual(x.Shape, y.Shape) || len(x.x) != len(y.x) {
+		if x.Name != y.Name || x.Datatype != y.Datatype || x.hasData != y.hasData || x.binarySize != y.binarySize || !reflect.DeepEqual(x.Shape, y.Shape) || len(x.x) != len(y.x) {
 			return false
 		}
 		for j := range x.x {
@@ -88,6 +105,11 @@ var inferCases = []string{
 	`{}}`,
 	`{} `,
 	` null `,
+	`{"inputs":[{"name":"x","shape":[2,3],"datatype":"FP32","parameters":{"binary_data_size":24}}]}`,
+	`{"inputs":[{"parameters":{"binary_data_size":-4}}]}`,
+	`{"inputs":[{"parameters":{"binary_data_size":1.5}}]}`,
+	`{"inputs":[{"parameters":5}]}`,
+	`{"inputs":[{"parameters":null}]}`,
 }
 
 // TestDecodeInferMatchesEncodingJSON checks the hand decoder against the
@@ -163,5 +185,77 @@ func TestInferResponseMatchesEncodingJSON(t *testing.T) {
 	}
 	if !reflect.DeepEqual(g, w) {
 		t.Errorf("hand response %s\nencoding/json %s", got, want)
+	}
+}
+
+// binaryRequest builds a binary-extension request: a JSON header naming
+// binary_data_size, then the values as little-endian bytes.
+func binaryRequest(t *testing.T, url, datatype string, shape []int, vals []float64, extra int) *http.Request {
+	t.Helper()
+	var raw []byte
+	for _, v := range vals {
+		if datatype == "FP64" {
+			raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(v))
+		} else {
+			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(float32(v)))
+		}
+	}
+	head, err := json.Marshal(map[string]any{"id": "b", "inputs": []map[string]any{{"name": "input", "shape": shape, "datatype": datatype,
+		"parameters": map[string]any{"binary_data_size": len(raw) + extra}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", url, bytes.NewReader(append(head, raw...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(binaryHeader, strconv.Itoa(len(head)))
+	return req
+}
+
+// The binary tensor extension gives the same scores as JSON data, and
+// inconsistent lengths are refused with 400.
+func TestInferBinary(t *testing.T) {
+	_, ts, _ := newTestServer(t)
+	for _, dt := range []string{"FP32", "FP64"} {
+		resp, err := http.DefaultClient.Do(binaryRequest(t, ts.URL+"/v2/models/rows/infer", dt, []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v %v", dt, resp.StatusCode, m, err)
+		}
+		scores := m["outputs"].([]any)[0].(map[string]any)["data"].([]any)
+		if scores[0] != 6.5 || scores[1] != 15.5 {
+			t.Errorf("%s: scores %v, want 6.5 and 15.5 as with JSON data", dt, scores)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		req   *http.Request
+		fixup func(*http.Request)
+	}{
+		{"size past the body", binaryRequest(t, ts.URL+"/v2/models/rows/infer", "FP32", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}, 4), nil},
+		{"size short of the body", binaryRequest(t, ts.URL+"/v2/models/rows/infer", "FP32", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}, -4), nil},
+		{"header past the body", binaryRequest(t, ts.URL+"/v2/models/rows/infer", "FP32", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}, 0),
+			func(r *http.Request) { r.Header.Set(binaryHeader, "100000") }},
+		{"header not a number", binaryRequest(t, ts.URL+"/v2/models/rows/infer", "FP32", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}, 0),
+			func(r *http.Request) { r.Header.Set(binaryHeader, "x") }},
+		{"integer datatype", binaryRequest(t, ts.URL+"/v2/models/rows/infer", "INT32", []int{2, 3}, []float64{1, 2, 3, 4, 5, 6}, 0), nil},
+	} {
+		if c.fixup != nil {
+			c.fixup(c.req)
+		}
+		resp, err := http.DefaultClient.Do(c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: status %d, want 400", c.name, resp.StatusCode)
+		}
 	}
 }

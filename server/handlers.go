@@ -166,6 +166,9 @@ type inferTensor struct {
 	// non-null "data" was present.
 	x       []float32
 	hasData bool
+	// binarySize is the parameters' binary_data_size: the tensor's data
+	// are that many bytes of the request's binary part; -1 when absent.
+	binarySize int64
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -189,8 +192,21 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 	if err != nil {
 		return err
 	}
+	// The binary tensor extension: the first Inference-Header-Content-Length
+	// bytes are the JSON header, the rest the tensors' raw data.
+	var bin []byte
+	if h := r.Header.Get(binaryHeader); h != "" {
+		n, err := strconv.ParseInt(h, 10, 64)
+		if err != nil || n < 0 || n > int64(len(body)) {
+			return badRequest("%s: %q is not a length within the %d-byte body", binaryHeader, h, len(body))
+		}
+		body, bin = body[:n], body[n:]
+	}
 	req, err := decodeInfer(body)
 	if err != nil {
+		return err
+	}
+	if err := req.attachBinary(bin); err != nil {
 		return err
 	}
 	if len(req.Inputs) != 1 {

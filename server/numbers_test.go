@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -118,4 +119,27 @@ func TestParseRows(t *testing.T) {
 			t.Errorf("parseRows(%s) accepted", bad)
 		}
 	}
+}
+
+// fastFloat must give strconv.ParseFloat's float64 bit for bit whenever it
+// accepts a number.
+func FuzzFastFloat(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1", "0.1", "123456789012345", "1234567890123456", "1e22", "1e23", "1e-22", "9.999999999999999e-5",
+		"0.000000000000000000000000001", "-2.5E+3", "100000000000000000000000", "0.8327453", "3.4e38", "5e-324"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p := &numParser{b: []byte(s)}
+		if _, err := p.number(nil); err != nil || p.i != len(s) {
+			return // not one JSON number
+		}
+		got, ok := fastFloat([]byte(s))
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("fastFloat(%q) = %v, strconv gives %v (%v)", s, got, want, err)
+		}
+	})
 }
