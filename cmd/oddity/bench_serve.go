@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	le "encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,7 +36,7 @@ func init() {
 		duration       time.Duration
 		directFor      time.Duration
 		seed           uint64
-		asJSON         bool
+		asJSON, binary bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --model MODEL",
@@ -45,7 +48,7 @@ func init() {
 			if clients < 1 || batch < 1 || duration <= 0 {
 				return fmt.Errorf("--clients, --batch and --duration must be positive")
 			}
-			res, err := benchServe(cmd.Context(), modelPath, clients, batch, duration, directFor, seed)
+			res, err := benchServe(cmd.Context(), modelPath, clients, batch, duration, directFor, seed, binary)
 			if err != nil {
 				return err
 			}
@@ -55,8 +58,8 @@ func init() {
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			fmt.Fprintf(out, "serve %s clients=%d batch=%d %s: %d requests, %d errors, %.0f req/s, %.0f samples/s, latency p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
-				res.Method, clients, batch, duration, res.Requests, res.Errors, res.RequestsPerSec, res.SamplesPerSec, res.P50ms, res.P90ms, res.P99ms)
+			fmt.Fprintf(out, "serve %s (%s) clients=%d batch=%d %s: %d requests, %d errors, %.0f req/s, %.0f samples/s, latency p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
+				res.Method, res.Encoding, clients, batch, duration, res.Requests, res.Errors, res.RequestsPerSec, res.SamplesPerSec, res.P50ms, res.P90ms, res.P99ms)
 			fmt.Fprintf(out, "direct in-process, same concurrency and batch: %.0f samples/s; server/direct = %.2f\n", res.DirectSamplesPerSec, res.Ratio)
 			return nil
 		},
@@ -69,12 +72,17 @@ func init() {
 	f.DurationVar(&directFor, "direct", 10*time.Second, "length of the in-process comparison")
 	f.Uint64Var(&seed, "seed", 0, "seed of the random request data")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&binary, "binary", false, "send the tensors as raw FP32 bytes (the binary tensor extension) instead of JSON numbers")
 	_ = cmd.MarkFlagRequired("model")
 	benchCmd.AddCommand(cmd)
 }
 
 type serveBench struct {
 	Method              string  `json:"method"`
+	Encoding            string  `json:"encoding"`
+	Clients             int     `json:"clients"`
+	Batch               int     `json:"batch"`
+	Seconds             float64 `json:"seconds"`
 	Requests            int     `json:"requests"`
 	Errors              int     `json:"errors"`
 	RequestsPerSec      float64 `json:"requests_per_sec"`
@@ -86,7 +94,7 @@ type serveBench struct {
 	Ratio               float64 `json:"server_over_direct"`
 }
 
-func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, directFor time.Duration, seed uint64) (*serveBench, error) {
+func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, directFor time.Duration, seed uint64, binary bool) (*serveBench, error) {
 	m, err := detector.LoadFile(modelPath)
 	if err != nil {
 		return nil, err
@@ -96,11 +104,11 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	raw, err := os.ReadFile(modelPath)
+	modelBytes, err := os.ReadFile(modelPath)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "m.odm"), raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "m.odm"), modelBytes, 0o644); err != nil {
 		return nil, err
 	}
 	s, err := server.New(server.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatch: max(batch, 100000)})
@@ -117,11 +125,22 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 	for i := range x {
 		x[i] = r.Float32()
 	}
-	body, err := json.Marshal(map[string]any{"inputs": []map[string]any{{
-		"name": "input", "datatype": "FP32", "shape": append([]int{batch}, m.Schema.Shape...), "data": x}}})
+	in := map[string]any{"name": "input", "datatype": "FP32", "shape": append([]int{batch}, m.Schema.Shape...)}
+	var raw []byte
+	if binary {
+		for _, v := range x {
+			raw = le.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+		}
+		in["parameters"] = map[string]any{"binary_data_size": len(raw)}
+	} else {
+		in["data"] = x
+	}
+	body, err := json.Marshal(map[string]any{"inputs": []map[string]any{in}})
 	if err != nil {
 		return nil, err
 	}
+	header := len(body)
+	body = append(body, raw...)
 
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -147,7 +166,16 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 			defer wg.Done()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				t := time.Now()
-				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(body))
+				if err != nil {
+					errs[c]++
+					continue
+				}
+				req.Header.Set("Content-Type", "application/json")
+				if binary {
+					req.Header.Set("Inference-Header-Content-Length", strconv.Itoa(header))
+				}
+				resp, err := client.Do(req)
 				if err != nil {
 					errs[c]++
 					continue
@@ -172,7 +200,10 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 		return nil, err
 	}
 	var all []float64
-	res := &serveBench{Method: m.Detector.Method()}
+	res := &serveBench{Method: m.Detector.Method(), Encoding: "json", Clients: clients, Batch: batch, Seconds: elapsed}
+	if binary {
+		res.Encoding = "binary"
+	}
 	for c := range lat {
 		all = append(all, lat[c]...)
 		res.Errors += errs[c]
