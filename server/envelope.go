@@ -51,7 +51,20 @@ func decodeInfer(b []byte) (*inferRequest, error) {
 				req.Inputs = append(req.Inputs, t)
 				return nil
 			})
-		case strings.EqualFold(key, "parameters"), strings.EqualFold(key, "outputs"):
+		case strings.EqualFold(key, "parameters"):
+			start := p.i
+			if err := p.skipValue(0); err != nil {
+				return err
+			}
+			var ps struct {
+				BinaryDataOutput *bool `json:"binary_data_output"`
+			}
+			if err := json.Unmarshal(p.b[start:p.i], &ps); err != nil {
+				return badRequest("request parameters: %v", err)
+			}
+			req.binaryOutput = ps.BinaryDataOutput != nil && *ps.BinaryDataOutput
+			return nil
+		case strings.EqualFold(key, "outputs"):
 			return p.skipValue(0)
 		}
 		return badRequest("request body: unknown field %q", key)
@@ -419,4 +432,36 @@ func (req *inferRequest) attachBinary(bin []byte) error {
 		return badRequest("the body has %d binary bytes but the inputs claim %d", len(bin), off)
 	}
 	return nil
+}
+
+// appendInferResponseBinary writes the response of the binary tensor
+// extension: a JSON header naming each output's binary_data_size, then the
+// scores as little-endian FP64 and the flags as one byte each (BOOL). It
+// returns the body and the header's length (Inference-Header-Content-Length).
+func appendInferResponseBinary(b []byte, model, id string, scores []float64, flags []bool) ([]byte, int) {
+	b = append(b, `{"model_name":`...)
+	b = appendString(b, model)
+	b = append(b, `,"model_version":"1","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"outputs":[{"name":"score","shape":[`...)
+	b = strconv.AppendInt(b, int64(len(scores)), 10)
+	b = append(b, `],"datatype":"FP64","parameters":{"binary_data_size":`...)
+	b = strconv.AppendInt(b, int64(8*len(scores)), 10)
+	b = append(b, `}},{"name":"anomaly","shape":[`...)
+	b = strconv.AppendInt(b, int64(len(flags)), 10)
+	b = append(b, `],"datatype":"BOOL","parameters":{"binary_data_size":`...)
+	b = strconv.AppendInt(b, int64(len(flags)), 10)
+	b = append(b, "}}]}"...)
+	head := len(b)
+	for _, v := range scores {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	for _, f := range flags {
+		if f {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	return b, head
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -28,12 +30,20 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 		Parameters json.RawMessage `json:"parameters"`
 		Outputs    json.RawMessage `json:"outputs"`
 	}
+	var top struct {
+		BinaryDataOutput *bool `json:"binary_data_output"`
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil || len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, false
 	}
-	out := &inferRequest{ID: req.ID}
+	if req.Parameters != nil {
+		if err := json.Unmarshal(req.Parameters, &top); err != nil {
+			return nil, false
+		}
+	}
+	out := &inferRequest{ID: req.ID, binaryOutput: top.BinaryDataOutput != nil && *top.BinaryDataOutput}
 	for _, in := range req.Inputs {
 		t := inferTensor{Name: in.Name, Shape: in.Shape, Datatype: in.Datatype, binarySize: -1}
 		if in.Parameters != nil {
@@ -63,7 +73,7 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 }
 
 func sameRequest(a, b *inferRequest) bool {
-	if a.ID != b.ID || len(a.Inputs) != len(b.Inputs) {
+	if a.ID != b.ID || a.binaryOutput != b.binaryOutput || len(a.Inputs) != len(b.Inputs) {
 		return false
 	}
 	for i := range a.Inputs {
@@ -110,6 +120,9 @@ var inferCases = []string{
 	`{"inputs":[{"parameters":{"binary_data_size":1.5}}]}`,
 	`{"inputs":[{"parameters":5}]}`,
 	`{"inputs":[{"parameters":null}]}`,
+	`{"parameters":{"binary_data_output":true},"inputs":[]}`,
+	`{"parameters":{"binary_data_output":"yes"}}`,
+	`{"parameters":[1]}`,
 }
 
 // TestDecodeInferMatchesEncodingJSON checks the hand decoder against the
@@ -257,5 +270,47 @@ func TestInferBinary(t *testing.T) {
 		if resp.StatusCode != 400 {
 			t.Errorf("%s: status %d, want 400", c.name, resp.StatusCode)
 		}
+	}
+}
+
+// binary_data_output answers with the scores as raw FP64 and the flags as
+// bytes after a JSON header, equal to the JSON answer.
+func TestInferBinaryOutput(t *testing.T) {
+	_, ts, _ := newTestServer(t)
+	body := `{"id":"o","parameters":{"binary_data_output":true},"inputs":[{"name":"input","shape":[2,3],"datatype":"FP32","data":[1,2,3,4,5,6]}]}`
+	resp, err := http.Post(ts.URL+"/v2/models/rows/infer", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("status %d, %v: %s", resp.StatusCode, err, raw)
+	}
+	n, err := strconv.Atoi(resp.Header.Get(binaryHeader))
+	if err != nil || n <= 0 || n > len(raw) {
+		t.Fatalf("%s = %q for a %d-byte body", binaryHeader, resp.Header.Get(binaryHeader), len(raw))
+	}
+	var head struct {
+		ID      string `json:"id"`
+		Outputs []struct {
+			Name       string `json:"name"`
+			Datatype   string `json:"datatype"`
+			Parameters struct {
+				Size int `json:"binary_data_size"`
+			} `json:"parameters"`
+		} `json:"outputs"`
+	}
+	if err := json.Unmarshal(raw[:n], &head); err != nil {
+		t.Fatalf("header %q: %v", raw[:n], err)
+	}
+	bin := raw[n:]
+	if head.ID != "o" || len(head.Outputs) != 2 || head.Outputs[0].Parameters.Size != 16 || head.Outputs[1].Parameters.Size != 2 || len(bin) != 18 {
+		t.Fatalf("header %+v with %d binary bytes", head, len(bin))
+	}
+	s0 := math.Float64frombits(binary.LittleEndian.Uint64(bin[0:]))
+	s1 := math.Float64frombits(binary.LittleEndian.Uint64(bin[8:]))
+	if s0 != 6.5 || s1 != 15.5 || bin[16] != 0 || bin[17] != 1 {
+		t.Errorf("binary answer %v %v %v, want 6.5 15.5 and flags 0 1 as in JSON", s0, s1, bin[16:])
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -156,6 +157,9 @@ func (s *Server) metadata(w http.ResponseWriter, _ *http.Request, e *entry) erro
 type inferRequest struct {
 	ID     string        `json:"id"`
 	Inputs []inferTensor `json:"inputs"`
+	// binaryOutput is the request parameter binary_data_output: answer
+	// with the outputs as raw bytes after a JSON header.
+	binaryOutput bool
 }
 
 type inferTensor struct {
@@ -188,10 +192,11 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
-	body, err := io.ReadAll(r.Body)
+	body, release, err := readBody(r)
 	if err != nil {
 		return err
 	}
+	defer release()
 	// The binary tensor extension: the first Inference-Header-Content-Length
 	// bytes are the JSON header, the rest the tensors' raw data.
 	var bin []byte
@@ -237,11 +242,58 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 			return fmt.Errorf("model %s produced a non-finite score", e.name)
 		}
 	}
+	buf := responseBuffers.Get().(*[]byte)
+	defer responseBuffers.Put(buf)
+	if req.binaryOutput {
+		out, head := appendInferResponseBinary((*buf)[:0], e.name, req.ID, scores, flags)
+		*buf = out
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set(binaryHeader, strconv.Itoa(head))
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(out)
+		return nil
+	}
+	*buf = appendInferResponse((*buf)[:0], e.name, req.ID, scores, flags)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(appendInferResponse(make([]byte, 0, 64+24*len(scores)), e.name, req.ID, scores, flags))
+	_, _ = w.Write(*buf)
 	return nil
 }
+
+// bodyBuffers recycles request bodies of a known length; nothing decoded
+// from a body keeps a reference to it.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// readBody reads the request body, into a recycled buffer when the client
+// declared its length, and returns the function that recycles it.
+func readBody(r *http.Request) ([]byte, func(), error) {
+	n := r.ContentLength
+	if n <= 0 || n > 1<<30 {
+		b, err := io.ReadAll(r.Body)
+		return b, func() {}, err
+	}
+	buf := bodyBuffers.Get().(*[]byte)
+	if int64(cap(*buf)) < n {
+		*buf = make([]byte, n)
+	}
+	b := (*buf)[:n]
+	if _, err := io.ReadFull(r.Body, b); err != nil {
+		bodyBuffers.Put(buf)
+		return nil, nil, err
+	}
+	// A body longer than its declared length is an error, as io.ReadAll
+	// through net/http would report.
+	var one [1]byte
+	if m, _ := r.Body.Read(one[:]); m > 0 {
+		bodyBuffers.Put(buf)
+		return nil, nil, badRequest("request body longer than its Content-Length")
+	}
+	return b, func() { bodyBuffers.Put(buf) }, nil
+}
+
+// responseBuffers recycles response bodies: a tabular batch's scores are
+// tens of kilobytes of text, written once and dropped.
+var responseBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // batch builds a data set of n samples from x, checking the request's sample
 // shape (which may also be given flattened) against the model's schema.

@@ -72,7 +72,7 @@ func init() {
 	f.DurationVar(&directFor, "direct", 10*time.Second, "length of the in-process comparison")
 	f.Uint64Var(&seed, "seed", 0, "seed of the random request data")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	f.BoolVar(&binary, "binary", false, "send the tensors as raw FP32 bytes (the binary tensor extension) instead of JSON numbers")
+	f.BoolVar(&binary, "binary", false, "send the tensors as raw FP32 bytes and ask for raw scores (the binary tensor extension) instead of JSON numbers")
 	_ = cmd.MarkFlagRequired("model")
 	benchCmd.AddCommand(cmd)
 }
@@ -135,7 +135,11 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 	} else {
 		in["data"] = x
 	}
-	body, err := json.Marshal(map[string]any{"inputs": []map[string]any{in}})
+	envelope := map[string]any{"inputs": []map[string]any{in}}
+	if binary {
+		envelope["parameters"] = map[string]any{"binary_data_output": true}
+	}
+	body, err := json.Marshal(envelope)
 	if err != nil {
 		return nil, err
 	}
