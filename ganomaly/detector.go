@@ -166,6 +166,8 @@ type model interface {
 	eval(x *tensor.Tensor) Losses
 	score(x *tensor.Tensor) []float32
 	reconstruct(x *tensor.Tensor) *tensor.Tensor
+	// latent returns the encoder's code of x (N×NZ×1×1).
+	latent(x *tensor.Tensor) *tensor.Tensor
 	setTraining(bool)
 	// scoring returns the tensors scoring needs (saved in model files).
 	scoring() []*tensor.Tensor
@@ -457,6 +459,34 @@ func (b *base) Reconstruct(ctx context.Context, x *data.Dataset) (inputs, recs [
 	return inputs, recs, nil
 }
 
+// Latent returns the encoder's code of every image of x (GANomaly: the
+// generator's encoder G_E; CAE: its encoder), x.N rows of Options.NZ values,
+// computed in inference mode: the latent space reports draw with t-SNE.
+func (b *base) Latent(ctx context.Context, x *data.Dataset) ([]float32, error) {
+	if !b.ready {
+		return nil, detector.ErrNotFitted
+	}
+	if err := b.geo.check(x); err != nil {
+		return nil, err
+	}
+	sz := b.geo.C * b.geo.S * b.geo.S
+	inputs := make([]float32, x.N*sz)
+	idx := make([]int, x.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	b.geo.fill(inputs, x, idx)
+	z := make([]float32, 0, x.N*b.opt.NZ)
+	for lo := 0; lo < x.N; lo += scoreBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := min(lo+scoreBatch, x.N)
+		z = append(z, b.m.latent(tensor.FromData(inputs[lo*sz:hi*sz], hi-lo, b.geo.C, b.geo.S, b.geo.S)).Data...)
+	}
+	return z, nil
+}
+
 // Marshal implements detector.Detector: the options, input geometry and
 // training history as JSON, and the tensors scoring needs (GANomaly: GE,
 // GD, E; CAE: its encoder and decoder), BatchNorm running statistics
@@ -520,6 +550,7 @@ func (g ganModel) step(x *tensor.Tensor) Losses                { return g.n.Trai
 func (g ganModel) eval(x *tensor.Tensor) Losses                { return g.n.Eval(x) }
 func (g ganModel) score(x *tensor.Tensor) []float32            { return g.n.Score(x) }
 func (g ganModel) reconstruct(x *tensor.Tensor) *tensor.Tensor { return g.n.Reconstruct(x) }
+func (g ganModel) latent(x *tensor.Tensor) *tensor.Tensor      { return g.n.GE.Forward(nil, x) }
 func (g ganModel) setTraining(t bool)                          { g.n.SetTraining(t) }
 func (g ganModel) scoring() []*tensor.Tensor {
 	var ts []*tensor.Tensor
@@ -578,6 +609,8 @@ func (a *autoencoder) eval(x *tensor.Tensor) Losses {
 	l := a.loss(nil, a.reconstruct(x), x).Item()
 	return Losses{Con: l, G: l}
 }
+
+func (a *autoencoder) latent(x *tensor.Tensor) *tensor.Tensor { return a.enc.Forward(nil, x) }
 
 func (a *autoencoder) reconstruct(x *tensor.Tensor) *tensor.Tensor {
 	return a.dec.Forward(nil, a.enc.Forward(nil, x))

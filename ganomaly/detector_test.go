@@ -475,3 +475,40 @@ func TestMNISTSubset(t *testing.T) {
 		t.Errorf("normal test images score %v on average, held-out digit %d %v", sn, abnormal, sa)
 	}
 }
+
+// Latent gives G_E's code: one row of NZ values per image, the same for an
+// image alone or in a batch (inference mode); unfitted detectors and
+// wrong-shaped images are refused.
+func TestLatent(t *testing.T) {
+	ctx := context.Background()
+	o := tinyOptions(5)
+	o.Epochs = 2
+	g := New(o)
+	if _, err := g.Latent(ctx, bars(4, false, 1)); err == nil {
+		t.Error("Latent of an unfitted detector: no error")
+	}
+	if err := g.Fit(ctx, detector.TrainSet{X: bars(96, false, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	x := bars(6, true, 4)
+	z, err := g.Latent(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(z) != 6*o.NZ {
+		t.Fatalf("%d latent values for 6 images of nz %d", len(z), o.NZ)
+	}
+	one, _ := x.Subset([]int{3})
+	z3, err := g.Latent(ctx, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range z3 {
+		if d := math.Abs(float64(z3[j] - z[3*o.NZ+j])); d > 1e-5 {
+			t.Fatalf("latent value %d of image 3: %v alone, %v in the batch", j, z3[j], z[3*o.NZ+j])
+		}
+	}
+	if _, err := g.Latent(ctx, &data.Dataset{N: 1, Shape: []int{1, 5, 5}, X: make([]float32, 25)}); err == nil {
+		t.Error("Latent of a wrong-shaped image: no error")
+	}
+}

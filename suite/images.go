@@ -30,8 +30,6 @@ import (
 	"github.com/oddity-ml/oddity/ganomaly"
 	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/metrics"
-	"github.com/oddity-ml/oddity/nn"
-	"github.com/oddity-ml/oddity/tensor"
 	"github.com/oddity-ml/oddity/tsne"
 	"github.com/oddity-ml/oddity/viz"
 )
@@ -614,47 +612,10 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 	return f, nil
 }
 
-// imgGANLatent returns the generator encoder's code G_E(x) (n×nz) of a fitted
-// GANomaly. The detector does not expose G_E, so this rebuilds the encoder
-// and loads its weights from the detector's saved state, then feeds it the
-// inputs exactly as the detector prepares them (Reconstruct's inputs).
+// imgGANLatent returns the generator encoder's code G_E(x) (n×nz) of a
+// fitted GANomaly.
 func imgGANLatent(ctx context.Context, g *ganomaly.GANomaly, x *data.Dataset) ([]float32, error) {
-	p, err := g.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	o, s, c := g.Options(), g.Side(), x.Shape[0]
-	enc, err := ganomaly.NewEncoder(c, s, o.Width, o.NZ, rand.New(rand.NewPCG(0, 0)))
-	if err != nil {
-		return nil, err
-	}
-	nn.Prefix("ge", enc)
-	for _, t := range nn.State(enc) {
-		w, err := p.Tensor(t.Name)
-		if err != nil {
-			return nil, fmt.Errorf("suite: GANomaly latent codes: %w", err)
-		}
-		if !tensor.SameShape(w.Shape, t.Shape) {
-			return nil, fmt.Errorf("suite: GANomaly latent codes: tensor %s has shape %v, want %v", t.Name, w.Shape, t.Shape)
-		}
-		t.CopyFrom(w)
-	}
-	enc.SetTraining(false)
-	in, _, err := g.Reconstruct(ctx, x)
-	if err != nil {
-		return nil, err
-	}
-	sz := c * s * s
-	z := make([]float32, 0, x.N*o.NZ)
-	const bs = 256
-	for lo := 0; lo < x.N; lo += bs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		hi := min(lo+bs, x.N)
-		z = append(z, enc.Forward(nil, tensor.FromData(in[lo*sz:hi*sz], hi-lo, c, s, s)).Data...)
-	}
-	return z, nil
+	return g.Latent(ctx, x)
 }
 
 // runImageCell runs a leave-one-class-out cell: GANomaly's own tables, the
