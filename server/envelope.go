@@ -330,22 +330,17 @@ func (p *numParser) skipValue(depth int) error {
 // round-tripping decimals (what encoding/json writes for a float64) and the
 // flags as booleans, without reflection.
 func appendInferResponse(b []byte, model, id string, scores []float64, flags []bool) []byte {
-	b = append(b, `{"model_name":`...)
-	b = appendString(b, model)
-	b = append(b, `,"model_version":"1","id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"outputs":[{"name":"score","shape":[`...)
-	b = strconv.AppendInt(b, int64(len(scores)), 10)
-	b = append(b, `],"datatype":"FP64","data":[`...)
+	b = appendOutputHead(b, model, id, len(scores), "FP64")
+	b = append(b, `,"data":[`...)
 	for i, v := range scores {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendFloat(b, v)
 	}
-	b = append(b, `]},{"name":"anomaly","shape":[`...)
-	b = strconv.AppendInt(b, int64(len(flags)), 10)
-	b = append(b, `],"datatype":"BOOL","data":[`...)
+	b = append(b, ']')
+	b = appendOutputNext(b, len(flags), "BOOL")
+	b = append(b, `,"data":[`...)
 	for i, f := range flags {
 		if i > 0 {
 			b = append(b, ',')
@@ -353,6 +348,25 @@ func appendInferResponse(b []byte, model, id string, scores []float64, flags []b
 		b = strconv.AppendBool(b, f)
 	}
 	return append(b, "]}]}\n"...)
+}
+
+// appendOutputHead opens a response and its first output tensor, up to and
+// not including the tensor's data or parameters.
+func appendOutputHead(b []byte, model, id string, n int, datatype string) []byte {
+	b = append(b, `{"model_name":`...)
+	b = appendString(b, model)
+	b = append(b, `,"model_version":"1","id":`...)
+	b = appendString(b, id)
+	b = append(b, `,"outputs":[{"name":"score","shape":[`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, `],"datatype":"`+datatype+`"`...)
+}
+
+// appendOutputNext closes the score tensor and opens the anomaly flags'.
+func appendOutputNext(b []byte, n int, datatype string) []byte {
+	b = append(b, `},{"name":"anomaly","shape":[`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, `],"datatype":"`+datatype+`"`...)
 }
 
 // appendFloat formats v as encoding/json does (shortest representation,
@@ -439,17 +453,12 @@ func (req *inferRequest) attachBinary(bin []byte) error {
 // scores as little-endian FP64 and the flags as one byte each (BOOL). It
 // returns the body and the header's length (Inference-Header-Content-Length).
 func appendInferResponseBinary(b []byte, model, id string, scores []float64, flags []bool) ([]byte, int) {
-	b = append(b, `{"model_name":`...)
-	b = appendString(b, model)
-	b = append(b, `,"model_version":"1","id":`...)
-	b = appendString(b, id)
-	b = append(b, `,"outputs":[{"name":"score","shape":[`...)
-	b = strconv.AppendInt(b, int64(len(scores)), 10)
-	b = append(b, `],"datatype":"FP64","parameters":{"binary_data_size":`...)
+	b = appendOutputHead(b, model, id, len(scores), "FP64")
+	b = append(b, `,"parameters":{"binary_data_size":`...)
 	b = strconv.AppendInt(b, int64(8*len(scores)), 10)
-	b = append(b, `}},{"name":"anomaly","shape":[`...)
-	b = strconv.AppendInt(b, int64(len(flags)), 10)
-	b = append(b, `],"datatype":"BOOL","parameters":{"binary_data_size":`...)
+	b = append(b, '}')
+	b = appendOutputNext(b, len(flags), "BOOL")
+	b = append(b, `,"parameters":{"binary_data_size":`...)
 	b = strconv.AppendInt(b, int64(len(flags)), 10)
 	b = append(b, "}}]}"...)
 	head := len(b)
