@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/spf13/cobra"
@@ -42,12 +41,7 @@ data, seed and options (same trees, same threshold), and is used the same way.`,
 			if err := pipeline.BuildFitIForest(cmd.Context(), s, o); err != nil {
 				return err
 			}
-			start := time.Now()
-			if err := pipeline.Run(cmd.Context(), p, rf.options(args)); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%.2fs on %s)\n", o.Output, time.Since(start).Seconds(), rf.runner)
-			return nil
+			return runTimed(cmd, p, &rf, args, o.Output)
 		},
 	}
 	f := cmd.Flags()

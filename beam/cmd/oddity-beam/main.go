@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/spf13/cobra"
@@ -78,4 +79,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "oddity-beam:", err)
 		os.Exit(1)
 	}
+}
+
+// runTimed runs a built pipeline on the chosen runner and reports the
+// output it wrote and the time it took.
+func runTimed(cmd *cobra.Command, p *beam.Pipeline, rf *runFlags, args []string, output string) error {
+	start := time.Now()
+	if err := pipeline.Run(cmd.Context(), p, rf.options(args)); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%.2fs on %s)\n", output, time.Since(start).Seconds(), rf.runner)
+	return nil
 }

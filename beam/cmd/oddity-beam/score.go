@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/spf13/cobra"
@@ -40,12 +39,7 @@ in no particular order; the scores are bit for bit the in-process ones.`,
 			if err := pipeline.BuildScore(cmd.Context(), s, o); err != nil {
 				return err
 			}
-			start := time.Now()
-			if err := pipeline.Run(cmd.Context(), p, rf.options(args)); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%.2fs on %s)\n", o.Output, time.Since(start).Seconds(), rf.runner)
-			return nil
+			return runTimed(cmd, p, &rf, args, o.Output)
 		},
 	}
 	f := cmd.Flags()
