@@ -143,9 +143,21 @@ func (n *Networks) ReinitD() { dcganInit(n.D, n.rng) }
 //	L_D = ½(BCE(D(x), 1) + BCE(D(x'.detach()), 0))
 //
 // The discriminator's parameters are frozen during the generator's step
-// (their gradients from L_G would be discarded anyway).
+// (their gradients from L_G would be discarded anyway). The real batch goes
+// through the discriminator once, on the discriminator's tape, and its
+// features f(x) serve as the generator's constant target too: D's weights
+// and the batch are the same in both steps, so f(x) is the same value the
+// reference code computes twice. The one visible difference is that D's
+// BatchNorm running statistics see the real batch once per step rather than
+// twice (they only enter the validation losses, never the score).
 func (n *Networks) TrainStep(x *tensor.Tensor) Losses {
 	c := n.Cfg
+	// The discriminator's forward pass on the real batch, recorded for its
+	// own step below.
+	tpD := tensor.NewTape()
+	fRealD := n.D.Features.Forward(tpD, x)
+	fReal := fRealD.Detach()
+
 	// Generator step.
 	for _, p := range n.D.Parameters() {
 		p.SetRequiresGrad(false)
@@ -154,7 +166,6 @@ func (n *Networks) TrainStep(x *tensor.Tensor) Losses {
 	z := n.GE.Forward(tp, x)
 	xh := n.GD.Forward(tp, z)
 	zh := n.E2.Forward(tp, xh)
-	fReal := n.D.Features.Forward(nil, x)
 	fFake := n.D.Features.Forward(tp, xh)
 	lAdv := tp.MSELoss(fFake, fReal)
 	lCon := tp.L1Loss(xh, x)
@@ -168,13 +179,12 @@ func (n *Networks) TrainStep(x *tensor.Tensor) Losses {
 	}
 
 	// Discriminator step on the real batch and the detached reconstruction.
-	tp = tensor.NewTape()
-	dReal := n.D.Forward(tp, x)
-	dFake := n.D.Forward(tp, xh.Detach())
+	dReal := n.D.Final.Forward(tpD, fRealD)
+	dFake := n.D.Forward(tpD, xh.Detach())
 	ones, zeros := tensor.Full(1, dReal.Shape...), tensor.New(dFake.Shape...)
-	lD := tp.MulScalar(tp.Add(tp.BCEWithLogits(dReal, ones), tp.BCEWithLogits(dFake, zeros)), 0.5)
+	lD := tpD.MulScalar(tpD.Add(tpD.BCEWithLogits(dReal, ones), tpD.BCEWithLogits(dFake, zeros)), 0.5)
 	n.OptD.ZeroGrad()
-	tp.Backward(lD)
+	tpD.Backward(lD)
 	n.OptD.Step()
 	l := Losses{Adv: lAdv.Item(), Con: lCon.Item(), Enc: lEnc.Item(), G: lG.Item(), D: lD.Item()}
 	if l.D < c.ReinitBelow {

@@ -17,6 +17,11 @@ package kernels
 // each row run long, few enough that the padded planes stay in L1/L2.
 const batchChunk = 16
 
+// planeSlack pads the buffer of padded planes at its end: gather2 and
+// scatter2 touch one value past the last they use, which on the last plane
+// can lie beyond it.
+const planeSlack = 8
+
 // batchPlan is the geometry shared by a batch's tasks.
 type batchPlan struct {
 	g      ConvGeom
@@ -28,9 +33,12 @@ type batchPlan struct {
 	img    int // C*H*W
 	ld     int // n*ohw
 	gather bool
-	idx    []int32 // offset of output position p within a padded plane, for (ki,kj) = (0,0)
-	chunks int
-	nTasks int
+	// stride2: the width stride is 2 and the output width a multiple of 4,
+	// so gather2/scatter2 lower a whole plane per kernel offset.
+	stride2 bool
+	idx     []int32 // offset of output position p within a padded plane, for (ki,kj) = (0,0)
+	chunks  int
+	nTasks  int
 }
 
 func newBatchPlan(g ConvGeom, n int) *batchPlan {
@@ -41,6 +49,7 @@ func newBatchPlan(g ConvGeom, n int) *batchPlan {
 	p.img = g.C * g.H * g.W
 	p.ld = n * p.ohw
 	p.gather = g.StrideW != 1 || p.ow < 16
+	p.stride2 = g.StrideW == 2 && p.ow%4 == 0
 	if p.gather {
 		p.idx = make([]int32, p.ohw)
 		for y := 0; y < p.oh; y++ {
@@ -79,7 +88,7 @@ func im2colBatch(g ConvGeom, src []float32, n int, dst []float32) {
 	src = src[:n*p.img]
 	dst = dst[:g.C*g.KH*g.KW*p.ld]
 	Parallel(p.nTasks, 1, func(lo, hi int) {
-		pad := make([]float32, batchChunk*p.plane)
+		pad := make([]float32, batchChunk*p.plane+planeSlack)
 		for t := lo; t < hi; t++ {
 			c, ch := t/p.chunks, t%p.chunks
 			i0, i1 := ch*batchChunk, min(n, (ch+1)*batchChunk)
@@ -91,6 +100,10 @@ func im2colBatch(g ConvGeom, src []float32, n int, dst []float32) {
 					for i := i0; i < i1; i++ {
 						pl := pad[(i-i0)*p.plane : (i-i0+1)*p.plane]
 						d := dst[r*p.ld+i*p.ohw : r*p.ld+(i+1)*p.ohw]
+						if p.stride2 {
+							gather2(d, pad[(i-i0)*p.plane+off:], p.oh, p.ow, g.StrideH*p.wp)
+							continue
+						}
 						if p.gather {
 							s := pl[off:]
 							for q, ix := range p.idx[:len(d)] {
@@ -117,7 +130,7 @@ func col2imBatch(g ConvGeom, src []float32, n int, dst []float32) {
 	src = src[:g.C*g.KH*g.KW*p.ld]
 	dst = dst[:n*p.img]
 	Parallel(p.nTasks, 1, func(lo, hi int) {
-		pad := make([]float32, batchChunk*p.plane)
+		pad := make([]float32, batchChunk*p.plane+planeSlack)
 		for t := lo; t < hi; t++ {
 			c, ch := t/p.chunks, t%p.chunks
 			i0, i1 := ch*batchChunk, min(n, (ch+1)*batchChunk)
@@ -129,6 +142,10 @@ func col2imBatch(g ConvGeom, src []float32, n int, dst []float32) {
 					for i := i0; i < i1; i++ {
 						pl := pad[(i-i0)*p.plane : (i-i0+1)*p.plane]
 						s := src[r*p.ld+i*p.ohw : r*p.ld+(i+1)*p.ohw]
+						if p.stride2 {
+							scatter2(pad[(i-i0)*p.plane+off:], s, p.oh, p.ow, g.StrideH*p.wp)
+							continue
+						}
 						if p.gather {
 							d := pl[off:]
 							for q, ix := range p.idx[:len(s)] {

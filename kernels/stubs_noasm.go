@@ -13,3 +13,6 @@ func packTransAsm(dst, src []float32, ld, r0, l0, kc, width int) bool { return f
 
 func leakyAsm(slope float32, x, y []float32)         {}
 func leakyGradAsm(slope float32, x, g, dx []float32) {}
+
+func gather2Asm(dst, src []float32, rows, w, stride int) bool  { return false }
+func scatter2Asm(dst, src []float32, rows, w, stride int) bool { return false }
