@@ -33,8 +33,8 @@ type batchPlan struct {
 	img    int // C*H*W
 	ld     int // n*ohw
 	gather bool
-	// stride2: the width stride is 2 and the output width a multiple of 4,
-	// so gather2/scatter2 lower a whole plane per kernel offset.
+	// stride2: the width stride is 2, so gather2/scatter2 lower a whole
+	// plane per kernel offset.
 	stride2 bool
 	idx     []int32 // offset of output position p within a padded plane, for (ki,kj) = (0,0)
 	chunks  int
@@ -49,7 +49,7 @@ func newBatchPlan(g ConvGeom, n int) *batchPlan {
 	p.img = g.C * g.H * g.W
 	p.ld = n * p.ohw
 	p.gather = g.StrideW != 1 || p.ow < 16
-	p.stride2 = g.StrideW == 2 && p.ow%4 == 0
+	p.stride2 = g.StrideW == 2
 	if p.gather {
 		p.idx = make([]int32, p.ohw)
 		for y := 0; y < p.oh; y++ {

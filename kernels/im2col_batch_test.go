@@ -19,10 +19,14 @@ func TestIm2colBatchMatchesPerImage(t *testing.T) {
 		{C: 4, H: 20, W: 19, KH: 3, KW: 3, PadH: 1, PadW: 1, StrideH: 1, StrideW: 1},
 		{C: 3, H: 6, W: 5, KH: 1, KW: 1, PadH: 0, PadW: 0, StrideH: 1, StrideW: 1},
 		// Stride 2 with output widths 4, 8 and 12 (the vector path's 4- and
-		// 8-wide steps) and a height stride that differs from the width's.
+		// 8-wide steps), 14, 7 and 3 (the DCEC autoencoder's, with scalar
+		// tails), and a height stride that differs from the width's.
 		{C: 2, H: 8, W: 8, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2},
 		{C: 3, H: 16, W: 16, KH: 4, KW: 4, PadH: 1, PadW: 1, StrideH: 2, StrideW: 2},
 		{C: 2, H: 9, W: 24, KH: 3, KW: 4, PadH: 2, PadW: 1, StrideH: 3, StrideW: 2},
+		{C: 2, H: 28, W: 28, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 2, StrideW: 2},
+		{C: 3, H: 14, W: 14, KH: 5, KW: 5, PadH: 2, PadW: 2, StrideH: 2, StrideW: 2},
+		{C: 2, H: 7, W: 7, KH: 3, KW: 3, PadH: 0, PadW: 0, StrideH: 2, StrideW: 2},
 	}
 	forEachImpl(t, func(t *testing.T) { testIm2colBatch(t, geoms) })
 }

@@ -3,9 +3,9 @@
 #include "textflag.h"
 
 // func gather2AVX2(dst, src *float32, rows, w, stride int)
-// dst[y*w+x] = src[y*stride+2x] for y < rows, x < w; w is a multiple of 4.
+// dst[y*w+x] = src[y*stride+2x] for y < rows, x < w.
 // Each row reads src[y*stride : y*stride+2w], one value past the last it
-// keeps.
+// keeps when w is a multiple of 4.
 TEXT ·gather2AVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -34,8 +34,8 @@ g2_loop8:
 	JMP       g2_loop8
 
 g2_tail4:
-	TESTQ     BX, BX
-	JZ        g2_next
+	CMPQ      BX, $4
+	JLT       g2_tail1
 	VMOVUPS   (R9), X1
 	VMOVUPS   16(R9), X3
 	VSHUFPS   $0x88, X3, X1, X2
@@ -44,6 +44,16 @@ g2_tail4:
 	ADDQ      $16, DI
 	SUBQ      $4, BX
 	JMP       g2_tail4
+
+g2_tail1:
+	TESTQ     BX, BX
+	JZ        g2_next
+	VMOVSS    (R9), X1
+	VMOVSS    X1, (DI)
+	ADDQ      $8, R9
+	ADDQ      $4, DI
+	DECQ      BX
+	JMP       g2_tail1
 
 g2_next:
 	ADDQ R8, SI
@@ -55,7 +65,7 @@ g2_done:
 	RET
 
 // func scatter2AVX2(dst, src *float32, rows, w, stride int)
-// dst[y*stride+2x] += src[y*w+x] for y < rows, x < w; w is a multiple of 4.
+// dst[y*stride+2x] += src[y*w+x] for y < rows, x < w.
 // Each row rewrites dst[y*stride : y*stride+2w], adding zero to the values
 // between those it accumulates into.
 TEXT ·scatter2AVX2(SB), NOSPLIT, $0-40
@@ -90,8 +100,8 @@ s2_loop8:
 	JMP       s2_loop8
 
 s2_tail4:
-	TESTQ     BX, BX
-	JZ        s2_next
+	CMPQ      BX, $4
+	JLT       s2_tail1
 	VMOVUPS   (SI), X1
 	VUNPCKLPS X0, X1, X2
 	VUNPCKHPS X0, X1, X3
@@ -103,6 +113,17 @@ s2_tail4:
 	ADDQ      $32, R9
 	SUBQ      $4, BX
 	JMP       s2_tail4
+
+s2_tail1:
+	TESTQ     BX, BX
+	JZ        s2_next
+	VMOVSS    (SI), X1
+	VADDSS    (R9), X1, X1
+	VMOVSS    X1, (R9)
+	ADDQ      $4, SI
+	ADDQ      $8, R9
+	DECQ      BX
+	JMP       s2_tail1
 
 s2_next:
 	ADDQ R8, DI

@@ -14,7 +14,7 @@ import (
 func TestStride2MatchesLoops(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 9))
-		for _, w := range []int{1, 3, 4, 8, 12, 16, 20} {
+		for _, w := range []int{1, 2, 3, 4, 7, 8, 12, 14, 16, 20} {
 			for _, rows := range []int{1, 2, 5} {
 				stride := 2*w + rng.IntN(5)
 				t.Run(fmt.Sprintf("w%d/rows%d", w, rows), func(t *testing.T) {

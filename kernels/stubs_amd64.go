@@ -196,18 +196,18 @@ func leakyGradAVX2(slope float32, x, g, dx []float32)
 func leakyAsm(slope float32, x, y []float32)         { leakyAVX2(slope, x, y) }
 func leakyGradAsm(slope float32, x, g, dx []float32) { leakyGradAVX2(slope, x, g, dx) }
 
-// gather2AVX2 is gather2 without its checks; w must be a multiple of 4.
+// gather2AVX2 is gather2 without its checks.
 //
 //go:noescape
 func gather2AVX2(dst, src *float32, rows, w, stride int)
 
-// scatter2AVX2 is scatter2 without its checks; w must be a multiple of 4.
+// scatter2AVX2 is scatter2 without its checks.
 //
 //go:noescape
 func scatter2AVX2(dst, src *float32, rows, w, stride int)
 
 func gather2Asm(dst, src []float32, rows, w, stride int) bool {
-	if impl < implAVX2 || w%4 != 0 || rows == 0 || w == 0 {
+	if impl < implAVX2 || rows == 0 || w == 0 {
 		return false
 	}
 	_, _ = dst[rows*w-1], src[(rows-1)*stride+2*w-1]
@@ -216,7 +216,7 @@ func gather2Asm(dst, src []float32, rows, w, stride int) bool {
 }
 
 func scatter2Asm(dst, src []float32, rows, w, stride int) bool {
-	if impl < implAVX2 || w%4 != 0 || rows == 0 || w == 0 {
+	if impl < implAVX2 || rows == 0 || w == 0 {
 		return false
 	}
 	_, _ = src[rows*w-1], dst[(rows-1)*stride+2*w-1]
