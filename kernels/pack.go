@@ -36,27 +36,11 @@ func packBSliver(dst []float32, trans bool, b []float32, ldb, l0, kc, j0, w, nr 
 //		}
 //	}
 func packCopy(dst, src []float32, ld, l0, kc, j0, w, width int) {
-	// Full slivers of the micro-kernels' widths move as fixed-size arrays,
-	// which the compiler inlines as vector moves; copy would call memmove
-	// once per 128-192 bytes.
-	if w == width {
-		switch width {
-		case 16:
-			for l := 0; l < kc; l++ {
-				*(*[16]float32)(dst[l*16:]) = *(*[16]float32)(src[(l0+l)*ld+j0:])
-			}
-			return
-		case 32:
-			for l := 0; l < kc; l++ {
-				*(*[32]float32)(dst[l*32:]) = *(*[32]float32)(src[(l0+l)*ld+j0:])
-			}
-			return
-		case 48:
-			for l := 0; l < kc; l++ {
-				*(*[48]float32)(dst[l*48:]) = *(*[48]float32)(src[(l0+l)*ld+j0:])
-			}
-			return
-		}
+	// Full slivers of the micro-kernels' widths (multiples of 16) go
+	// through a vector loop: copy, or a fixed-size array assignment, calls
+	// memmove once per 64-192 bytes.
+	if w == width && copyRowsAsm(dst, src[l0*ld+j0:], kc, ld, width) {
+		return
 	}
 	for l := 0; l < kc; l++ {
 		d := dst[l*width : l*width+width]

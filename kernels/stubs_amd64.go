@@ -223,3 +223,18 @@ func scatter2Asm(dst, src []float32, rows, w, stride int) bool {
 	scatter2AVX2(&dst[0], &src[0], rows, w, stride)
 	return true
 }
+
+// copyRowsAVX2 copies rows runs of 16·n16 values, ld apart in src, to
+// consecutive places in dst.
+//
+//go:noescape
+func copyRowsAVX2(dst, src *float32, rows, ld, n16 int)
+
+func copyRowsAsm(dst, src []float32, rows, ld, width int) bool {
+	if impl < implAVX2 || width%16 != 0 || rows == 0 || width == 0 {
+		return false
+	}
+	_, _ = dst[rows*width-1], src[(rows-1)*ld+width-1]
+	copyRowsAVX2(&dst[0], &src[0], rows, ld, width/16)
+	return true
+}

@@ -16,3 +16,5 @@ func leakyGradAsm(slope float32, x, g, dx []float32) {}
 
 func gather2Asm(dst, src []float32, rows, w, stride int) bool  { return false }
 func scatter2Asm(dst, src []float32, rows, w, stride int) bool { return false }
+
+func copyRowsAsm(dst, src []float32, rows, ld, width int) bool { return false }

@@ -133,3 +133,39 @@ s2_next:
 s2_done:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst, src *float32, rows, ld, n16 int)
+// dst[r*16*n16+j] = src[r*ld+j] for r < rows, j < 16*n16: B-panel packing of
+// full micro-kernel slivers.
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ ld+24(FP), R8
+	MOVQ n16+32(FP), CX
+	SHLQ $2, R8
+	TESTQ DX, DX
+	JZ   cr_done
+	TESTQ CX, CX
+	JZ   cr_done
+
+cr_row:
+	MOVQ SI, R9
+	MOVQ CX, BX
+
+cr_loop:
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, R9
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     cr_loop
+	ADDQ    R8, SI
+	DECQ    DX
+	JNZ     cr_row
+
+cr_done:
+	VZEROUPPER
+	RET
