@@ -238,3 +238,47 @@ func copyRowsAsm(dst, src []float32, rows, ld, width int) bool {
 	copyRowsAVX2(&dst[0], &src[0], rows, ld, width/16)
 	return true
 }
+
+// The batch-norm loops of bn.go on the first len(x)&^7 values.
+
+//go:noescape
+func sumAVX2(x []float32) float32
+
+//go:noescape
+func sumSqDevAVX2(x []float32, mu float32) float32
+
+//go:noescape
+func bnApplyAVX2(x, xh, y []float32, mu, is, gm, bt float32)
+
+//go:noescape
+func bnGradAVX2(gx, dy, xh []float32, k, md, mdx float32)
+
+func sumAsm(x []float32) (float32, int) {
+	if impl < implAVX2 {
+		return 0, 0
+	}
+	return sumAVX2(x), len(x) &^ 7
+}
+
+func sumSqDevAsm(x []float32, mu float32) (float32, int) {
+	if impl < implAVX2 {
+		return 0, 0
+	}
+	return sumSqDevAVX2(x, mu), len(x) &^ 7
+}
+
+func bnApplyAsm(x, xh, y []float32, mu, is, g, b float32) int {
+	if impl < implAVX2 {
+		return 0
+	}
+	bnApplyAVX2(x, xh, y, mu, is, g, b)
+	return len(x) &^ 7
+}
+
+func bnGradAsm(gx, dy, xh []float32, k, md, mdx float32) int {
+	if impl < implAVX2 {
+		return 0
+	}
+	bnGradAVX2(gx, dy, xh, k, md, mdx)
+	return len(gx) &^ 7
+}

@@ -18,3 +18,8 @@ func gather2Asm(dst, src []float32, rows, w, stride int) bool  { return false }
 func scatter2Asm(dst, src []float32, rows, w, stride int) bool { return false }
 
 func copyRowsAsm(dst, src []float32, rows, ld, width int) bool { return false }
+
+func sumAsm(x []float32) (float32, int)                       { return 0, 0 }
+func sumSqDevAsm(x []float32, mu float32) (float32, int)      { return 0, 0 }
+func bnApplyAsm(x, xh, y []float32, mu, is, g, b float32) int { return 0 }
+func bnGradAsm(gx, dy, xh []float32, k, md, mdx float32) int  { return 0 }

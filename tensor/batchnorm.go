@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"github.com/oddity-ml/oddity/kernels"
 )
 
 // BatchNormState holds a batch-norm layer's running statistics, updated in
@@ -47,18 +49,15 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, st *BatchNormState, training b
 	if training {
 		parallelFor(c, 1, func(lo, hi int) {
 			for ci := lo; ci < hi; ci++ {
+				// Each run of p values is summed in float32 (vectorised),
+				// the runs in float64.
 				var s, ss float64
 				for i := 0; i < n; i++ {
-					for _, v := range x.Data[(i*c+ci)*p : (i*c+ci+1)*p] {
-						s += float64(v)
-					}
+					s += float64(kernels.Sum(x.Data[(i*c+ci)*p : (i*c+ci+1)*p]))
 				}
 				mu := s / float64(m)
 				for i := 0; i < n; i++ {
-					for _, v := range x.Data[(i*c+ci)*p : (i*c+ci+1)*p] {
-						d := float64(v) - mu
-						ss += d * d
-					}
+					ss += float64(kernels.SumSqDev(x.Data[(i*c+ci)*p:(i*c+ci+1)*p], float32(mu)))
 				}
 				v := ss / float64(m)
 				mean[ci] = mu
@@ -79,15 +78,8 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, st *BatchNormState, training b
 	parallelFor(n, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for ci := 0; ci < c; ci++ {
-				mu, is, gm, bt := float32(mean[ci]), invStd[ci], gamma.Data[ci], beta.Data[ci]
-				src := x.Data[(i*c+ci)*p : (i*c+ci+1)*p]
-				xh := xhat[(i*c+ci)*p : (i*c+ci+1)*p]
-				dst := out.Data[(i*c+ci)*p : (i*c+ci+1)*p]
-				for j, v := range src {
-					h := (v - mu) * is
-					xh[j] = h
-					dst[j] = gm*h + bt
-				}
+				lo, hi := (i*c+ci)*p, (i*c+ci+1)*p
+				kernels.BatchNormApply(x.Data[lo:hi], xhat[lo:hi], out.Data[lo:hi], float32(mean[ci]), invStd[ci], gamma.Data[ci], beta.Data[ci])
 			}
 		}
 	})
@@ -105,10 +97,8 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, st *BatchNormState, training b
 				var a, b float64
 				for i := 0; i < n; i++ {
 					off := (i*c + ci) * p
-					for j := off; j < off+p; j++ {
-						a += float64(dy[j])
-						b += float64(dy[j]) * float64(xhat[j])
-					}
+					a += float64(kernels.Sum(dy[off : off+p]))
+					b += float64(kernels.Dot(dy[off:off+p], xhat[off:off+p]))
 				}
 				sumDy[ci], sumDyXh[ci] = a, b
 			}
@@ -141,9 +131,7 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, st *BatchNormState, training b
 						continue
 					}
 					md, mdx := float32(sumDy[ci]/float64(m)), float32(sumDyXh[ci]/float64(m))
-					for j := off; j < off+p; j++ {
-						gx[j] += k * (dy[j] - md - xhat[j]*mdx)
-					}
+					kernels.BatchNormGrad(gx[off:off+p], dy[off:off+p], xhat[off:off+p], k, md, mdx)
 				}
 			}
 		})
