@@ -1,6 +1,8 @@
 // Package kernels holds the hot loops of oddity's numeric engine: single
 // precision matrix multiply (SGEMM), the im2col/col2im lowering used by
-// convolutions, and a few element-wise vector routines.
+// convolutions (with vector gathers and scatter-adds for stride-2 layers,
+// stride2.go), batch normalisation's per-channel loops (bn.go), and a few
+// element-wise vector routines.
 //
 // The package is deliberately narrow: every routine works on plain []float32
 // slices with explicit sizes and leading dimensions, so another backend (a GPU,
