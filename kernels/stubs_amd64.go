@@ -282,3 +282,14 @@ func bnGradAsm(gx, dy, xh []float32, k, md, mdx float32) int {
 	bnGradAVX2(gx, dy, xh, k, md, mdx)
 	return len(gx) &^ 7
 }
+
+//go:noescape
+func adamAVX2(w, g, m, v []float32, b1, ob1, b2, ob2, bc2, eps, step float32)
+
+func adamAsm(w, g, m, v []float32, b1, ob1, b2, ob2, bc2, eps, step float32) int {
+	if impl < implAVX2 {
+		return 0
+	}
+	adamAVX2(w, g, m, v, b1, ob1, b2, ob2, bc2, eps, step)
+	return len(w) &^ 7
+}

@@ -23,3 +23,5 @@ func sumAsm(x []float32) (float32, int)                       { return 0, 0 }
 func sumSqDevAsm(x []float32, mu float32) (float32, int)      { return 0, 0 }
 func bnApplyAsm(x, xh, y []float32, mu, is, g, b float32) int { return 0 }
 func bnGradAsm(gx, dy, xh []float32, k, md, mdx float32) int  { return 0 }
+
+func adamAsm(w, g, m, v []float32, b1, ob1, b2, ob2, bc2, eps, step float32) int { return 0 }

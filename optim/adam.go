@@ -3,6 +3,7 @@ package optim
 import (
 	"math"
 
+	"github.com/oddity-ml/oddity/kernels"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -104,14 +105,7 @@ func (o *Adam) Step() {
 
 // adam is the element-wise Adam update without L2 decay.
 func adam(w, g, m, v []float32, b1, ob1, b2, ob2, bc2, eps, stepSize float32) {
-	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	for j := range w {
-		gj := g[j]
-		mj := m[j]*b1 + ob1*gj
-		vj := v[j]*b2 + ob2*gj*gj
-		m[j], v[j] = mj, vj
-		w[j] -= stepSize * (mj / (float32(math.Sqrt(float64(vj)))/bc2 + eps))
-	}
+	kernels.AdamUpdate(w, g, m, v, b1, ob1, b2, ob2, bc2, eps, stepSize)
 }
 
 // adamL2 is adam with the L2 term wd·w added to the gradient.
