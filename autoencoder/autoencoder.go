@@ -32,6 +32,12 @@ type Options struct {
 	// Epochs, BatchSize and LR drive Adam (default 50, 128, 1e-3).
 	Epochs, BatchSize int
 	LR                float64
+	// MinSteps is the least number of Adam steps: on a small data set
+	// Epochs is raised until the training takes that many (default 2,000;
+	// negative: Epochs as given). Fifty epochs of a 214-row table are only
+	// 100 steps, which leave the network near its initialisation, scoring
+	// little more than distance to the output bias.
+	MinSteps int `json:",omitempty"`
 	// Seed seeds initialisation and shuffling.
 	Seed uint64
 }
@@ -48,6 +54,9 @@ func (o Options) withDefaults(d int) Options {
 	}
 	if o.LR == 0 {
 		o.LR = 1e-3
+	}
+	if o.MinSteps == 0 {
+		o.MinSteps = 2000
 	}
 	return o
 }
@@ -107,6 +116,9 @@ func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	opt, err := optim.NewAdam(net.Parameters(), cfg)
 	if err != nil {
 		return err
+	}
+	if per := (x.N + o.BatchSize - 1) / o.BatchSize; per > 0 && o.MinSteps > 0 && o.Epochs*per < o.MinSteps {
+		o.Epochs = (o.MinSteps + per - 1) / per
 	}
 	k := x.Dim()
 	for ep := 0; ep < o.Epochs; ep++ {

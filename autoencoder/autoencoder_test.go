@@ -60,3 +60,29 @@ func TestReconstructionFindsOffPlanePoints(t *testing.T) {
 		}
 	}
 }
+
+// With its defaults on a small table (120 rows: one batch an epoch) the
+// autoencoder still trains long enough to separate off-plane points: the
+// step floor raises the epochs. The same network held to 50 epochs (50
+// steps) is the failure this guards against.
+func TestDefaultsTrainSmallTables(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 1))
+	train, test := plane(r, 120, false), plane(r, 400, true)
+	auc := func(o Options) float64 {
+		d := New(o)
+		if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := d.Score(context.Background(), test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := metrics.ROCAUC(s, test.Y)
+		return a
+	}
+	short, full := auc(Options{Seed: 1, MinSteps: -1}), auc(Options{Seed: 1})
+	t.Logf("AUC-ROC with 50 steps %.3f, with the step floor %.3f", short, full)
+	if full < 0.9 {
+		t.Fatalf("AUC-ROC %.3f with the defaults, want >= 0.9", full)
+	}
+}
