@@ -41,8 +41,9 @@ type Options struct {
 	// Force recomputes cached cells.
 	Force bool
 	// Only, when non-empty, runs only the cells whose table or method
-	// contains one of these substrings (the others are left out of the
-	// results, not failed).
+	// contains one of these substrings. The other cells are neither run
+	// nor failed: those already cached in Out still enter the results (and
+	// so the report), so a partial run into a folder keeps what it holds.
 	Only []string
 	// Log receives one line per cell (and executors' progress lines); nil
 	// means os.Stderr.
@@ -138,25 +139,41 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 		Commit: gitCommit(), Command: opt.Command, Machine: DescribeMachine(), Started: time.Now().UTC(),
 		Architectures: Architectures()}
 	env := &Env{Out: opt.Out, Log: log}
-	specs := selectSpecs(s.Specs, opt.Only)
-	bar := progress.New("bench "+s.Name, len(specs))
+	selected := selectSpecs(s.Specs, opt.Only)
+	nsel := 0
+	for _, sel := range selected {
+		if sel {
+			nsel++
+		}
+	}
+	bar := progress.New("bench "+s.Name, nsel)
 	defer bar.Finish()
 	var firstErr error
-	for i, spec := range specs {
+	k := 0 // position among the selected cells
+	for i, spec := range s.Specs {
 		if err := ctx.Err(); err != nil {
 			firstErr = err
 			break
 		}
+		sel := selected[i]
+		if sel {
+			k++
+		}
 		id := spec.ID()
 		path := filepath.Join(opt.Out, "cells", id+".json")
-		if !opt.Force {
+		if !opt.Force || !sel {
 			if c, err := readCell(path); err == nil && c.ID == id {
-				fmt.Fprintf(log, "[%d/%d] %s %s %s %s: cached (%s)\n", i+1, len(specs), spec.Table, spec.Method, spec.Variant, spec.Task, id)
 				res.Cells = append(res.Cells, *c)
 				res.WallSeconds += c.WallSeconds
-				bar.Add(1, nil)
+				if sel {
+					fmt.Fprintf(log, "[%d/%d] %s %s %s %s: cached (%s)\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task, id)
+					bar.Add(1, nil)
+				}
 				continue
 			}
+		}
+		if !sel {
+			continue
 		}
 		execMu.Lock()
 		ex := executors[spec.Table]
@@ -165,7 +182,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 			firstErr = fmt.Errorf("%w %q", ErrUnknownTable, spec.Table)
 			break
 		}
-		fmt.Fprintf(log, "[%d/%d] %s %s %s %s: running\n", i+1, len(specs), spec.Table, spec.Method, spec.Variant, spec.Task)
+		fmt.Fprintf(log, "[%d/%d] %s %s %s %s: running\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task)
 		t0 := time.Now()
 		c, err := ex(ctx, env, spec)
 		if err != nil {
@@ -195,20 +212,19 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 	return res, firstErr
 }
 
-func selectSpecs(specs []Spec, only []string) []Spec {
-	if len(only) == 0 {
-		return specs
-	}
-	var out []Spec
-	for _, s := range specs {
+// selectSpecs marks the specs that --only keeps (all when only is empty).
+func selectSpecs(specs []Spec, only []string) []bool {
+	sel := make([]bool, len(specs))
+	for i, s := range specs {
+		sel[i] = len(only) == 0
 		for _, o := range only {
 			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
-				out = append(out, s)
+				sel[i] = true
 				break
 			}
 		}
 	}
-	return out
+	return sel
 }
 
 // ReadResults reads a results.json.
