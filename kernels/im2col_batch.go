@@ -50,7 +50,7 @@ func newBatchPlan(g ConvGeom, n int) *batchPlan {
 	p.ld = n * p.ohw
 	p.gather = g.StrideW != 1 || p.ow < 16
 	p.stride2 = g.StrideW == 2
-	if p.gather {
+	if p.gather && !p.stride2 { // gather2/scatter2 need no offset table
 		p.idx = make([]int32, p.ohw)
 		for y := 0; y < p.oh; y++ {
 			for x := 0; x < p.ow; x++ {
