@@ -649,10 +649,10 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 	if sp.Test == nil {
 		return nil, fmt.Errorf("suite: %s has no test split for the leave-one-class-out protocol", spec.Data)
 	}
-	cell := &Cell{}
-	var notes []string
-	var fitS, rate []float64
-	for si, seed := range spec.Seeds {
+	prog := env.resumeSeeds(spec)
+	cell := &prog.Cell
+	for si := prog.Done; si < len(spec.Seeds); si++ {
+		seed := spec.Seeds[si]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -675,49 +675,64 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
 		cell.PerSeed = append(cell.PerSeed, map[string]float64{"auc_roc": r.AUCROC, "auc_pr": r.AUCPR})
-		fitS = append(fitS, f.fitSeconds)
-		rate = append(rate, float64(ld.test.N)/max(sec, 1e-9))
+		prog.FitSeconds = append(prog.FitSeconds, f.fitSeconds)
+		prog.Rates = append(prog.Rates, float64(ld.test.N)/max(sec, 1e-9))
 		fmt.Fprintf(env.Log, "  %s %s %s seed %d: AUC-ROC %.4f AUC-PR %.4f (fit %.1f s)\n", spec.Method, spec.Variant, spec.Task, seed, r.AUCROC, r.AUCPR, f.fitSeconds)
 		if f.note != "" {
-			notes = append(notes, fmt.Sprintf("seed %d: %s", seed, f.note))
+			prog.Notes = append(prog.Notes, fmt.Sprintf("seed %d: %s", seed, f.note))
 		}
-		if si > 0 {
-			continue
-		}
-		cell.ROC, cell.PR, cell.Scores = r.ROC, r.PR, r.Scores
-		cell.Train, cell.Test = ld.train.N, ld.test.N
-		if f.trainN > 0 {
-			cell.Train = f.trainN
-		}
-		if ld.contaminated > 0 {
-			notes = append(notes, fmt.Sprintf("%d of the %d training images are of the held-out class", ld.contaminated, ld.train.N))
-		}
-		if p.str("recon", "") == "1" && f.recon != nil {
-			rel, err := imgReconFigure(ctx, env, spec, f, ld, sp.Train.ClassNames, class)
-			if err != nil {
+		if si == 0 {
+			if err := imgFirstSeedFigures(ctx, env, spec, p, f, ld, r, sp.Train.ClassNames, class, embedN, seed, cell, prog); err != nil {
 				return nil, err
 			}
-			cell.Images = append(cell.Images, rel)
 		}
-		if embedN > 0 && f.embed != nil {
-			if cell.Embedding, err = imgEmbedTest(ctx, f, ld, embedN, seed); err != nil {
-				return nil, err
-			}
+		prog.Done = si + 1
+		if err := env.saveSeeds(prog); err != nil {
+			return nil, err
 		}
 	}
 	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
 		return nil, err
 	}
-	cell.FitSeconds, _ = metrics.Mean(fitS)
-	cell.ScoreRate, _ = metrics.Mean(rate)
+	cell.FitSeconds, _ = metrics.Mean(prog.FitSeconds)
+	cell.ScoreRate, _ = metrics.Mean(prog.Rates)
 	if spec.Table == tableGANCIFAR {
 		if v, ok := imgGANCIFARPublished[class]; ok {
 			cell.Published = map[string]float64{"auc_roc": v}
 			cell.Source = "GANomaly (Akcay et al., ACCV 2018), CIFAR-10 per-class AUC as quoted by a later paper; only bird .510 is confirmed at the source (METHODS.md §1)"
 		}
 	}
-	cell.Note = strings.Join(append([]string{imgNote(spec, p)}, notes...), "; ")
+	cell.Note = strings.Join(append([]string{imgNote(spec, p)}, prog.Notes...), "; ")
 	return cell, nil
+}
+
+// imgFirstSeedFigures keeps the first seed's curves, sizes and pictures in
+// the cell (the report shows one seed's ROC, reconstructions and latent
+// space).
+func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, p *imgParams, f *imgFitted, ld *imgSplit, r *Ranking,
+	classNames []string, class, embedN int, seed uint64, cell *Cell, prog *seedProgress) error {
+	cell.ROC, cell.PR, cell.Scores = r.ROC, r.PR, r.Scores
+	cell.Train, cell.Test = ld.train.N, ld.test.N
+	if f.trainN > 0 {
+		cell.Train = f.trainN
+	}
+	if ld.contaminated > 0 {
+		prog.Notes = append(prog.Notes, fmt.Sprintf("%d of the %d training images are of the held-out class", ld.contaminated, ld.train.N))
+	}
+	if p.str("recon", "") == "1" && f.recon != nil {
+		rel, err := imgReconFigure(ctx, env, spec, f, ld, classNames, class)
+		if err != nil {
+			return err
+		}
+		cell.Images = append(cell.Images, rel)
+	}
+	if embedN > 0 && f.embed != nil {
+		var err error
+		if cell.Embedding, err = imgEmbedTest(ctx, f, ld, embedN, seed); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // imgGANCIFARPublished are GANomaly's CIFAR-10 per-class AUCs (METHODS.md §1),
@@ -905,10 +920,17 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 	if all.Y == nil {
 		return nil, fmt.Errorf("suite: %s is unlabelled; clustering cells need classes", spec.Data)
 	}
-	cell := &Cell{}
-	var fitS, rate []float64
-	var cfg deepcluster.Config
-	for si, seed := range spec.Seeds {
+	cfg, err := imgDCConfig(p, spec.Seeds[0])
+	if err != nil {
+		return nil, err
+	}
+	prog := env.resumeSeeds(spec)
+	cell := &prog.Cell
+	for si := prog.Done; si < len(spec.Seeds); si++ {
+		seed := spec.Seeds[si]
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		ds := all
 		if limit > 0 && limit < all.N {
 			keep, err := imgSubset(all.Y, limit, seed^0x6c696d) // "lim"
@@ -928,12 +950,12 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
-		fitS = append(fitS, time.Since(t0).Seconds())
+		prog.FitSeconds = append(prog.FitSeconds, time.Since(t0).Seconds())
 		t0 = time.Now()
 		if _, _, err := m.Assign(ctx, ds); err != nil {
 			return nil, err
 		}
-		rate = append(rate, float64(ds.N)/max(time.Since(t0).Seconds(), 1e-9))
+		prog.Rates = append(prog.Rates, float64(ds.N)/max(time.Since(t0).Seconds(), 1e-9))
 		ms := map[string]float64{}
 		if ms["acc"], err = metrics.ACC(ds.Y, res.Labels); err != nil {
 			return nil, err
@@ -948,48 +970,51 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 			return nil, err
 		}
 		cell.PerSeed = append(cell.PerSeed, ms)
-		fmt.Fprintf(env.Log, "  clustering %s seed %d: ACC %.4f NMI %.4f ARI %.4f (fit %.1f s, %d steps)\n", spec.Data, seed, ms["acc"], ms["nmi"], ms["ari"], fitS[si], res.Steps)
-		if si > 0 {
-			continue
-		}
-		cell.Train, cell.Test = ds.N, ds.N
-		if tsneN > 0 {
-			keep, err := imgSubset(ds.Y, tsneN, seed^0x656d62)
+		fmt.Fprintf(env.Log, "  clustering %s seed %d: ACC %.4f NMI %.4f ARI %.4f (fit %.1f s, %d steps)\n", spec.Data, seed, ms["acc"], ms["nmi"], ms["ari"], prog.FitSeconds[si], res.Steps)
+		if si == 0 {
+			cell.Train, cell.Test = ds.N, ds.N
+			if tsneN > 0 {
+				keep, err := imgSubset(ds.Y, tsneN, seed^0x656d62)
+				if err != nil {
+					return nil, err
+				}
+				d := cfg.Embedding
+				z := make([]float32, 0, len(keep)*d)
+				labels, clusters := make([]int, len(keep)), make([]int, len(keep))
+				for i, k := range keep {
+					z = append(z, res.Embedding[k*d:(k+1)*d]...)
+					labels[i], clusters[i] = ds.Y[k], res.Labels[k]
+				}
+				if cell.Embedding, err = imgTSNE(ctx, z, len(keep), d, labels, clusters, seed); err != nil {
+					return nil, err
+				}
+			}
+			pick := rand.New(rand.NewPCG(seed, 0x726563)).Perm(ds.N)[:min(16, ds.N)] // "rec"
+			sample, err := ds.Subset(pick)
 			if err != nil {
 				return nil, err
 			}
-			d := cfg.Embedding
-			z := make([]float32, 0, len(keep)*d)
-			labels, clusters := make([]int, len(keep)), make([]int, len(keep))
-			for i, k := range keep {
-				z = append(z, res.Embedding[k*d:(k+1)*d]...)
-				labels[i], clusters[i] = ds.Y[k], res.Labels[k]
-			}
-			if cell.Embedding, err = imgTSNE(ctx, z, len(keep), d, labels, clusters, seed); err != nil {
+			rec, err := m.Reconstruct(ctx, sample)
+			if err != nil {
 				return nil, err
 			}
+			rel := filepath.Join("figures", spec.ID()+"-recon.png")
+			if err := viz.ImageGrid(filepath.Join(env.Out, rel), "deep clustering on "+spec.Data+": inputs and reconstructions",
+				[][]float32{sample.X, rec}, viz.GridOptions{Channels: m.Shape[0], Height: m.Shape[1], Width: m.Shape[2], RowLabels: []string{"input", "recon"}}); err != nil {
+				return nil, err
+			}
+			cell.Images = append(cell.Images, rel)
 		}
-		pick := rand.New(rand.NewPCG(seed, 0x726563)).Perm(ds.N)[:min(16, ds.N)] // "rec"
-		sample, err := ds.Subset(pick)
-		if err != nil {
+		prog.Done = si + 1
+		if err := env.saveSeeds(prog); err != nil {
 			return nil, err
 		}
-		rec, err := m.Reconstruct(ctx, sample)
-		if err != nil {
-			return nil, err
-		}
-		rel := filepath.Join("figures", spec.ID()+"-recon.png")
-		if err := viz.ImageGrid(filepath.Join(env.Out, rel), "deep clustering on "+spec.Data+": inputs and reconstructions",
-			[][]float32{sample.X, rec}, viz.GridOptions{Channels: m.Shape[0], Height: m.Shape[1], Width: m.Shape[2], RowLabels: []string{"input", "recon"}}); err != nil {
-			return nil, err
-		}
-		cell.Images = append(cell.Images, rel)
 	}
 	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
 		return nil, err
 	}
-	cell.FitSeconds, _ = metrics.Mean(fitS)
-	cell.ScoreRate, _ = metrics.Mean(rate)
+	cell.FitSeconds, _ = metrics.Mean(prog.FitSeconds)
+	cell.ScoreRate, _ = metrics.Mean(prog.Rates)
 	if pub, ok := imgClusterPublished[spec.Data]; ok {
 		cell.Published = map[string]float64{"acc": pub.acc, "nmi_geometric": pub.nmi}
 		cell.Source = pub.source

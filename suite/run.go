@@ -41,7 +41,8 @@ type Options struct {
 	// Force recomputes cached cells.
 	Force bool
 	// Only, when non-empty, runs only the cells whose table or method
-	// contains one of these substrings. The other cells are neither run
+	// contains one of these substrings, or whose table and method contain
+	// the two halves of a "TABLE/METHOD" pattern. The other cells are neither run
 	// nor failed: those already cached in Out still enter the results (and
 	// so the report), so a partial run into a folder keeps what it holds.
 	Only []string
@@ -182,6 +183,12 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 			firstErr = fmt.Errorf("%w %q", ErrUnknownTable, spec.Table)
 			break
 		}
+		if opt.Force {
+			if err := dropSeeds(opt.Out, id); err != nil {
+				firstErr = err
+				break
+			}
+		}
 		fmt.Fprintf(log, "[%d/%d] %s %s %s %s: running\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task)
 		t0 := time.Now()
 		c, err := ex(ctx, env, spec)
@@ -193,6 +200,10 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 		c.WallSeconds = time.Since(t0).Seconds()
 		c.PeakRSSBytes = peakRSS()
 		if err := writeJSON(path, c); err != nil {
+			firstErr = err
+			break
+		}
+		if err := dropSeeds(opt.Out, id); err != nil {
 			firstErr = err
 			break
 		}
@@ -216,15 +227,26 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 func selectSpecs(specs []Spec, only []string) []bool {
 	sel := make([]bool, len(specs))
 	for i, s := range specs {
-		sel[i] = len(only) == 0
-		for _, o := range only {
-			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
-				sel[i] = true
-				break
-			}
-		}
+		sel[i] = len(only) == 0 || s.Selected(only)
 	}
 	return sel
+}
+
+// Selected reports whether one of the --only patterns picks s: a substring
+// of its table or method, or "TABLE/METHOD", substrings of both (so
+// "common-mnist/ganomaly" picks GANomaly's cells of that table and not its
+// own-ground tables).
+func (s Spec) Selected(only []string) bool {
+	for _, o := range only {
+		if t, m, ok := strings.Cut(o, "/"); ok {
+			if strings.Contains(s.Table, t) && strings.Contains(s.Method, m) {
+				return true
+			}
+		} else if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadResults reads a results.json.

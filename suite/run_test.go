@@ -2,6 +2,12 @@ package suite
 
 import (
 	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -60,3 +66,100 @@ func TestOnlyKeepsOtherCachedCells(t *testing.T) {
 
 // onlyTableOnce registers the test table once however often the test runs.
 var onlyTableOnce sync.Once
+
+// "TABLE/METHOD" needs both halves to match; a plain pattern either.
+func TestSelectedTableSlashMethod(t *testing.T) {
+	own := Spec{Table: "ganomaly-mnist", Method: "ganomaly"}
+	common := Spec{Table: "common-mnist", Method: "ganomaly"}
+	cae := Spec{Table: "common-mnist", Method: "cae"}
+	for _, c := range []struct {
+		only []string
+		spec Spec
+		want bool
+	}{
+		{[]string{"common-mnist/ganomaly"}, common, true},
+		{[]string{"common-mnist/ganomaly"}, own, false},
+		{[]string{"common-mnist/ganomaly"}, cae, false},
+		{[]string{"common-mnist/ganomaly", "cae"}, cae, true},
+		{[]string{"ganomaly"}, own, true},
+		{[]string{"ganomaly"}, cae, false},
+		{[]string{"mnist/"}, cae, true},
+		{[]string{"cifar/"}, cae, false},
+	} {
+		if got := c.spec.Selected(c.only); got != c.want {
+			t.Errorf("%v selects %s/%s: %v, want %v", c.only, c.spec.Table, c.spec.Method, got, c.want)
+		}
+	}
+}
+
+// cancelOn cancels a context when a log line contains a substring.
+type cancelOn struct {
+	sub    string
+	cancel context.CancelFunc
+	log    strings.Builder
+}
+
+func (c *cancelOn) Write(p []byte) (int, error) {
+	c.log.Write(p)
+	if strings.Contains(string(p), c.sub) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// A cell stopped between seeds resumes at the next seed: the finished
+// seed is not run again, the numbers equal an uninterrupted run's, and the
+// progress file is gone once the cell is written.
+func TestCellResumesAtNextSeed(t *testing.T) {
+	useShared(t, "mnist")
+	spec := tinyCommon("iforest", "", nil)
+	spec.Seeds = []uint64{5, 6}
+	s := Suite{Name: "t", Specs: []Spec{spec}}
+
+	whole, err := Run(context.Background(), s, Options{Out: t.TempDir(), Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := &cancelOn{sub: "seed 5:", cancel: cancel}
+	if _, err := Run(ctx, s, Options{Out: dir, Log: stop}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	if _, err := os.Stat(seedsPath(dir, spec.ID())); err != nil {
+		t.Fatalf("no progress file after the first seed: %v", err)
+	}
+	again := &cancelOn{sub: "\x00", cancel: func() {}}
+	res, err := Run(context.Background(), s, Options{Out: dir, Log: again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(again.log.String(), "resuming after 1 of 2 seeds") || strings.Contains(again.log.String(), "seed 5:") {
+		t.Errorf("resumed run did not skip seed 5:\n%s", again.log.String())
+	}
+	if len(res.Cells) != 1 || !reflect.DeepEqual(res.Cells[0].PerSeed, whole.Cells[0].PerSeed) || !reflect.DeepEqual(res.Cells[0].ROC, whole.Cells[0].ROC) {
+		t.Errorf("resumed cell %v differs from the uninterrupted %v", res.Cells[0].PerSeed, whole.Cells[0].PerSeed)
+	}
+	if _, err := os.Stat(seedsPath(dir, spec.ID())); !os.IsNotExist(err) {
+		t.Errorf("progress file left after the cell was written: %v", err)
+	}
+
+	// A damaged progress file costs its seeds, not the run.
+	dir2 := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir2, "cells"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(seedsPath(dir2, spec.ID()), []byte(`{"id": "`+spec.ID()+`", "done": 1`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := &cancelOn{sub: "\x00", cancel: func() {}}
+	res, err = Run(context.Background(), s, Options{Out: dir2, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.log.String(), "ignoring saved seeds") || !reflect.DeepEqual(res.Cells[0].PerSeed, whole.Cells[0].PerSeed) {
+		t.Errorf("damaged progress file: log\n%s\ncell %v", log.log.String(), res.Cells[0].PerSeed)
+	}
+}

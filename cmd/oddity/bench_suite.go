@@ -32,13 +32,15 @@ detectors on common ground, robustness sweeps, with time and memory.
 Each finished cell is saved in DIR/cells/<id>.json and the whole run in
 DIR/results.json after every cell, so an interrupted run (Ctrl-C) keeps what
 it finished and running the same command again resumes: cached cells are
-reused unless --force. When the run stops, finished or not, the report of
+reused unless --force. A long image cell also keeps its finished seeds
+(DIR/cells/<id>.seeds.json), so a stopped run resumes at the next seed. When the run stops, finished or not, the report of
 the cells done so far is written to DIR/report.md and DIR/report.html (a
 self-contained page), with plots under DIR/figures; an error or Ctrl-C is
 reported after that.
 
 --only keeps the cells whose table or method name contains one of the
-substrings; if it matches no cell, nothing runs and the command fails,
+substrings, or, for a pattern TABLE/METHOD, whose table contains TABLE and
+method contains METHOD; if it matches no cell, nothing runs and the command fails,
 listing the suite's tables and methods.
 
 The report is made from results.json alone: 'oddity bench report DIR'
@@ -49,6 +51,7 @@ says so on every table); the full suite runs the papers' settings.`
 	benchCmd.Example = `  oddity bench --suite quick --out bench-quick
   oddity bench --suite full --out bench-full --seed 1
   oddity bench --suite quick --out bench-quick --only ganomaly,dplan-thyroid
+  oddity bench --suite full --out bench-full --only common-mnist/ganomaly
   oddity bench --suite quick --out bench-quick --force   # recompute cached cells
   oddity bench report bench-quick                        # re-render the report`
 	benchCmd.Args = cobra.NoArgs
@@ -57,7 +60,7 @@ says so on every table); the full suite runs the papers' settings.`
 	f.StringVar(&out, "out", "", "output folder (results.json, cells/, figures/, report.md, report.html)")
 	f.Uint64Var(&seed, "seed", 0, "base seed the cells' seeds derive from")
 	f.BoolVar(&force, "force", false, "recompute cells already cached in the output folder")
-	f.StringSliceVar(&only, "only", nil, "run only cells whose table or method contains one of these substrings (comma-separated or repeated)")
+	f.StringSliceVar(&only, "only", nil, "run only cells whose table or method contains one of these substrings, or TABLE/METHOD for both (comma-separated or repeated)")
 	benchCmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if name == "" && out == "" && !cmd.Flags().Changed("only") {
 			return cmd.Help() // a bare `oddity bench` lists the benchmarks
@@ -134,14 +137,11 @@ func runSuite(cmd *cobra.Command, s suite.Suite, out string, force bool, only []
 	return res, runErr
 }
 
-// matchesAny reports whether --only keeps at least one spec, by the rule
-// suite.Options.Only documents (table or method contains a substring).
+// matchesAny reports whether --only keeps at least one spec.
 func matchesAny(specs []suite.Spec, only []string) bool {
 	for _, s := range specs {
-		for _, o := range only {
-			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
-				return true
-			}
+		if s.Selected(only) {
+			return true
 		}
 	}
 	return false

@@ -1,0 +1,113 @@
+package suite
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// seedProgress is what a cell's seed loop has finished so far. Executors of
+// long cells save it after every seed (Env.saveSeeds) and start from it
+// (Env.resumeSeeds), so a run stopped by Ctrl-C, or by the end of a working
+// session, loses at most the seed in progress: a deep clustering cell on
+// all of MNIST takes 40 minutes a seed, and the cell cache alone would
+// throw all three away.
+//
+// The cell's pictures are made from the first seed and are files under
+// figures/ by then, so Cell holds everything the loop has built.
+type seedProgress struct {
+	// ID is the cell's ID; a file whose ID differs is ignored.
+	ID string `json:"id"`
+	// Seeds are the cell's seeds, in order; a file for other seeds is
+	// ignored.
+	Seeds []uint64 `json:"seeds"`
+	// Done counts the finished seeds: Seeds[:Done].
+	Done int `json:"done"`
+	// Cell is the cell as built so far (PerSeed has Done entries).
+	Cell Cell `json:"cell"`
+	// FitSeconds and Rates are the finished seeds' training times and
+	// scoring rates.
+	FitSeconds []float64 `json:"fit_seconds"`
+	Rates      []float64 `json:"rates"`
+	// Notes are the finished seeds' notes.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// seedsPath is where the seed progress of a cell is kept: beside the cell
+// file, under a name Run never reads as a cell.
+func seedsPath(out, id string) string {
+	return filepath.Join(out, "cells", id+".seeds.json")
+}
+
+// resumeSeeds returns the saved progress of spec's cell, or a fresh one
+// when there is none, it belongs to other seeds or it cannot be read (a
+// damaged file costs its seeds, not the run; the log says so). Without an
+// output folder (executors called directly) it always starts afresh.
+func (e *Env) resumeSeeds(spec Spec) *seedProgress {
+	fresh := &seedProgress{ID: spec.ID(), Seeds: spec.Seeds}
+	if e.Out == "" {
+		return fresh
+	}
+	path := seedsPath(e.Out, fresh.ID)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fresh
+	}
+	var p seedProgress
+	if err == nil {
+		err = json.Unmarshal(b, &p)
+	}
+	if err == nil {
+		err = p.check(fresh)
+	}
+	if err != nil {
+		fmt.Fprintf(e.Log, "  ignoring saved seeds %s: %v\n", path, err)
+		return fresh
+	}
+	if p.Done > 0 {
+		fmt.Fprintf(e.Log, "  resuming after %d of %d seeds (%s)\n", p.Done, len(p.Seeds), path)
+	}
+	return &p
+}
+
+// check reports whether p is a usable progress record for the cell of want.
+func (p *seedProgress) check(want *seedProgress) error {
+	if p.ID != want.ID {
+		return fmt.Errorf("cell %q, want %q", p.ID, want.ID)
+	}
+	if len(p.Seeds) != len(want.Seeds) {
+		return fmt.Errorf("seeds %v, want %v", p.Seeds, want.Seeds)
+	}
+	for i := range p.Seeds {
+		if p.Seeds[i] != want.Seeds[i] {
+			return fmt.Errorf("seeds %v, want %v", p.Seeds, want.Seeds)
+		}
+	}
+	if p.Done < 0 || p.Done > len(p.Seeds) || len(p.Cell.PerSeed) != p.Done || len(p.FitSeconds) != p.Done || len(p.Rates) != p.Done {
+		return fmt.Errorf("inconsistent record: %d seeds done, %d measures, %d times, %d rates",
+			p.Done, len(p.Cell.PerSeed), len(p.FitSeconds), len(p.Rates))
+	}
+	return nil
+}
+
+// saveSeeds records p after a finished seed (nothing without an output
+// folder).
+func (e *Env) saveSeeds(p *seedProgress) error {
+	if e.Out == "" {
+		return nil
+	}
+	return writeJSON(seedsPath(e.Out, p.ID), p)
+}
+
+// dropSeeds removes the seed progress of a cell: once the cell is written,
+// or before a forced recomputation.
+func dropSeeds(out, id string) error {
+	err := os.Remove(seedsPath(out, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
