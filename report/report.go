@@ -563,7 +563,11 @@ func (b *builder) architectures() *section {
 	s := &section{ID: "architectures", Title: "Architectures",
 		Intro: "Each method's networks: layers, parameters and forward FLOPs per sample (a multiply-add counts as two), and the hyper-parameters used."}
 	for _, a := range b.res.Architectures {
-		bl := &block{Title: orNone(a.Method), Caveat: b.caveat()}
+		title := orNone(a.Method)
+		if a.Variant != "" {
+			title += ", " + a.Variant
+		}
+		bl := &block{Title: title, Caveat: b.caveat()}
 		if a.Input != "" {
 			bl.Paras = append(bl.Paras, "Input: "+a.Input+".")
 		}

@@ -67,7 +67,7 @@ func synthetic() *suite.Results {
 			rob("devnet", "known=1,labeled=30", 0.88), rob("devnet", "known=1,labeled=15", 0.80),
 			other,
 		},
-		Architectures: []suite.Architecture{{Method: "ganomaly", Input: "1x32x32",
+		Architectures: []suite.Architecture{{Method: "ganomaly", Variant: "CPU schedule", Input: "1x32x32",
 			Networks: []suite.Network{{Name: "generator", Layers: "conv 4-4-4", Params: 1234567, FLOPs: 45600000}, {Name: "discriminator", Layers: "conv 3", Params: 765433, FLOPs: 12000}},
 			Hyper:    map[string]string{"lr": "0.0002", "epochs": "15", "batch": "64"}}},
 	}
@@ -134,7 +134,7 @@ func TestNumbers(t *testing.T) {
 		// Cost: wall and memory of a cell; table total of four cells.
 		"12.2", "512 MiB", fmt.Sprintf("%.1f", 4*12.25),
 		// Architectures.
-		"1,234,567", "765,433", "2,000,000", "45.60 MFLOP", "0.0002",
+		"1,234,567", "765,433", "2,000,000", "45.60 MFLOP", "0.0002", "ganomaly, CPU schedule",
 		// Header.
 		"abc123def456-dirty", "oddity bench --suite quick --out /tmp/x", "Test CPU 3000, 16 cores, 62.5 GiB memory", "avx512", "go1.26.8",
 		"2026-11-28T10:00:00Z", "2026-11-28T11:02:03Z", "1h 02m 03s",

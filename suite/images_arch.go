@@ -29,12 +29,19 @@ func init() { archFuncs = append(archFuncs, imageArchitectures) }
 func imageArchitectures() []Architecture {
 	var out []Architecture
 	for _, s := range []struct {
-		name string
-		o    ganomaly.Options
-	}{{"cpu", ganomaly.CPUOptions()}, {"paper", ganomaly.DefaultOptions()}} {
-		out = append(out, imgArchGAN(s.name, s.o), imgArchCAE(s.name, s.o))
+		name, variant string
+		o             ganomaly.Options
+	}{
+		{"cpu", "CPU schedule (the suite's cells)", ganomaly.CPUOptions()},
+		{"paper", "paper schedule (--schedule paper; not run by the suite)", ganomaly.DefaultOptions()},
+	} {
+		g, c := imgArchGAN(s.name, s.o), imgArchCAE(s.name, s.o)
+		g.Variant, c.Variant = s.variant, s.variant
+		out = append(out, g, c)
 	}
-	return append(out, imgArchDCEC())
+	dc := imgArchDCEC()
+	dc.Variant = "`oddity cluster` defaults (the suite's cells shorten pretraining; their notes say how)"
+	return append(out, dc)
 }
 
 // imgLayerStat is one layer of a walked network.

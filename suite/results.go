@@ -178,6 +178,9 @@ type Embedding struct {
 // Architecture describes one method's networks for the architectures table.
 type Architecture struct {
 	Method string `json:"method"`
+	// Variant tells apart two entries of one method, e.g. "CPU schedule"
+	// and "paper schedule"; empty when the method has one.
+	Variant string `json:"variant,omitempty"`
 	// Input is the input shape the figures refer to, e.g. "1x32x32".
 	Input string `json:"input"`
 	// Networks lists each network: name, layer summary, parameters and
