@@ -41,8 +41,8 @@ type Options struct {
 	// Force recomputes cached cells.
 	Force bool
 	// Only, when non-empty, runs only the cells whose table or method
-	// contains one of these substrings, or whose table and method contain
-	// the two halves of a "TABLE/METHOD" pattern. The other cells are neither run
+	// contains one of these substrings, or whose table, method and data
+	// contain the parts of a "TABLE/METHOD[/DATA]" pattern (Spec.Selected). The other cells are neither run
 	// nor failed: those already cached in Out still enter the results (and
 	// so the report), so a partial run into a folder keeps what it holds.
 	Only []string
@@ -233,16 +233,25 @@ func selectSpecs(specs []Spec, only []string) []bool {
 }
 
 // Selected reports whether one of the --only patterns picks s: a substring
-// of its table or method, or "TABLE/METHOD", substrings of both (so
-// "common-mnist/ganomaly" picks GANomaly's cells of that table and not its
-// own-ground tables).
+// of its table or method, or "TABLE/METHOD[/DATA]", substrings of each
+// (an empty part matches anything), so "common-mnist/ganomaly" picks
+// GANomaly's cells of that table and not its own-ground tables, and
+// "deepcluster-clustering//usps" the USPS clustering cell.
 func (s Spec) Selected(only []string) bool {
 	for _, o := range only {
-		if t, m, ok := strings.Cut(o, "/"); ok {
-			if strings.Contains(s.Table, t) && strings.Contains(s.Method, m) {
+		if !strings.Contains(o, "/") {
+			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
 				return true
 			}
-		} else if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
+			continue
+		}
+		parts := strings.SplitN(o, "/", 3)
+		fields := []string{s.Table, s.Method, s.Data}
+		ok := true
+		for i, p := range parts {
+			ok = ok && strings.Contains(fields[i], p)
+		}
+		if ok {
 			return true
 		}
 	}

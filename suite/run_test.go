@@ -85,6 +85,9 @@ func TestSelectedTableSlashMethod(t *testing.T) {
 		{[]string{"ganomaly"}, cae, false},
 		{[]string{"mnist/"}, cae, true},
 		{[]string{"cifar/"}, cae, false},
+		{[]string{"deepcluster-clustering//usps"}, Spec{Table: "deepcluster-clustering", Method: "deepcluster-clustering", Data: "usps"}, true},
+		{[]string{"deepcluster-clustering//usps"}, Spec{Table: "deepcluster-clustering", Method: "deepcluster-clustering", Data: "mnist"}, false},
+		{[]string{"//coil"}, Spec{Table: "t", Method: "m", Data: "coil20"}, true},
 	} {
 		if got := c.spec.Selected(c.only); got != c.want {
 			t.Errorf("%v selects %s/%s: %v, want %v", c.only, c.spec.Table, c.spec.Method, got, c.want)

@@ -39,8 +39,9 @@ self-contained page), with plots under DIR/figures; an error or Ctrl-C is
 reported after that.
 
 --only keeps the cells whose table or method name contains one of the
-substrings, or, for a pattern TABLE/METHOD, whose table contains TABLE and
-method contains METHOD; if it matches no cell, nothing runs and the command fails,
+substrings, or, for a pattern TABLE/METHOD[/DATA], whose table, method and
+data set contain those parts (an empty part matches all); if it matches no
+cell, nothing runs and the command fails,
 listing the suite's tables and methods.
 
 The report is made from results.json alone: 'oddity bench report DIR'
@@ -52,6 +53,7 @@ says so on every table); the full suite runs the papers' settings.`
   oddity bench --suite full --out bench-full --seed 1
   oddity bench --suite quick --out bench-quick --only ganomaly,dplan-thyroid
   oddity bench --suite full --out bench-full --only common-mnist/ganomaly
+  oddity bench --suite full --out bench-full --only deepcluster-clustering//usps
   oddity bench --suite quick --out bench-quick --force   # recompute cached cells
   oddity bench report bench-quick                        # re-render the report`
 	benchCmd.Args = cobra.NoArgs
@@ -60,7 +62,7 @@ says so on every table); the full suite runs the papers' settings.`
 	f.StringVar(&out, "out", "", "output folder (results.json, cells/, figures/, report.md, report.html)")
 	f.Uint64Var(&seed, "seed", 0, "base seed the cells' seeds derive from")
 	f.BoolVar(&force, "force", false, "recompute cells already cached in the output folder")
-	f.StringSliceVar(&only, "only", nil, "run only cells whose table or method contains one of these substrings, or TABLE/METHOD for both (comma-separated or repeated)")
+	f.StringSliceVar(&only, "only", nil, "run only cells whose table or method contains one of these substrings, or TABLE/METHOD[/DATA] for each (comma-separated or repeated)")
 	benchCmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if name == "" && out == "" && !cmd.Flags().Changed("only") {
 			return cmd.Help() // a bare `oddity bench` lists the benchmarks
