@@ -382,13 +382,25 @@ func cellMeasure(c *suite.Cell, m string) (metrics.Summary, bool) {
 	return v, ok
 }
 
-// cellNotes lists the cells' notes and, for duplicates, a warning.
+// cellNotes lists the cells' notes, one line per method and note text
+// (the tasks that share it listed together), and, for duplicates, a
+// warning.
 func cellNotes(l *layout, cells []*suite.Cell) []string {
-	var out []string
+	type key struct{ col, note string }
+	var order []key
+	tasks := map[key][]string{}
 	for _, c := range cells {
 		if c.Note != "" {
-			out = append(out, column(c)+", "+l.taskLabel(c)+": "+c.Note)
+			k := key{column(c), c.Note}
+			if _, ok := tasks[k]; !ok {
+				order = append(order, k)
+			}
+			tasks[k] = append(tasks[k], l.taskLabel(c))
 		}
+	}
+	var out []string
+	for _, k := range order {
+		out = append(out, k.col+", "+strings.Join(tasks[k], ", ")+": "+k.note)
 	}
 	if l.Dups > 0 {
 		out = append(out, fmt.Sprintf("%d cell(s) repeat a task and method already shown; only the first is in the tables.", l.Dups))
@@ -456,6 +468,7 @@ func (b *builder) header() [][2]string {
 	h = append(h,
 		[2]string{"Command", orNone(r.Command)},
 		[2]string{"Commit", orNone(r.Commit)},
+		[2]string{"Commits of the cells", cellCommits(r.Cells)},
 		[2]string{"Seed", fmt.Sprint(r.Seed)},
 		[2]string{"Machine", machine},
 		[2]string{"Go", orNone(m.GoVersion)},
@@ -468,6 +481,27 @@ func (b *builder) header() [][2]string {
 		[2]string{"Results version", fmt.Sprint(r.Version)},
 	)
 	return h
+}
+
+// cellCommits counts the cells by the commit that computed them, most
+// cells first: a suite resumed over several sessions mixes commits, and
+// the header's Commit is only the last run's.
+func cellCommits(cells []suite.Cell) string {
+	n := map[string]int{}
+	for _, c := range cells {
+		n[c.Commit]++
+	}
+	keys := sortedKeys(n)
+	sort.SliceStable(keys, func(i, j int) bool { return n[keys[i]] > n[keys[j]] })
+	var parts []string
+	for _, k := range keys {
+		name := k
+		if k == "" {
+			name = "not recorded"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d)", name, n[k]))
+	}
+	return orNone(strings.Join(parts, ", "))
 }
 
 // caveat is the shortened suite's description for every table.

@@ -34,6 +34,8 @@ func synthetic() *suite.Results {
 	g1 := cell(suite.SectionOwn, "ganomaly-mnist", "ganomaly", "", "mnist", "abnormal=1", map[string]metrics.Summary{"auc_roc": sum(0.7004, 0.0311, 3)})
 	g1.Published = map[string]float64{"auc_roc": 0.666}
 	g1.Source = "Akcay et al. 2018, table 1"
+	g0.Note, g1.Note = "shared cpu note", "shared cpu note"
+	g0.Commit, g1.Commit = "c0ffee", "c0ffee"
 	g2 := cell(suite.SectionOwn, "ganomaly-mnist", "ganomaly", "w=50", "mnist", "abnormal=0", map[string]metrics.Summary{"auc_roc": sum(0.9, 0, 1)})
 	g2.Note = "<script>alert(1)</script> short schedule"
 	dc := cell(suite.SectionOwn, "deepcluster-clustering", "deepcluster-clustering", "", "mnist", "k=10",
@@ -141,6 +143,11 @@ func TestNumbers(t *testing.T) {
 		// Friendly and generic titles; a section the report does not know.
 		"GANomaly on MNIST (one digit abnormal) (ganomaly-mnist)", "brand-new-table", "odd-table", f3(0.4321),
 		"Akcay et al. 2018, table 1",
+		// One note line for the two tasks that share it; commits counted.
+		"ganomaly, abnormal=0, abnormal=1: shared cpu note", "c0ffee (2)",
+	}
+	if n := strings.Count(md, "shared cpu note"); n != 1 {
+		t.Errorf("a note shared by two tasks appears %d times, want once", n)
 	}
 	for _, w := range want {
 		if !strings.Contains(md, w) {

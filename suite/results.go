@@ -152,6 +152,10 @@ type Cell struct {
 	Images []string `json:"images,omitempty"`
 	// Note says anything a reader must know about this cell.
 	Note string `json:"note,omitempty"`
+	// Commit is the checkout that computed the cell (as Results.Commit);
+	// a suite resumed over several commits keeps each cell's own. Empty in
+	// cells from before it was recorded.
+	Commit string `json:"commit,omitempty"`
 }
 
 // XY is a curve: X and Y of equal length.

@@ -196,7 +196,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 			firstErr = fmt.Errorf("cell %s %s %s %s: %w", spec.Table, spec.Method, spec.Variant, spec.Task, err)
 			break
 		}
-		c.ID, c.Spec = id, spec
+		c.ID, c.Spec, c.Commit = id, spec, res.Commit
 		c.WallSeconds = time.Since(t0).Seconds()
 		c.PeakRSSBytes = peakRSS()
 		if err := writeJSON(path, c); err != nil {
