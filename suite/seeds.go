@@ -99,7 +99,11 @@ func (e *Env) saveSeeds(p *seedProgress) error {
 	if e.Out == "" {
 		return nil
 	}
-	return writeJSON(seedsPath(e.Out, p.ID), p)
+	path := seedsPath(e.Out, p.ID)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return writeJSON(path, p)
 }
 
 // dropSeeds removes the seed progress of a cell: once the cell is written,
