@@ -40,10 +40,9 @@ type Options struct {
 	Out string
 	// Force recomputes cached cells.
 	Force bool
-	// Only, when non-empty, runs only the cells whose table or method
-	// contains one of these substrings, or whose table, method and data
-	// contain the parts of a "TABLE/METHOD[/DATA]" pattern (Spec.Selected). The other cells are neither run
-	// nor failed: those already cached in Out still enter the results (and
+	// Only, when non-empty, runs only the cells it selects (Spec.Selected:
+	// a substring of the table or method, or "TABLE/METHOD[/DATA]"). The
+	// other cells are neither run nor failed: those already cached in Out still enter the results (and
 	// so the report), so a partial run into a folder keeps what it holds.
 	Only []string
 	// Log receives one line per cell (and executors' progress lines); nil

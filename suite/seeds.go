@@ -19,12 +19,10 @@ import (
 // The cell's pictures are made from the first seed and are files under
 // figures/ by then, so Cell holds everything the loop has built.
 type seedProgress struct {
-	// ID is the cell's ID; a file whose ID differs is ignored.
+	// ID is the cell's ID, which hashes its whole spec, seeds included; a
+	// file whose ID differs is ignored.
 	ID string `json:"id"`
-	// Seeds are the cell's seeds, in order; a file for other seeds is
-	// ignored.
-	Seeds []uint64 `json:"seeds"`
-	// Done counts the finished seeds: Seeds[:Done].
+	// Done counts the finished seeds: the spec's Seeds[:Done].
 	Done int `json:"done"`
 	// Cell is the cell as built so far (PerSeed has Done entries).
 	Cell Cell `json:"cell"`
@@ -43,11 +41,11 @@ func seedsPath(out, id string) string {
 }
 
 // resumeSeeds returns the saved progress of spec's cell, or a fresh one
-// when there is none, it belongs to other seeds or it cannot be read (a
+// when there is none, it belongs to another cell or it cannot be read (a
 // damaged file costs its seeds, not the run; the log says so). Without an
 // output folder (executors called directly) it always starts afresh.
 func (e *Env) resumeSeeds(spec Spec) *seedProgress {
-	fresh := &seedProgress{ID: spec.ID(), Seeds: spec.Seeds}
+	fresh := &seedProgress{ID: spec.ID()}
 	if e.Out == "" {
 		return fresh
 	}
@@ -61,34 +59,27 @@ func (e *Env) resumeSeeds(spec Spec) *seedProgress {
 		err = json.Unmarshal(b, &p)
 	}
 	if err == nil {
-		err = p.check(fresh)
+		err = p.check(fresh.ID, len(spec.Seeds))
 	}
 	if err != nil {
 		fmt.Fprintf(e.Log, "  ignoring saved seeds %s: %v\n", path, err)
 		return fresh
 	}
 	if p.Done > 0 {
-		fmt.Fprintf(e.Log, "  resuming after %d of %d seeds (%s)\n", p.Done, len(p.Seeds), path)
+		fmt.Fprintf(e.Log, "  resuming after %d of %d seeds (%s)\n", p.Done, len(spec.Seeds), path)
 	}
 	return &p
 }
 
-// check reports whether p is a usable progress record for the cell of want.
-func (p *seedProgress) check(want *seedProgress) error {
-	if p.ID != want.ID {
-		return fmt.Errorf("cell %q, want %q", p.ID, want.ID)
+// check reports whether p is a usable progress record for cell id with
+// nSeeds seeds.
+func (p *seedProgress) check(id string, nSeeds int) error {
+	if p.ID != id {
+		return fmt.Errorf("cell %q, want %q", p.ID, id)
 	}
-	if len(p.Seeds) != len(want.Seeds) {
-		return fmt.Errorf("seeds %v, want %v", p.Seeds, want.Seeds)
-	}
-	for i := range p.Seeds {
-		if p.Seeds[i] != want.Seeds[i] {
-			return fmt.Errorf("seeds %v, want %v", p.Seeds, want.Seeds)
-		}
-	}
-	if p.Done < 0 || p.Done > len(p.Seeds) || len(p.Cell.PerSeed) != p.Done || len(p.FitSeconds) != p.Done || len(p.Rates) != p.Done {
-		return fmt.Errorf("inconsistent record: %d seeds done, %d measures, %d times, %d rates",
-			p.Done, len(p.Cell.PerSeed), len(p.FitSeconds), len(p.Rates))
+	if p.Done < 0 || p.Done > nSeeds || len(p.Cell.PerSeed) != p.Done || len(p.FitSeconds) != p.Done || len(p.Rates) != p.Done {
+		return fmt.Errorf("inconsistent record: %d of %d seeds done, %d measures, %d times, %d rates",
+			p.Done, nSeeds, len(p.Cell.PerSeed), len(p.FitSeconds), len(p.Rates))
 	}
 	return nil
 }
