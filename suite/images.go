@@ -951,9 +951,7 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 				return nil, err
 			}
 		}
-		if cfg, err = imgDCConfig(p, seed); err != nil {
-			return nil, err
-		}
+		cfg.Seed = seed // the settings were read and checked once, above
 		t := &deepcluster.Trainer{Config: cfg}
 		t0 := time.Now()
 		m, res, err := t.Fit(ctx, ds)
