@@ -40,7 +40,7 @@ func imageArchitectures() []Architecture {
 		out = append(out, g, c)
 	}
 	dc := imgArchDCEC()
-	dc.Variant = "`oddity cluster` defaults (the suite's cells shorten pretraining; their notes say how)"
+	dc.Variant = "the defaults of oddity cluster (the suite's cells shorten pretraining; their notes say how)"
 	return append(out, dc)
 }
 

@@ -33,16 +33,16 @@ Each finished cell is saved in DIR/cells/<id>.json and the whole run in
 DIR/results.json after every cell, so an interrupted run (Ctrl-C) keeps what
 it finished and running the same command again resumes: cached cells are
 reused unless --force. A long image cell also keeps its finished seeds
-(DIR/cells/<id>.seeds.json), so a stopped run resumes at the next seed. When the run stops, finished or not, the report of
-the cells done so far is written to DIR/report.md and DIR/report.html (a
-self-contained page), with plots under DIR/figures; an error or Ctrl-C is
-reported after that.
+(DIR/cells/<id>.seeds.json), so a stopped run resumes at the next seed.
+When the run stops, finished or not, the report of the cells done so far is
+written to DIR/report.md and DIR/report.html (a self-contained page), with
+plots under DIR/figures; an error or Ctrl-C is reported after that.
 
 --only keeps the cells whose table or method name contains one of the
 substrings, or, for a pattern TABLE/METHOD[/DATA], whose table, method and
 data set contain those parts (an empty part matches all); if it matches no
-cell, nothing runs and the command fails,
-listing the suite's tables and methods.
+cell, nothing runs and the command fails, listing the suite's tables and
+methods.
 
 The report is made from results.json alone: 'oddity bench report DIR'
 renders it again without running anything.
