@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,6 +26,7 @@ func init() {
 		name, out string
 		seed      uint64
 		force     bool
+		plan      bool
 		only      []string
 	)
 	benchCmd.Long = `Without a subcommand, runs a benchmark suite: every method on its own
@@ -44,6 +48,10 @@ data set contain those parts (an empty part matches all); if it matches no
 cell, nothing runs and the command fails, listing the suite's tables and
 methods.
 
+--plan lists the selected cells the folder does not hold yet, with the
+seeds a stopped run kept and the time each still needs by the rate of the
+cached cells of its kind, and exits without running anything.
+
 The report is made from results.json alone: 'oddity bench report DIR'
 renders it again without running anything.
 
@@ -54,6 +62,7 @@ says so on every table); the full suite runs the papers' settings.`
   oddity bench --suite quick --out bench-quick --only ganomaly,dplan-thyroid
   oddity bench --suite full --out bench-full --only common-mnist/ganomaly
   oddity bench --suite full --out bench-full --only deepcluster-clustering//usps
+  oddity bench --suite full --out bench-full --plan      # what is left, and for how long
   oddity bench --suite quick --out bench-quick --force   # recompute cached cells
   oddity bench report bench-quick                        # re-render the report`
 	benchCmd.Args = cobra.NoArgs
@@ -62,6 +71,7 @@ says so on every table); the full suite runs the papers' settings.`
 	f.StringVar(&out, "out", "", "output folder (results.json, cells/, figures/, report.md, report.html)")
 	f.Uint64Var(&seed, "seed", 0, "base seed the cells' seeds derive from")
 	f.BoolVar(&force, "force", false, "recompute cells already cached in the output folder")
+	f.BoolVar(&plan, "plan", false, "list the cells still to run and their estimated time, and exit")
 	f.StringSliceVar(&only, "only", nil, "run only cells whose table or method contains one of these substrings, or TABLE/METHOD[/DATA] for each (comma-separated or repeated)")
 	benchCmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if name == "" && out == "" && !cmd.Flags().Changed("only") {
@@ -81,6 +91,12 @@ says so on every table); the full suite runs the papers' settings.`
 			return fmt.Errorf("--only %s matches no cell of the %s suite; its tables: %s; its methods: %s",
 				strings.Join(only, ","), s.Name, listOrNone(specNames(s.Specs, func(sp suite.Spec) string { return sp.Table })),
 				listOrNone(specNames(s.Specs, func(sp suite.Spec) string { return sp.Method })))
+		}
+		if plan {
+			if force {
+				return errors.New("--plan and --force: --plan runs nothing, so there is nothing to force")
+			}
+			return printPlan(cmd.OutOrStdout(), s, out, only)
 		}
 		if len(s.Specs) == 0 {
 			fmt.Fprintf(cmd.ErrOrStderr(), "oddity: the %s suite has no cells yet; writing an empty report\n", s.Name)
@@ -183,4 +199,66 @@ func commandLine(args []string) string {
 		}
 	}
 	return strings.Join(parts, " ")
+}
+
+// printPlan writes the cells of s that --only selects and out does not hold
+// yet, one a line, and a summary with the estimated time left.
+func printPlan(w io.Writer, s suite.Suite, out string, only []string) error {
+	states := suite.Plan(s, out, only)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TABLE\tMETHOD\tVARIANT\tTASK\tSEEDS KEPT\tTIME LEFT\tID")
+	var cached, pending, unknown int
+	var left float64
+	for _, st := range states {
+		if st.Cached {
+			cached++
+			continue
+		}
+		pending++
+		est := "unknown"
+		if st.EstimateSeconds < 0 {
+			unknown++
+		} else {
+			left += st.EstimateSeconds
+			est = approx(st.EstimateSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", st.Spec.Table, st.Spec.Method, orDash(st.Spec.Variant),
+			st.Spec.Task, st.SeedsDone, max(1, len(st.Spec.Seeds)), est, st.ID)
+	}
+	if pending > 0 {
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "%s suite in %s: %d of %d selected cells cached, %d to run, about %s by the rates of the seeds run so far",
+		s.Name, out, cached, len(states), pending, approx(left))
+	if err == nil && unknown > 0 {
+		_, err = fmt.Fprintf(w, " (%d cells of kinds with no seed run yet are not counted)", unknown)
+	}
+	if err == nil {
+		_, err = fmt.Fprintln(w)
+	}
+	return err
+}
+
+// approx formats an estimated duration to the minute (to the second under
+// one minute).
+func approx(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	if d < time.Minute {
+		return d.Round(time.Second).String()
+	}
+	d = d.Round(time.Minute)
+	if d < time.Hour {
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+}
+
+// orDash returns s, or "-" when it is empty, for a table column.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

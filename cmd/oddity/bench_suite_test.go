@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,5 +57,42 @@ func TestCommandLine(t *testing.T) {
 	want := `oddity bench --out 'my dir' --only a,b 'it'\''s'`
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// --plan lists what a run would compute and runs nothing: in an empty
+// folder every cell of the quick suite is still to run, with no time to
+// judge from, and the folder stays empty.
+func TestBenchPlan(t *testing.T) {
+	dir := t.TempDir()
+	s, err := suite.Named("quick", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	rootCmd.SetOut(&out)
+	defer rootCmd.SetOut(nil)
+	rootCmd.SetArgs([]string{"bench", "--suite", "quick", "--out", dir, "--plan"})
+	defer rootCmd.SetArgs(nil)
+	defer func() { // cobra keeps flag values between executions
+		for _, f := range []string{"plan", "force", "suite", "out"} {
+			if err := benchCmd.Flags().Set(f, benchCmd.Flags().Lookup(f).DefValue); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	if err := rootCmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("0 of %d selected cells cached, %d to run", len(s.Specs), len(s.Specs))
+	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), s.Specs[0].ID()) {
+		t.Errorf("plan output lacks %q or the first cell's ID:\n%s", want, out.String())
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("--plan wrote into the folder: %v, %v", entries, err)
+	}
+	rootCmd.SetArgs([]string{"bench", "--suite", "quick", "--out", dir, "--plan", "--force"})
+	if err := rootCmd.Execute(); err == nil || !strings.Contains(err.Error(), "--plan") {
+		t.Errorf("--plan --force: error %v, want one naming --plan", err)
 	}
 }
