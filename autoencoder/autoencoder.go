@@ -175,6 +175,33 @@ func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error
 	return out, nil
 }
 
+// Code returns the bottleneck code of each row of x (x.N × the last
+// hidden width) and that width: the output of the encoding half of the
+// network, which the benchmark report shows with t-SNE.
+func (d *Detector) Code(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
+	if d.net == nil {
+		return nil, 0, detector.ErrNotFitted
+	}
+	if x.Dim() != d.dim {
+		return nil, 0, fmt.Errorf("%w: autoencoder takes %d values per sample, got %d", detector.ErrSchema, d.dim, x.Dim())
+	}
+	// build lays out len(hidden) Linear layers with a ReLU between each
+	// pair, then the decoder.
+	enc := &nn.Sequential{Layers: d.net.Layers[:2*len(d.Options.Hidden)-1]}
+	width := d.Options.Hidden[len(d.Options.Hidden)-1]
+	out := make([]float32, 0, x.N*width)
+	const chunk = 4096
+	for lo := 0; lo < x.N; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
+		hi := min(lo+chunk, x.N)
+		z := enc.Forward(nil, tensor.FromData(x.X[lo*d.dim:hi*d.dim], hi-lo, d.dim))
+		out = append(out, z.Data...)
+	}
+	return out, width, nil
+}
+
 type config struct {
 	Options Options `json:"options"`
 	Dim     int     `json:"dim"`

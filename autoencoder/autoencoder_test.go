@@ -2,6 +2,7 @@ package autoencoder
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/nn"
 )
 
 // plane returns n points near a 2-D subspace of R^6 and, when outliers is
@@ -84,5 +86,58 @@ func TestDefaultsTrainSmallTables(t *testing.T) {
 	t.Logf("AUC-ROC with 50 steps %.3f, with the step floor %.3f", short, full)
 	if full < 0.9 {
 		t.Fatalf("AUC-ROC %.3f with the defaults, want >= 0.9", full)
+	}
+}
+
+// Code is the encoder half computed by hand from the fitted weights,
+// W2·relu(W1·x + b1) + b2, for every row, also after a save and load.
+func TestCodeIsTheEncoderOutput(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	train, test := plane(r, 200, false), plane(r, 37, true)
+	m, err := detector.Fit(context.Background(), New(Options{Hidden: []int{5, 3}, Epochs: 3, Seed: 2}), detector.TrainSet{X: train}, detector.ThresholdRule{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := m.Detector.(*Detector)
+	z, w, err := d.Code(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w != 3 || len(z) != test.N*3 {
+		t.Fatalf("code width %d, %d values; want 3, %d", w, len(z), test.N*3)
+	}
+	l1, l2 := d.net.Layers[0].(*nn.Linear), d.net.Layers[2].(*nn.Linear)
+	for i := 0; i < test.N; i++ {
+		x := test.Row(i)
+		h := make([]float64, 5)
+		for j := range h {
+			s := float64(l1.Bias.Data[j])
+			for k, v := range x {
+				s += float64(l1.Weight.Data[j*6+k]) * float64(v)
+			}
+			h[j] = max(s, 0)
+		}
+		for j := 0; j < 3; j++ {
+			s := float64(l2.Bias.Data[j])
+			for k, v := range h {
+				s += float64(l2.Weight.Data[j*5+k]) * v
+			}
+			if got := float64(z[i*3+j]); math.Abs(got-s) > 1e-5 {
+				t.Fatalf("row %d unit %d: code %v, by hand %v", i, j, got, s)
+			}
+		}
+	}
+	loaded, _ := detectortest.RoundTrip(t, m, test)
+	z2, _, err := loaded.Detector.(*Detector).Code(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range z {
+		if z2[i] != z[i] {
+			t.Fatalf("value %d after loading: %v, before %v", i, z2[i], z[i])
+		}
+	}
+	if _, _, err := New(Options{}).Code(context.Background(), test); err == nil {
+		t.Error("Code of an unfitted detector: no error")
 	}
 }

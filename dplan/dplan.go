@@ -120,6 +120,33 @@ func (m *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error
 	return m.net.ScoreAnomaly(x.X, x.N, m.Options.Workers)
 }
 
+// Hidden returns the Q-network's hidden representation relu(W1·x + b1) of
+// each row of x (x.N × H, with the input scaling of ScaleInput applied) and
+// H: the space in which the agent tells anomalies apart, which the
+// benchmark report shows with t-SNE.
+func (m *Detector) Hidden(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
+	if m.net == nil {
+		return nil, 0, detector.ErrNotFitted
+	}
+	if x == nil {
+		return nil, 0, fmt.Errorf("%w: nil data set", ErrInput)
+	}
+	if x.Dim() != m.net.d {
+		return nil, 0, fmt.Errorf("%w: model has %d features, data %s has %d", detector.ErrSchema, m.net.d, x.Name, x.Dim())
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	in := x.X
+	if m.lo != nil {
+		in = make([]float32, len(x.X))
+		scaleRows(in, x.X, m.lo, m.span)
+	}
+	hid := make([]float32, x.N*m.net.h)
+	m.net.Hidden(hid, in, x.N)
+	return hid, m.net.h, nil
+}
+
 // fitMinMax returns each feature's minimum and range (1 for a constant
 // feature) over the rows of x.
 func fitMinMax(x []float32, d int) (lo, span []float32) {

@@ -511,3 +511,53 @@ func TestScaleInput(t *testing.T) {
 		}
 	}
 }
+
+// Hidden is relu(W1·x' + b1) of the scaled input x', computed here by hand
+// from the fitted weights, and the score is Q(s, a1) = W2[a1]·hidden + b2[a1].
+func TestHiddenByHand(t *testing.T) {
+	unl, lab, test := synthetic(6, 4, 300, 10)
+	for _, ds := range []*data.Dataset{unl, lab, test} {
+		for i := range ds.X {
+			ds.X[i] = ds.X[i]*3 + 1
+		}
+	}
+	o := fastOptions(6)
+	o.Episodes, o.StepsPerEpisode, o.Warmup, o.ScaleInput = 1, 300, 100, true
+	m := fit(t, o, unl, lab)
+	hid, h, err := m.Hidden(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := m.Net()
+	if h != q.HiddenWidth() || len(hid) != test.N*h {
+		t.Fatalf("width %d and %d values, want %d and %d", h, len(hid), q.HiddenWidth(), test.N*q.HiddenWidth())
+	}
+	scores, err := m.Score(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < test.N; i++ {
+		q1 := float64(q.B2.Data[ActAnomaly])
+		for j := 0; j < h; j++ {
+			s := float64(q.B1.Data[j])
+			for k, v := range test.Row(i) {
+				s += float64(q.W1.Data[j*4+k]) * float64((v-m.lo[k])/m.span[k])
+			}
+			s = max(s, 0)
+			if got := float64(hid[i*h+j]); math.Abs(got-s) > 1e-4 {
+				t.Fatalf("row %d unit %d: hidden %v, by hand %v", i, j, got, s)
+			}
+			q1 += float64(q.W2.Data[ActAnomaly*h+j]) * s
+		}
+		if math.Abs(scores[i]-q1) > 1e-4 {
+			t.Fatalf("row %d: score %v, Q(s, a1) from the hidden layer %v", i, scores[i], q1)
+		}
+	}
+	if _, _, err := New(o).Hidden(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
+		t.Errorf("unfitted: error %v, want ErrNotFitted", err)
+	}
+	wide := &data.Dataset{N: 1, Shape: []int{5}, X: make([]float32, 5)}
+	if _, _, err := m.Hidden(context.Background(), wide); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("5 features for a 4-feature model: error %v, want ErrSchema", err)
+	}
+}

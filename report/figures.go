@@ -304,12 +304,16 @@ func (b *builder) taskPictures(tableName, task string, cells []*suite.Cell) *blo
 			}))
 		}
 		if e := c.Embedding; e != nil && len(e.X) > 0 {
-			t := "t-SNE by label, " + short
+			of := ""
+			if e.Space != "" {
+				of = " of " + e.Space
+			}
+			t := "t-SNE" + of + " by label, " + short
 			bl.Figures = append(bl.Figures, b.figure(file+"-tsne", t, func() (*viz.Figure, error) {
 				return viz.ScatterFigure(t, e.X, e.Y, e.Label, viz.ScatterOptions{})
 			}))
 			if len(e.Cluster) > 0 {
-				tc := "t-SNE by cluster, " + short
+				tc := "t-SNE" + of + " by cluster, " + short
 				bl.Figures = append(bl.Figures, b.figure(file+"-tsne-clusters", tc, func() (*viz.Figure, error) {
 					return viz.ScatterFigure(tc, e.X, e.Y, e.Cluster, viz.ScatterOptions{})
 				}))

@@ -41,7 +41,7 @@ func synthetic() *suite.Results {
 	dc := cell(suite.SectionOwn, "deepcluster-clustering", "deepcluster-clustering", "", "mnist", "k=10",
 		map[string]metrics.Summary{"acc": sum(0.861, 0.02, 2), "nmi": sum(0.842, 0.01, 2), "ari": sum(0.798, 0.03, 2)})
 	dc.Published = map[string]float64{"acc": 0.89}
-	dc.Embedding = &suite.Embedding{X: []float64{0, 1, 2, 3}, Y: []float64{1, 0, 1, 0}, Label: []int{0, 1, 0, 1}, Cluster: []int{1, 1, 0, 0}}
+	dc.Embedding = &suite.Embedding{Space: "the embedding z", X: []float64{0, 1, 2, 3}, Y: []float64{1, 0, 1, 0}, Label: []int{0, 1, 0, 1}, Cluster: []int{1, 1, 0, 0}}
 	dc.Images = []string{"figures/recon.png", "figures/gone.png"}
 	unknown := cell(suite.SectionOwn, "brand-new-table", "iforest", "", "thyroid", "all", map[string]metrics.Summary{"auc_roc": sum(0.6, 0.1, 2)})
 
@@ -236,6 +236,9 @@ func TestHTMLSelfContained(t *testing.T) {
 	// and one robustness line plot.
 	if len(files) != 2*2+4+2+1 {
 		t.Errorf("%d figure files, want 11", len(files))
+	}
+	if !strings.Contains(md, "t-SNE of the embedding z by cluster") {
+		t.Error("markdown: the t-SNE's title does not name its space")
 	}
 	if n := strings.Count(page, "<svg"); n != len(files) {
 		t.Errorf("%d inline SVGs in HTML, %d figure files", n, len(files))

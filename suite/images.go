@@ -205,13 +205,13 @@ func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[str
 				Data: "mnist", Task: fmt.Sprintf("abnormal=%d", c), Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
 		}
 		cell(ganomaly.MethodGANomaly, "", gan, map[string]string{"embed-n": embedN})
-		cell(ganomaly.MethodCAE, "", gan)
+		cell(ganomaly.MethodCAE, "", gan, map[string]string{"embed-n": embedN})
 		cell(deepcluster.Method, "", dc, map[string]string{"score": "distance", "embed-n": embedN})
 		cell(deepcluster.Method, "score=maxq", dc, map[string]string{"score": "maxq"})
 		cell(dplan.Method, "labeled=0", dp, map[string]string{"labeled": "0"})
-		cell(dplan.Method, fmt.Sprintf("labeled=%d", labeled), dp, map[string]string{"labeled": strconv.Itoa(labeled)})
-		cell(iforest.MethodName, "", nil)
-		cell(autoencoder.MethodName, "", ae)
+		cell(dplan.Method, fmt.Sprintf("labeled=%d", labeled), dp, map[string]string{"labeled": strconv.Itoa(labeled), "embed-n": embedN})
+		cell(iforest.MethodName, "", nil) // no latent space to show
+		cell(autoencoder.MethodName, "", ae, map[string]string{"embed-n": embedN})
 	}
 	return out
 }
@@ -453,6 +453,8 @@ type imgFitted struct {
 	// embed returns the latent codes (n×dim) of x and, for a clustering
 	// model, each row's cluster; nil when not offered.
 	embed func(ctx context.Context, x *data.Dataset) (z []float32, dim int, clusters []int, err error)
+	// space names what embed returns, for the t-SNE's title.
+	space string
 	// recon returns the network inputs and reconstructions of x and how to
 	// show them; nil when the method does not reconstruct.
 	recon func(ctx context.Context, x *data.Dataset) (in, out []float32, g viz.GridOptions, err error)
@@ -499,6 +501,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 		var g interface {
 			detector.Detector
 			Reconstruct(context.Context, *data.Dataset) ([]float32, []float32, error)
+			Latent(context.Context, *data.Dataset) ([]float32, error)
 			Side() int
 			BestEpoch() int
 			TrainImages() int
@@ -507,13 +510,15 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 		if spec.Method == ganomaly.MethodCAE {
 			g = ganomaly.NewCAE(o)
 		} else {
-			gan := ganomaly.New(o)
-			g = gan
-			f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
-				z, err := imgGANLatent(ctx, gan, x)
-				return z, o.NZ, nil, err
-			}
+			g = ganomaly.New(o)
 		}
+		// The generator's encoder code G_E(x): GANomaly's z, and the
+		// autoencoder's bottleneck.
+		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+			z, err := g.Latent(ctx, x)
+			return z, o.NZ, nil, err
+		}
+		f.space = "the code z = G_E(x)"
 		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
 			in, out, err := g.Reconstruct(ctx, x)
 			s := g.Side()
@@ -565,6 +570,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			z, err := mc.Embed(ctx, x)
 			return z, mc.Config.Embedding, labels, err
 		}
+		f.space = dcSpace
 		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
 			out, err := mc.Reconstruct(ctx, x)
 			return x.X, out, viz.GridOptions{Channels: mc.Shape[0], Height: mc.Shape[1], Width: mc.Shape[2]}, err
@@ -601,7 +607,13 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			}
 			ts.Anomalies = a
 		}
-		det = dplan.New(o)
+		dp := dplan.New(o)
+		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+			z, h, err := dp.Hidden(ctx, x)
+			return z, h, nil, err
+		}
+		f.space = "the Q-network's hidden layer"
+		det = dp
 	case iforest.MethodName:
 		o := iforest.DefaultOptions()
 		o.NTrees = p.int("trees", o.NTrees)
@@ -616,7 +628,13 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 		if p.err != nil {
 			return nil, p.err
 		}
-		det = autoencoder.New(o)
+		ae := autoencoder.New(o)
+		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+			z, w, err := ae.Code(ctx, x)
+			return z, w, nil, err
+		}
+		f.space = "the bottleneck code"
+		det = ae
 	default:
 		return nil, fmt.Errorf("suite: no image executor for method %q", spec.Method)
 	}
@@ -627,12 +645,6 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 	f.fitSeconds = time.Since(t0).Seconds()
 	f.det = det
 	return f, nil
-}
-
-// imgGANLatent returns the generator encoder's code G_E(x) (n×nz) of a
-// fitted GANomaly.
-func imgGANLatent(ctx context.Context, g *ganomaly.GANomaly, x *data.Dataset) ([]float32, error) {
-	return g.Latent(ctx, x)
 }
 
 // runImageCell runs a leave-one-class-out cell: GANomaly's own tables, the
@@ -878,12 +890,16 @@ func imgEmbedTest(ctx context.Context, f *imgFitted, ld *imgSplit, n int, seed u
 	for i, k := range keep {
 		labels[i] = ld.testClass[k]
 	}
-	return imgTSNE(ctx, z, len(keep), dim, labels, clusters, seed)
+	return imgTSNE(ctx, z, len(keep), dim, labels, clusters, f.space, seed)
 }
 
-// imgTSNE embeds n points of dimension d in the plane (perplexity 30, or
-// less for few points; PCA initialisation; seeded).
-func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int, seed uint64) (*Embedding, error) {
+// dcSpace names deep clustering's latent space in t-SNE titles.
+const dcSpace = "the embedding z"
+
+// imgTSNE embeds n points of dimension d, of the latent space named space,
+// in the plane (perplexity 30, or less for few points; PCA initialisation;
+// seeded).
+func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int, space string, seed uint64) (*Embedding, error) {
 	if n < 8 {
 		return nil, nil
 	}
@@ -893,7 +909,7 @@ func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int,
 		return nil, fmt.Errorf("t-SNE: %w", err)
 	}
 	xs, ys := r.Coords()
-	return &Embedding{X: xs, Y: ys, Label: labels, Cluster: clusters}, nil
+	return &Embedding{Space: space, X: xs, Y: ys, Label: labels, Cluster: clusters}, nil
 }
 
 // Published clustering figures (METHODS.md §3). The papers' NMI is the
@@ -993,7 +1009,7 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 					z = append(z, res.Embedding[k*d:(k+1)*d]...)
 					labels[i], clusters[i] = ds.Y[k], res.Labels[k]
 				}
-				if cell.Embedding, err = imgTSNE(ctx, z, len(keep), d, labels, clusters, seed); err != nil {
+				if cell.Embedding, err = imgTSNE(ctx, z, len(keep), d, labels, clusters, dcSpace, seed); err != nil {
 					return nil, err
 				}
 			}

@@ -146,6 +146,48 @@ func TestDPLANLabelledVariantUsesHeldOutDigit(t *testing.T) {
 	}
 }
 
+// Each common-ground method with a latent space gives its t-SNE, named by
+// the space it shows; and the full suite asks for one from every method of
+// the table but Isolation Forest (which has no latent space) and the
+// variants that share a method's pictures.
+func TestCommonCellsShowTheirLatentSpace(t *testing.T) {
+	s, err := Named("full", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTSNE := map[string]bool{}
+	for _, sp := range s.Specs {
+		if sp.Table == tableCommonMNIST && sp.Task == "abnormal=3" && sp.Params["embed-n"] != "" {
+			withTSNE[sp.Method] = true
+		}
+	}
+	for _, m := range []string{ganomaly.MethodGANomaly, ganomaly.MethodCAE, deepcluster.Method, "dplan", "autoencoder"} {
+		if !withTSNE[m] {
+			t.Errorf("full suite: no t-SNE asked of %s on common ground", m)
+		}
+	}
+
+	useShared(t, "mnist")
+	dp := map[string]string{"episodes": "1", "steps": "200", "warmup": "50", "eps-steps": "100", "target-update": "100", "labeled": "5"}
+	spaces := map[string]bool{}
+	for _, spec := range []Spec{
+		tinyCommon(ganomaly.MethodCAE, "", map[string]string{"width": "4", "nz": "8", "epochs": "1", "batch": "32", "max-images": "0", "embed-n": "40"}),
+		tinyCommon("dplan", "labeled=5", imgMerge(dp, map[string]string{"embed-n": "40"})),
+		tinyCommon("autoencoder", "", map[string]string{"epochs": "2", "embed-n": "40"}),
+	} {
+		c, _ := runCell(t, spec)
+		e := c.Embedding
+		if e == nil || len(e.X) != 40 || len(e.Label) != 40 || e.Space == "" {
+			t.Errorf("%s: embedding %+v, want 40 points of a named space", spec.Method, e)
+			continue
+		}
+		spaces[e.Space] = true
+	}
+	if len(spaces) != 3 {
+		t.Errorf("spaces %v, want three different names", spaces)
+	}
+}
+
 func TestClusteringCellMeasuresAndPublished(t *testing.T) {
 	useShared(t, "usps")
 	spec := Spec{Section: SectionOwn, Table: tableClustering, Method: imgMethodClustering, Data: "usps", Task: "k=10", Seeds: []uint64{2},

@@ -172,6 +172,9 @@ type ScoreSample struct {
 
 // Embedding is a labelled 2-D point cloud.
 type Embedding struct {
+	// Space names the latent space embedded ("the code z = G_E(x)", "the
+	// Q-network's hidden layer", ...); empty in cells of older runs.
+	Space string    `json:"space,omitempty"`
 	X     []float64 `json:"x"`
 	Y     []float64 `json:"y"`
 	Label []int     `json:"label"`
