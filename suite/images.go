@@ -465,13 +465,43 @@ type imgFitted struct {
 	trainN int
 }
 
-// imgDCMemo keeps the last deep clustering model, so the "score=maxq" cell
-// reuses the model its "distance" sibling trained on the same split and
-// seed instead of training an identical one again.
+// imgDCMemo keeps the deep clustering models of the last imgDCMemoSize
+// training runs (a cell's seeds, and one to spare), so the "score=maxq"
+// cell reuses the models its "distance" sibling trained on the same split
+// and seeds instead of training identical ones again. It lives in the
+// process: a run resumed between the two cells trains them again.
 var imgDCMemo struct {
 	sync.Mutex
-	key string
-	f   *imgFitted
+	keys []string // oldest first
+	fits map[string]*imgFitted
+}
+
+// imgDCMemoSize bounds imgDCMemo. A model is a few megabytes.
+const imgDCMemoSize = 4
+
+// imgDCRecall returns the memoised fit of training run key, or nil.
+func imgDCRecall(key string) *imgFitted {
+	imgDCMemo.Lock()
+	defer imgDCMemo.Unlock()
+	return imgDCMemo.fits[key]
+}
+
+// imgDCRemember memoises the fit of training run key, forgetting the oldest
+// beyond imgDCMemoSize.
+func imgDCRemember(key string, f *imgFitted) {
+	imgDCMemo.Lock()
+	defer imgDCMemo.Unlock()
+	if imgDCMemo.fits == nil {
+		imgDCMemo.fits = map[string]*imgFitted{}
+	}
+	if _, ok := imgDCMemo.fits[key]; !ok {
+		imgDCMemo.keys = append(imgDCMemo.keys, key)
+	}
+	imgDCMemo.fits[key] = f
+	for len(imgDCMemo.keys) > imgDCMemoSize {
+		delete(imgDCMemo.fits, imgDCMemo.keys[0])
+		imgDCMemo.keys = imgDCMemo.keys[1:]
+	}
 }
 
 // imgDCKey identifies a deep clustering training run: everything of the spec
@@ -538,12 +568,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			return nil, err
 		}
 		key := imgDCKey(spec, seed)
-		imgDCMemo.Lock()
-		prev := imgDCMemo.f
-		if imgDCMemo.key != key {
-			prev = nil
-		}
-		imgDCMemo.Unlock()
+		prev := imgDCRecall(key)
 		var m *deepcluster.Model
 		if prev != nil {
 			m = prev.det.(*deepcluster.Detector).Model
@@ -575,9 +600,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			out, err := mc.Reconstruct(ctx, x)
 			return x.X, out, viz.GridOptions{Channels: mc.Shape[0], Height: mc.Shape[1], Width: mc.Shape[2]}, err
 		}
-		imgDCMemo.Lock()
-		imgDCMemo.key, imgDCMemo.f = key, f
-		imgDCMemo.Unlock()
+		imgDCRemember(key, f)
 		return f, nil
 	case dplan.Method:
 		o := dplan.DefaultOptions()

@@ -120,8 +120,10 @@ var ErrUnknownTable = errors.New("suite: no executor for table")
 // Run runs every cell of s that is not already cached in opt.Out, writing
 // each finished cell to opt.Out/cells/<id>.json and the whole Results to
 // opt.Out/results.json after every cell, so an interrupted run keeps what
-// it finished and a re-run skips it. It returns the results so far together
-// with the first error (a cancelled context included).
+// it finished and a re-run skips it. It returns the results together with
+// the first error (a cancelled context included); after an error or an
+// interrupt nothing more runs, but the results still hold every cell cached
+// in opt.Out.
 func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 	if opt.Out == "" {
 		return nil, errors.New("suite: no output folder")
@@ -148,12 +150,14 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 	}
 	bar := progress.New("bench "+s.Name, nsel)
 	defer bar.Finish()
+	// After an error or an interrupt nothing more runs, but the loop goes
+	// on collecting the cached cells, so that results.json and the report
+	// of a stopped run still hold every finished cell of the folder.
 	var firstErr error
 	k := 0 // position among the selected cells
 	for i, spec := range s.Specs {
-		if err := ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil && firstErr == nil {
 			firstErr = err
-			break
 		}
 		sel := selected[i]
 		if sel {
@@ -161,18 +165,18 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 		}
 		id := spec.ID()
 		path := filepath.Join(opt.Out, "cells", id+".json")
-		if !opt.Force || !sel {
+		if !opt.Force || !sel || firstErr != nil {
 			if c, err := readCell(path); err == nil && c.ID == id {
 				res.Cells = append(res.Cells, *c)
 				res.WallSeconds += c.WallSeconds
-				if sel {
+				if sel && firstErr == nil {
 					fmt.Fprintf(log, "[%d/%d] %s %s %s %s: cached (%s)\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task, id)
 					bar.Add(1, nil)
 				}
 				continue
 			}
 		}
-		if !sel {
+		if !sel || firstErr != nil {
 			continue
 		}
 		execMu.Lock()
@@ -180,12 +184,12 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 		execMu.Unlock()
 		if ex == nil {
 			firstErr = fmt.Errorf("%w %q", ErrUnknownTable, spec.Table)
-			break
+			continue
 		}
 		if opt.Force {
 			if err := dropSeeds(opt.Out, id); err != nil {
 				firstErr = err
-				break
+				continue
 			}
 		}
 		fmt.Fprintf(log, "[%d/%d] %s %s %s %s: running\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task)
@@ -193,25 +197,25 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 		c, err := ex(ctx, env, spec)
 		if err != nil {
 			firstErr = fmt.Errorf("cell %s %s %s %s: %w", spec.Table, spec.Method, spec.Variant, spec.Task, err)
-			break
+			continue
 		}
 		c.ID, c.Spec, c.Commit = id, spec, res.Commit
 		c.WallSeconds = time.Since(t0).Seconds()
 		c.PeakRSSBytes = peakRSS()
 		if err := writeJSON(path, c); err != nil {
 			firstErr = err
-			break
+			continue
 		}
 		if err := dropSeeds(opt.Out, id); err != nil {
 			firstErr = err
-			break
+			continue
 		}
 		res.Cells = append(res.Cells, *c)
 		res.WallSeconds += c.WallSeconds
 		res.Finished = time.Now().UTC()
 		if err := writeJSON(filepath.Join(opt.Out, "results.json"), res); err != nil {
 			firstErr = err
-			break
+			continue
 		}
 		bar.Add(1, nil)
 	}

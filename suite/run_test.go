@@ -67,6 +67,57 @@ func TestOnlyKeepsOtherCachedCells(t *testing.T) {
 // onlyTableOnce registers the test table once however often the test runs.
 var onlyTableOnce sync.Once
 
+// A run that stops at a failing cell runs nothing after it, yet its
+// results still hold the cells cached after it, and cells it was forced
+// to recompute but did not reach keep their cached version.
+func TestStoppedRunKeepsLaterCachedCells(t *testing.T) {
+	var mu sync.Mutex
+	fail := false
+	calls := 0
+	stopTableOnce.Do(func() {
+		register("test-stop", func(_ context.Context, _ *Env, spec Spec) (*Cell, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if fail && spec.Method == "beta" {
+				return nil, errors.New("boom")
+			}
+			return &Cell{}, nil
+		})
+	})
+	s := Suite{Name: "t", Specs: []Spec{
+		{Table: "test-stop", Method: "alpha", Data: "d", Task: "x"},
+		{Table: "test-stop", Method: "beta", Data: "d", Task: "x"},
+		{Table: "test-stop", Method: "gamma", Data: "d", Task: "x"},
+	}}
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), s, Options{Out: dir, Log: testLog{t}}); err != nil {
+		t.Fatal(err)
+	}
+	fail, calls = true, 0
+	res, err := Run(context.Background(), s, Options{Out: dir, Force: true, Log: testLog{t}})
+	if err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("error %v, want the failing cell's", err)
+	}
+	if calls != 2 {
+		t.Errorf("%d cells ran, want 2 (alpha, then beta failed and gamma did not run)", calls)
+	}
+	var got []string
+	for _, c := range res.Cells {
+		got = append(got, c.Spec.Method)
+	}
+	if !reflect.DeepEqual(got, []string{"alpha", "gamma"}) {
+		t.Errorf("results of the stopped run: %v, want [alpha gamma]", got)
+	}
+	onDisk, err := ReadResults(filepath.Join(dir, "results.json"))
+	if err != nil || len(onDisk.Cells) != 2 {
+		t.Errorf("results.json: %v, %v; want 2 cells", onDisk, err)
+	}
+}
+
+// stopTableOnce registers TestStoppedRunKeepsLaterCachedCells's table once.
+var stopTableOnce sync.Once
+
 // "TABLE/METHOD" needs both halves to match; a plain pattern either.
 func TestSelectedTableSlashMethod(t *testing.T) {
 	own := Spec{Table: "ganomaly-mnist", Method: "ganomaly"}
