@@ -477,10 +477,19 @@ func (b *builder) header() [][2]string {
 		[2]string{"Finished", stamp(r.Finished)},
 		[2]string{"Elapsed", elapsed},
 		[2]string{"Wall time of the cells", clock(r.WallSeconds)},
-		[2]string{"Cells", fmt.Sprint(len(r.Cells))},
+		[2]string{"Cells", cellCount(r)},
 		[2]string{"Results version", fmt.Sprint(r.Version)},
 	)
 	return h
+}
+
+// cellCount says how many cells the results hold and, when the suite has
+// cells still to run, of how many.
+func cellCount(r *suite.Results) string {
+	if len(r.Missing) == 0 {
+		return fmt.Sprint(len(r.Cells))
+	}
+	return fmt.Sprintf("%d of %d in the suite (%d not run yet, listed under Cost)", len(r.Cells), len(r.Cells)+len(r.Missing), len(r.Missing))
 }
 
 // cellCommits counts the cells by the commit that computed them, most
@@ -663,6 +672,15 @@ func (b *builder) cost() *section {
 	}
 	if len(tables) > 0 {
 		s.Blocks = append([]*block{{Title: "Summary", Caveat: b.caveat(), Tables: []*table{all}}}, tables...)
+	}
+	if len(b.res.Missing) > 0 {
+		t := &table{Left: 5, Head: []string{"Table", "Method", "Data", "Task", "Cell ID"}}
+		for _, sp := range b.res.Missing {
+			t.Rows = append(t.Rows, []string{sp.Table, column(&suite.Cell{Spec: sp}), orNone(sp.Data), orNone(sp.Task), sp.ID()})
+		}
+		s.Blocks = append(s.Blocks, &block{Title: "Not run yet", Caveat: b.caveat(),
+			Paras:  []string{fmt.Sprintf("%d cells of the suite are not in this folder yet; running the suite's command again computes them (its --plan flag estimates how long).", len(b.res.Missing))},
+			Tables: []*table{t}})
 	}
 	s.Blocks = emptyNote(s.Blocks, "cells")
 	return s

@@ -97,6 +97,10 @@ type Results struct {
 	WallSeconds float64   `json:"wall_seconds"`
 	// Cells are the finished cells in suite order.
 	Cells []Cell `json:"cells"`
+	// Missing are the suite's cells the output folder does not hold (left
+	// out by --only, failed, or not reached by a stopped run), in suite
+	// order: a report of a suite still being assembled says what it lacks.
+	Missing []Spec `json:"missing,omitempty"`
 	// Architectures describe each method's networks.
 	Architectures []Architecture `json:"architectures"`
 }

@@ -219,6 +219,15 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 		}
 		bar.Add(1, nil)
 	}
+	have := make(map[string]bool, len(res.Cells))
+	for _, c := range res.Cells {
+		have[c.ID] = true
+	}
+	for _, spec := range s.Specs {
+		if !have[spec.ID()] {
+			res.Missing = append(res.Missing, spec)
+		}
+	}
 	res.Finished = time.Now().UTC()
 	if err := writeJSON(filepath.Join(opt.Out, "results.json"), res); err != nil && firstErr == nil {
 		firstErr = err

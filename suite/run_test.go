@@ -109,6 +109,9 @@ func TestStoppedRunKeepsLaterCachedCells(t *testing.T) {
 	if !reflect.DeepEqual(got, []string{"alpha", "gamma"}) {
 		t.Errorf("results of the stopped run: %v, want [alpha gamma]", got)
 	}
+	if len(res.Missing) != 1 || res.Missing[0].Method != "beta" {
+		t.Errorf("missing cells %v, want [beta]", res.Missing)
+	}
 	onDisk, err := ReadResults(filepath.Join(dir, "results.json"))
 	if err != nil || len(onDisk.Cells) != 2 {
 		t.Errorf("results.json: %v, %v; want 2 cells", onDisk, err)
