@@ -465,6 +465,16 @@ type imgFitted struct {
 	trainN int
 }
 
+// embedBy offers a method's latent code, which has no clusters, as f's
+// embedding, naming the space it lies in.
+func (f *imgFitted) embedBy(space string, code func(context.Context, *data.Dataset) ([]float32, int, error)) {
+	f.space = space
+	f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+		z, d, err := code(ctx, x)
+		return z, d, nil, err
+	}
+}
+
 // imgDCMemo keeps the deep clustering models of the last imgDCMemoSize
 // training runs (a cell's seeds, and one to spare), so the "score=maxq"
 // cell reuses the models its "distance" sibling trained on the same split
@@ -544,11 +554,10 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 		}
 		// The generator's encoder code G_E(x): GANomaly's z, and the
 		// autoencoder's bottleneck.
-		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+		f.embedBy("the code z = G_E(x)", func(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
 			z, err := g.Latent(ctx, x)
-			return z, o.NZ, nil, err
-		}
-		f.space = "the code z = G_E(x)"
+			return z, o.NZ, err
+		})
 		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
 			in, out, err := g.Reconstruct(ctx, x)
 			s := g.Side()
@@ -631,11 +640,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			ts.Anomalies = a
 		}
 		dp := dplan.New(o)
-		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
-			z, h, err := dp.Hidden(ctx, x)
-			return z, h, nil, err
-		}
-		f.space = "the Q-network's hidden layer"
+		f.embedBy("the Q-network's hidden layer", dp.Hidden)
 		det = dp
 	case iforest.MethodName:
 		o := iforest.DefaultOptions()
@@ -652,11 +657,7 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			return nil, p.err
 		}
 		ae := autoencoder.New(o)
-		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
-			z, w, err := ae.Code(ctx, x)
-			return z, w, nil, err
-		}
-		f.space = "the bottleneck code"
+		f.embedBy("the bottleneck code", ae.Code)
 		det = ae
 	default:
 		return nil, fmt.Errorf("suite: no image executor for method %q", spec.Method)
