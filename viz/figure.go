@@ -172,11 +172,36 @@ func newPlot(title string) *plot.Plot {
 	sans(&p.X.Tick.Label.Font)
 	sans(&p.Y.Tick.Label.Font)
 	sans(&p.Legend.TextStyle.Font)
-	p.Title.Text = title
 	p.Title.TextStyle.Font.Size = 13
+	p.Title.Text = wrapTitle(title, func(s string) vg.Length { return p.Title.TextStyle.Width(s) }, titleWidth)
 	p.Legend.TextStyle.Font.Size = 10
 	p.Title.Padding = 6
 	return p
+}
+
+// titleWidth is the widest a title line may be: what a default-width figure
+// leaves beside a legend column.
+const titleWidth = DefaultWidth * 0.78
+
+// wrapTitle breaks title between words into lines no wider than max (a
+// word wider than that gets a line of its own), so that a long title is
+// not cut off at the figure's edges.
+func wrapTitle(title string, width func(string) vg.Length, max vg.Length) string {
+	words := strings.Fields(title)
+	if len(words) == 0 || width(title) <= max {
+		return title
+	}
+	var lines []string
+	line := words[0]
+	for _, w := range words[1:] {
+		if width(line+" "+w) > max {
+			lines = append(lines, line)
+			line = w
+			continue
+		}
+		line += " " + w
+	}
+	return strings.Join(append(lines, line), "\n")
 }
 
 // plotFigure wraps a plot into a Figure. A legend, if the plot has one, is
@@ -189,7 +214,7 @@ func plotFigure(title string, p *plot.Plot) *Figure {
 	leg.Padding = vg.Points(2)
 	top := vg.Points(8)
 	if title != "" {
-		top += p.Title.TextStyle.Height(title) + p.Title.Padding
+		top += p.Title.TextStyle.Height(p.Title.Text) + p.Title.Padding
 	}
 	return newFigure(title, func(c draw.Canvas) {
 		r := leg.Rectangle(c)

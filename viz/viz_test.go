@@ -519,3 +519,33 @@ func TestLegendAreas(t *testing.T) {
 		t.Error("PR legend lacks 'm (AP 0.833)'")
 	}
 }
+
+// A title wider than the figure breaks between words (a word wider than
+// the limit gets its own line); one that fits stays as it is.
+func TestWrapTitle(t *testing.T) {
+	chars := func(s string) vg.Length { return vg.Length(len(s)) }
+	for _, c := range []struct {
+		in   string
+		max  vg.Length
+		want string
+	}{
+		{"short title", 20, "short title"},
+		{"aa bb cc dd", 5, "aa bb\ncc dd"},
+		{"aa bbbbbbbb cc", 5, "aa\nbbbbbbbb\ncc"},
+		{"", 5, ""},
+	} {
+		if got := wrapTitle(c.in, chars, c.max); got != c.want {
+			t.Errorf("wrapTitle(%q, %v) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+	long := "t-SNE of the Q-network's hidden layer by label, dplan (labeled=60), abnormal=3"
+	p := newPlot(long)
+	if !strings.Contains(p.Title.Text, "\n") {
+		t.Errorf("a %d-character title was not wrapped: %q", len(long), p.Title.Text)
+	}
+	for _, line := range strings.Split(p.Title.Text, "\n") {
+		if w := p.Title.TextStyle.Width(line); w > titleWidth {
+			t.Errorf("title line %q is %v wide, more than %v", line, w, titleWidth)
+		}
+	}
+}
