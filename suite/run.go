@@ -150,89 +150,106 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 	}
 	bar := progress.New("bench "+s.Name, nsel)
 	defer bar.Finish()
-	// After an error or an interrupt nothing more runs, but the loop goes
-	// on collecting the cached cells, so that results.json and the report
-	// of a stopped run still hold every finished cell of the folder.
+	// cells holds, by spec, the cell the folder has or the run made;
+	// results.json is written from it after every cell, so it holds every
+	// finished cell of the folder at all times, not only those the run has
+	// passed, and so does the report of a stopped run.
+	cells := make([]*Cell, len(s.Specs))
+	read := func(i int) {
+		id := s.Specs[i].ID()
+		if c, err := readCell(filepath.Join(opt.Out, "cells", id+".json")); err == nil && c.ID == id {
+			cells[i] = c
+		}
+	}
+	for i := range s.Specs {
+		if !opt.Force || !selected[i] {
+			read(i)
+		}
+	}
+	write := func() error {
+		res.Cells, res.Missing, res.WallSeconds = res.Cells[:0], nil, 0
+		for i, c := range cells {
+			if c == nil {
+				res.Missing = append(res.Missing, s.Specs[i])
+				continue
+			}
+			res.Cells = append(res.Cells, *c)
+			res.WallSeconds += c.WallSeconds
+		}
+		res.Finished = time.Now().UTC()
+		return writeJSON(filepath.Join(opt.Out, "results.json"), res)
+	}
 	var firstErr error
+	failed := -1
 	k := 0 // position among the selected cells
 	for i, spec := range s.Specs {
-		if err := ctx.Err(); err != nil && firstErr == nil {
-			firstErr = err
+		if !selected[i] {
+			continue
 		}
-		sel := selected[i]
-		if sel {
-			k++
-		}
+		k++
 		id := spec.ID()
-		path := filepath.Join(opt.Out, "cells", id+".json")
-		if !opt.Force || !sel || firstErr != nil {
-			if c, err := readCell(path); err == nil && c.ID == id {
-				res.Cells = append(res.Cells, *c)
-				res.WallSeconds += c.WallSeconds
-				if sel && firstErr == nil {
-					fmt.Fprintf(log, "[%d/%d] %s %s %s %s: cached (%s)\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task, id)
-					bar.Add(1, nil)
-				}
-				continue
-			}
-		}
-		if !sel || firstErr != nil {
+		if cells[i] != nil {
+			fmt.Fprintf(log, "[%d/%d] %s %s %s %s: cached (%s)\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task, id)
+			bar.Add(1, nil)
 			continue
 		}
-		execMu.Lock()
-		ex := executors[spec.Table]
-		execMu.Unlock()
-		if ex == nil {
-			firstErr = fmt.Errorf("%w %q", ErrUnknownTable, spec.Table)
-			continue
-		}
-		if opt.Force {
-			if err := dropSeeds(opt.Out, id); err != nil {
-				firstErr = err
-				continue
-			}
-		}
-		fmt.Fprintf(log, "[%d/%d] %s %s %s %s: running\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task)
-		t0 := time.Now()
-		c, err := ex(ctx, env, spec)
-		if err != nil {
-			firstErr = fmt.Errorf("cell %s %s %s %s: %w", spec.Table, spec.Method, spec.Variant, spec.Task, err)
-			continue
-		}
-		c.ID, c.Spec, c.Commit = id, spec, res.Commit
-		c.WallSeconds = time.Since(t0).Seconds()
-		c.PeakRSSBytes = peakRSS()
-		if err := writeJSON(path, c); err != nil {
+		if err := ctx.Err(); err != nil {
 			firstErr = err
-			continue
+			break
 		}
-		if err := dropSeeds(opt.Out, id); err != nil {
-			firstErr = err
-			continue
+		if err := runOne(ctx, env, opt, spec, res.Commit, k, nsel, &cells[i]); err != nil {
+			firstErr, failed = err, i
+			break
 		}
-		res.Cells = append(res.Cells, *c)
-		res.WallSeconds += c.WallSeconds
-		res.Finished = time.Now().UTC()
-		if err := writeJSON(filepath.Join(opt.Out, "results.json"), res); err != nil {
+		if err := write(); err != nil {
 			firstErr = err
-			continue
+			break
 		}
 		bar.Add(1, nil)
 	}
-	have := make(map[string]bool, len(res.Cells))
-	for _, c := range res.Cells {
-		have[c.ID] = true
-	}
-	for _, spec := range s.Specs {
-		if !have[spec.ID()] {
-			res.Missing = append(res.Missing, spec)
+	// Cells that arrived in the folder during the run, and forced cells the
+	// run did not reach, enter the results as the folder holds them; a cell
+	// that failed does not.
+	for i := range s.Specs {
+		if cells[i] == nil && i != failed {
+			read(i)
 		}
 	}
-	res.Finished = time.Now().UTC()
-	if err := writeJSON(filepath.Join(opt.Out, "results.json"), res); err != nil && firstErr == nil {
+	if err := write(); err != nil && firstErr == nil {
 		firstErr = err
 	}
 	return res, firstErr
+}
+
+// runOne runs the cell of spec and writes it to the folder's cache; *out
+// receives it.
+func runOne(ctx context.Context, env *Env, opt Options, spec Spec, commit string, k, nsel int, out **Cell) error {
+	id := spec.ID()
+	execMu.Lock()
+	ex := executors[spec.Table]
+	execMu.Unlock()
+	if ex == nil {
+		return fmt.Errorf("%w %q", ErrUnknownTable, spec.Table)
+	}
+	if opt.Force {
+		if err := dropSeeds(opt.Out, id); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Log, "[%d/%d] %s %s %s %s: running\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task)
+	t0 := time.Now()
+	c, err := ex(ctx, env, spec)
+	if err != nil {
+		return fmt.Errorf("cell %s %s %s %s: %w", spec.Table, spec.Method, spec.Variant, spec.Task, err)
+	}
+	c.ID, c.Spec, c.Commit = id, spec, commit
+	c.WallSeconds = time.Since(t0).Seconds()
+	c.PeakRSSBytes = peakRSS()
+	if err := writeJSON(filepath.Join(opt.Out, "cells", id+".json"), c); err != nil {
+		return err
+	}
+	*out = c
+	return dropSeeds(opt.Out, id)
 }
 
 // selectSpecs marks the specs that --only keeps (all when only is empty).

@@ -121,6 +121,44 @@ func TestStoppedRunKeepsLaterCachedCells(t *testing.T) {
 // stopTableOnce registers TestStoppedRunKeepsLaterCachedCells's table once.
 var stopTableOnce sync.Once
 
+// While a run is under way, results.json already holds the cells cached
+// after the running one, not only those the run has passed.
+func TestResultsMidRunHoldLaterCachedCells(t *testing.T) {
+	dir := t.TempDir()
+	var seen []string
+	midTableOnce.Do(func() {
+		register("test-mid", func(_ context.Context, env *Env, spec Spec) (*Cell, error) {
+			if spec.Method == "beta" {
+				res, err := ReadResults(filepath.Join(env.Out, "results.json"))
+				if err != nil {
+					return nil, err
+				}
+				for _, c := range res.Cells {
+					seen = append(seen, c.Spec.Method)
+				}
+			}
+			return &Cell{}, nil
+		})
+	})
+	specs := []Spec{
+		{Table: "test-mid", Method: "alpha", Data: "d", Task: "x"},
+		{Table: "test-mid", Method: "beta", Data: "d", Task: "x"},
+		{Table: "test-mid", Method: "gamma", Data: "d", Task: "x"},
+	}
+	if _, err := Run(context.Background(), Suite{Name: "t", Specs: specs}, Options{Out: dir, Only: []string{"gamma"}, Log: testLog{t}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), Suite{Name: "t", Specs: specs}, Options{Out: dir, Log: testLog{t}}); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(seen, []string{"alpha", "gamma"}) {
+		t.Errorf("results.json while beta ran: %v, want [alpha gamma]", seen)
+	}
+}
+
+// midTableOnce registers TestResultsMidRunHoldLaterCachedCells's table once.
+var midTableOnce sync.Once
+
 // "TABLE/METHOD" needs both halves to match; a plain pattern either.
 func TestSelectedTableSlashMethod(t *testing.T) {
 	own := Spec{Table: "ganomaly-mnist", Method: "ganomaly"}
