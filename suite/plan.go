@@ -1,11 +1,5 @@
 package suite
 
-import (
-	"encoding/json"
-	"os"
-	"path/filepath"
-)
-
 // CellState is where an output folder stands on one cell of a suite: what a
 // run into it would reuse and what it would compute.
 type CellState struct {
@@ -45,10 +39,10 @@ func Plan(s Suite, out string, only []string) []CellState {
 	for i, spec := range s.Specs {
 		id := spec.ID()
 		st := CellState{Spec: spec, ID: id}
-		if c, err := readCell(filepath.Join(out, "cells", id+".json")); err == nil && c.ID == id {
+		if c := cachedCell(out, spec); c != nil {
 			st.Cached = true
 			add(spec, c.WallSeconds, runs(spec))
-		} else if p := seedsKept(out, id, len(spec.Seeds)); p != nil {
+		} else if p, err := loadSeeds(out, id, len(spec.Seeds)); err == nil {
 			st.SeedsDone = p.Done
 			var fit float64
 			for _, f := range p.FitSeconds {
@@ -78,18 +72,4 @@ func Plan(s Suite, out string, only []string) []CellState {
 // runs is the number of seeds a cell runs (a cell without seeds runs once).
 func runs(s Spec) int {
 	return max(1, len(s.Seeds))
-}
-
-// seedsKept reads the progress file of cell id; a missing, unreadable or
-// foreign file gives nil (no seed kept), as it does for resumeSeeds.
-func seedsKept(out, id string, nSeeds int) *seedProgress {
-	b, err := os.ReadFile(seedsPath(out, id))
-	if err != nil {
-		return nil
-	}
-	var p seedProgress
-	if json.Unmarshal(b, &p) != nil || p.check(id, nSeeds) != nil {
-		return nil
-	}
-	return &p
 }

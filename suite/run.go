@@ -155,12 +155,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 	// finished cell of the folder at all times, not only those the run has
 	// passed, and so does the report of a stopped run.
 	cells := make([]*Cell, len(s.Specs))
-	read := func(i int) {
-		id := s.Specs[i].ID()
-		if c, err := readCell(filepath.Join(opt.Out, "cells", id+".json")); err == nil && c.ID == id {
-			cells[i] = c
-		}
-	}
+	read := func(i int) { cells[i] = cachedCell(opt.Out, s.Specs[i]) }
 	for i := range s.Specs {
 		if !opt.Force || !selected[i] {
 			read(i)
@@ -301,6 +296,17 @@ func ReadResults(path string) (*Results, error) {
 		return nil, fmt.Errorf("%s: results version %d, this oddity reads %d", path, r.Version, ResultsVersion)
 	}
 	return &r, nil
+}
+
+// cachedCell returns the finished cell of spec that the folder out holds,
+// or nil when it holds none (or a file of another spec under its name).
+func cachedCell(out string, spec Spec) *Cell {
+	id := spec.ID()
+	c, err := readCell(filepath.Join(out, "cells", id+".json"))
+	if err != nil || c.ID != id {
+		return nil
+	}
+	return c
 }
 
 func readCell(path string) (*Cell, error) {

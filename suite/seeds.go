@@ -50,16 +50,9 @@ func (e *Env) resumeSeeds(spec Spec) *seedProgress {
 		return fresh
 	}
 	path := seedsPath(e.Out, fresh.ID)
-	b, err := os.ReadFile(path)
+	p, err := loadSeeds(e.Out, fresh.ID, len(spec.Seeds))
 	if errors.Is(err, fs.ErrNotExist) {
 		return fresh
-	}
-	var p seedProgress
-	if err == nil {
-		err = json.Unmarshal(b, &p)
-	}
-	if err == nil {
-		err = p.check(fresh.ID, len(spec.Seeds))
 	}
 	if err != nil {
 		fmt.Fprintf(e.Log, "  ignoring saved seeds %s: %v\n", path, err)
@@ -68,7 +61,24 @@ func (e *Env) resumeSeeds(spec Spec) *seedProgress {
 	if p.Done > 0 {
 		fmt.Fprintf(e.Log, "  resuming after %d of %d seeds (%s)\n", p.Done, len(spec.Seeds), path)
 	}
-	return &p
+	return p
+}
+
+// loadSeeds reads the seed progress of cell id (with nSeeds seeds) from
+// the folder out; an error wrapping fs.ErrNotExist means there is none.
+func loadSeeds(out, id string, nSeeds int) (*seedProgress, error) {
+	b, err := os.ReadFile(seedsPath(out, id))
+	if err != nil {
+		return nil, err
+	}
+	var p seedProgress
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, err
+	}
+	if err := p.check(id, nSeeds); err != nil {
+		return nil, err
+	}
+	return &p, nil
 }
 
 // check reports whether p is a usable progress record for cell id with

@@ -38,7 +38,7 @@ DIR/results.json after every cell, so an interrupted run (Ctrl-C) keeps what
 it finished and running the same command again resumes: cached cells are
 reused unless --force. A long image cell also keeps its finished seeds
 (DIR/cells/<id>.seeds.json), so a stopped run resumes at the next seed.
-When the run stops, finished or not, the report of the cells done so far is
+When the run stops, finished or not, the report of every finished cell is
 written to DIR/report.md and DIR/report.html (a self-contained page), with
 plots under DIR/figures; an error or Ctrl-C is reported after that.
 
@@ -49,8 +49,8 @@ cell, nothing runs and the command fails, listing the suite's tables and
 methods.
 
 --plan lists the selected cells the folder does not hold yet, with the
-seeds a stopped run kept and the time each still needs by the rate of the
-cached cells of its kind, and exits without running anything.
+seeds a stopped run kept and the time each still needs by the seeds run so
+far of its kind, and exits without running anything.
 
 The report is made from results.json alone: 'oddity bench report DIR'
 renders it again without running anything.
