@@ -132,7 +132,9 @@ type Cell struct {
 	Source    string             `json:"source,omitempty"`
 	// FitSeconds is the mean training time per seed; ScoreRate the mean
 	// number of test samples scored per second; WallSeconds the cell's
-	// whole time; PeakRSSBytes the process's peak resident memory when the
+	// whole time, over every run that finished some of its seeds (cells
+	// written before the seed progress recorded time count only the last
+	// run); PeakRSSBytes the process's peak resident memory when the
 	// cell finished (a high-water mark: cells run one after another).
 	FitSeconds   float64 `json:"fit_seconds"`
 	ScoreRate    float64 `json:"score_rate"`

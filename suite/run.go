@@ -62,6 +62,12 @@ type Env struct {
 
 	mu    sync.Mutex
 	cache map[string]*catalog.Splits
+
+	// cellStart is when Run started the cell in progress; resumedWall is
+	// the wall time earlier runs spent on its saved seeds (resumeSeeds
+	// sets it). Cells run one at a time, so one pair serves the run.
+	cellStart   time.Time
+	resumedWall float64
 }
 
 // Data loads a catalog data set once per run.
@@ -83,7 +89,8 @@ func (e *Env) Data(name string) (*catalog.Splits, error) {
 }
 
 // Executor runs one cell. It fills the measures, curves and figures of the
-// returned Cell; Run sets ID, Spec, WallSeconds and PeakRSSBytes.
+// returned Cell; Run sets ID, Spec, WallSeconds (this run's time on the
+// cell plus that of earlier runs whose seeds it resumed) and PeakRSSBytes.
 type Executor func(ctx context.Context, env *Env, spec Spec) (*Cell, error)
 
 var (
@@ -233,12 +240,15 @@ func runOne(ctx context.Context, env *Env, opt Options, spec Spec, commit string
 	}
 	fmt.Fprintf(env.Log, "[%d/%d] %s %s %s %s: running\n", k, nsel, spec.Table, spec.Method, spec.Variant, spec.Task)
 	t0 := time.Now()
+	env.cellStart, env.resumedWall = t0, 0
+	defer func() { env.cellStart = time.Time{} }()
 	c, err := ex(ctx, env, spec)
 	if err != nil {
 		return fmt.Errorf("cell %s %s %s %s: %w", spec.Table, spec.Method, spec.Variant, spec.Task, err)
 	}
 	c.ID, c.Spec, c.Commit = id, spec, commit
-	c.WallSeconds = time.Since(t0).Seconds()
+	// A cell resumed from saved seeds also counts the runs that ran them.
+	c.WallSeconds = env.resumedWall + time.Since(t0).Seconds()
 	c.PeakRSSBytes = peakRSS()
 	if err := writeJSON(filepath.Join(opt.Out, "cells", id+".json"), c); err != nil {
 		return err

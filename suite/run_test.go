@@ -226,6 +226,21 @@ func TestCellResumesAtNextSeed(t *testing.T) {
 	if _, err := os.Stat(seedsPath(dir, spec.ID())); err != nil {
 		t.Fatalf("no progress file after the first seed: %v", err)
 	}
+	// The progress file records the wall time spent on the finished seed,
+	// at least its training time; the resumed cell adds it to its own.
+	// Pretend the first run was slow, so that the sum cannot pass by luck.
+	p, err := loadSeeds(dir, spec.ID(), len(spec.Seeds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.WallSeconds <= 0 || p.WallSeconds < p.FitSeconds[0] {
+		t.Errorf("progress records %v s of wall time for a seed that trained %v s", p.WallSeconds, p.FitSeconds[0])
+	}
+	const slow = 1000.0
+	p.WallSeconds += slow
+	if err := writeJSON(seedsPath(dir, spec.ID()), p); err != nil {
+		t.Fatal(err)
+	}
 	again := &cancelOn{sub: "\x00", cancel: func() {}}
 	res, err := Run(context.Background(), s, Options{Out: dir, Log: again})
 	if err != nil {
@@ -239,6 +254,9 @@ func TestCellResumesAtNextSeed(t *testing.T) {
 	}
 	if _, err := os.Stat(seedsPath(dir, spec.ID())); !os.IsNotExist(err) {
 		t.Errorf("progress file left after the cell was written: %v", err)
+	}
+	if w := res.Cells[0].WallSeconds; w <= p.WallSeconds {
+		t.Errorf("resumed cell's wall time %v s, want the first run's %v s plus this run's", w, p.WallSeconds)
 	}
 
 	// A damaged progress file costs its seeds, not the run.

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // seedProgress is what a cell's seed loop has finished so far. Executors of
@@ -32,6 +34,14 @@ type seedProgress struct {
 	Rates      []float64 `json:"rates"`
 	// Notes are the finished seeds' notes.
 	Notes []string `json:"notes,omitempty"`
+	// WallSeconds is the wall time the runs that finished those seeds spent
+	// on this cell, up to each run's last saved seed. Run adds it to the
+	// resumed run's own time, so that a cell finished over several runs
+	// reports what all of them cost, not only the last one.
+	WallSeconds float64 `json:"wall_seconds,omitempty"`
+
+	// base is WallSeconds as loaded: the time of earlier runs.
+	base float64
 }
 
 // seedsPath is where the seed progress of a cell is kept: beside the cell
@@ -61,6 +71,8 @@ func (e *Env) resumeSeeds(spec Spec) *seedProgress {
 	if p.Done > 0 {
 		fmt.Fprintf(e.Log, "  resuming after %d of %d seeds (%s)\n", p.Done, len(spec.Seeds), path)
 	}
+	p.base = p.WallSeconds
+	e.resumedWall = p.WallSeconds
 	return p
 }
 
@@ -87,6 +99,9 @@ func (p *seedProgress) check(id string, nSeeds int) error {
 	if p.ID != id {
 		return fmt.Errorf("cell %q, want %q", p.ID, id)
 	}
+	if p.WallSeconds < 0 || math.IsNaN(p.WallSeconds) || math.IsInf(p.WallSeconds, 0) {
+		return fmt.Errorf("wall time %v s", p.WallSeconds)
+	}
 	if p.Done < 0 || p.Done > nSeeds || len(p.Cell.PerSeed) != p.Done || len(p.FitSeconds) != p.Done || len(p.Rates) != p.Done {
 		return fmt.Errorf("inconsistent record: %d of %d seeds done, %d measures, %d times, %d rates",
 			p.Done, nSeeds, len(p.Cell.PerSeed), len(p.FitSeconds), len(p.Rates))
@@ -99,6 +114,9 @@ func (p *seedProgress) check(id string, nSeeds int) error {
 func (e *Env) saveSeeds(p *seedProgress) error {
 	if e.Out == "" {
 		return nil
+	}
+	if !e.cellStart.IsZero() {
+		p.WallSeconds = p.base + time.Since(e.cellStart).Seconds()
 	}
 	path := seedsPath(e.Out, p.ID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
