@@ -109,7 +109,7 @@ rows. For the UCI thyroid folder, --data may name the folder.`,
 				known = classes[0]
 			}
 			split, err := protocol.Weak(ds, protocol.WeakOptions{AnomalyClasses: classes, KnownClass: known,
-				Labeled: labeled, Contamination: contamination, TestFraction: 1e-9, Seed: o.Seed})
+				Labeled: labeled, Contamination: contamination, Seed: o.Seed}) // no test split
 			if err != nil {
 				return err
 			}

@@ -336,7 +336,9 @@ type WeakOptions struct {
 	// Contamination is the anomalies' share of the unlabelled training set,
 	// in [0, 1) (DPLAN: 0.02).
 	Contamination float64
-	// TestFraction is the stratified test share (DPLAN: 0.2).
+	// TestFraction is the stratified test share (DPLAN: 0.2). Zero keeps
+	// every row for training and leaves the test set empty: training a
+	// model for use rather than evaluating one.
 	TestFraction float64
 	// Seed chooses the split, the labelled and the unlabelled anomalies.
 	Seed uint64
@@ -369,9 +371,17 @@ func Weak(ds *data.Dataset, o WeakOptions) (*SemiSupervised, error) {
 		return nil, fmt.Errorf("%w: labelled count %d or contamination %v out of range", ErrProtocol, o.Labeled, o.Contamination)
 	}
 	isAnomaly := func(y int) bool { return slices.Contains(o.AnomalyClasses, y) }
-	train, test, err := StratifiedSplit(ds.Y, o.TestFraction, o.Seed)
-	if err != nil {
-		return nil, err
+	var train, test []int
+	if o.TestFraction == 0 {
+		train = make([]int, ds.N)
+		for i := range train {
+			train[i] = i
+		}
+	} else {
+		var err error
+		if train, test, err = StratifiedSplit(ds.Y, o.TestFraction, o.Seed); err != nil {
+			return nil, err
+		}
 	}
 	var normals, known, others []int
 	for _, i := range train {

@@ -305,6 +305,26 @@ func TestWeak(t *testing.T) {
 	if _, err := Weak(few, DPLANThyroid(3, 1)); !errors.Is(err, ErrProtocol) {
 		t.Errorf("known class not an anomaly class: %v", err)
 	}
+
+	// No test split (training for use): every row is in the training
+	// part, so all 3000 normals are unlabelled, with round(0.02·3000/0.98)
+	// = 61 anomalies, and the test set is empty.
+	o = DPLANThyroid(1, 1)
+	o.TestFraction = 0
+	all, err := Weak(few, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Test.N != 0 || all.TrainUnlabeled.N != 3000+61 || count(all.TrainUnlabeled.Y, 1) != 61 || all.TrainLabeledAnomalies.N != 60 {
+		t.Errorf("no test split: test %d, unlabelled %d (%d anomalies), labelled %d",
+			all.Test.N, all.TrainUnlabeled.N, count(all.TrainUnlabeled.Y, 1), all.TrainLabeledAnomalies.N)
+	}
+	for _, frac := range []float64{-0.1, 1} {
+		o.TestFraction = frac
+		if _, err := Weak(few, o); !errors.Is(err, ErrProtocol) {
+			t.Errorf("test fraction %v: %v", frac, err)
+		}
+	}
 }
 
 func TestDPLANOnUCIThyroid(t *testing.T) {
