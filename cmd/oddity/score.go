@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -158,6 +160,33 @@ type streamRecord struct {
 	X  []float64 `json:"x"`
 }
 
+// parseStreamLine reads one JSON line of input: a bare array of numbers or
+// an object {"id": ..., "x": [...]}. An object with other fields, or
+// without "x", is an error that says which form is expected, rather than a
+// sample of no values.
+func parseStreamLine(b []byte) (streamRecord, error) {
+	var rec streamRecord
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		if err := json.Unmarshal(b, &rec.X); err != nil {
+			return rec, fmt.Errorf("want an array of numbers: %v", err)
+		}
+		return rec, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		return rec, fmt.Errorf(`want [numbers] or {"id": ..., "x": [numbers]}: %v`, err)
+	}
+	if dec.More() {
+		return rec, errors.New("more than one JSON value on the line")
+	}
+	if rec.X == nil {
+		return rec, errors.New(`the object has no "x": want {"id": ..., "x": [numbers]}`)
+	}
+	return rec, nil
+}
+
 // scoreStream scores JSON lines one at a time, answering each line before
 // reading the next, so interactive pipelines see results immediately. A bad
 // line stops the stream with an error naming its line number.
@@ -182,13 +211,9 @@ func scoreStream(cmd *cobra.Command, m *detector.Model, in io.Reader, out *bufio
 			n--
 			continue
 		}
-		var rec streamRecord
-		if len(b) > 0 && b[0] == '[' {
-			if err := json.Unmarshal(b, &rec.X); err != nil {
-				return fmt.Errorf("stdin line %d: %v", n+1, err)
-			}
-		} else if err := json.Unmarshal(b, &rec); err != nil {
-			return fmt.Errorf("stdin line %d: %v", n+1, err)
+		rec, err := parseStreamLine(b)
+		if err != nil {
+			return fmt.Errorf("stdin line %d: %w", n+1, err)
 		}
 		if len(rec.X) != k {
 			return fmt.Errorf("stdin line %d: %d values, the model takes %d (shape %v)", n+1, len(rec.X), k, m.Schema.Shape)
