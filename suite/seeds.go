@@ -39,9 +39,6 @@ type seedProgress struct {
 	// resumed run's own time, so that a cell finished over several runs
 	// reports what all of them cost, not only the last one.
 	WallSeconds float64 `json:"wall_seconds,omitempty"`
-
-	// base is WallSeconds as loaded: the time of earlier runs.
-	base float64
 }
 
 // seedsPath is where the seed progress of a cell is kept: beside the cell
@@ -71,7 +68,6 @@ func (e *Env) resumeSeeds(spec Spec) *seedProgress {
 	if p.Done > 0 {
 		fmt.Fprintf(e.Log, "  resuming after %d of %d seeds (%s)\n", p.Done, len(spec.Seeds), path)
 	}
-	p.base = p.WallSeconds
 	e.resumedWall = p.WallSeconds
 	return p
 }
@@ -116,7 +112,7 @@ func (e *Env) saveSeeds(p *seedProgress) error {
 		return nil
 	}
 	if !e.cellStart.IsZero() {
-		p.WallSeconds = p.base + time.Since(e.cellStart).Seconds()
+		p.WallSeconds = e.resumedWall + time.Since(e.cellStart).Seconds()
 	}
 	path := seedsPath(e.Out, p.ID)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
