@@ -2,8 +2,12 @@ package autoencoder
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
@@ -11,6 +15,7 @@ import (
 	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/metrics"
 	"github.com/oddity-ml/oddity/nn"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // plane returns n points near a 2-D subspace of R^6 and, when outliers is
@@ -33,10 +38,90 @@ func plane(r *rand.Rand, n int, outliers bool) *data.Dataset {
 	return d
 }
 
+// opts returns DefaultOptions with the given widths, epochs, learning rate
+// and seed.
+func opts(hidden []int, epochs int, lr float64, seed uint64) Options {
+	o := DefaultOptions()
+	o.Hidden, o.Epochs, o.LR, o.Seed = hidden, epochs, lr, seed
+	return o
+}
+
+func TestConformance(t *testing.T) {
+	detectortest.Conformance(t, detectortest.Case{
+		Method:   Method,
+		Settings: map[string]string{"hidden": "8,3", "epochs": "2", "min-steps": "-1"},
+		Slow:     map[string]string{"epochs": "1000000", "min-steps": "-1"},
+		Bad:      map[string]string{"epochs": "0", "lr": "-1", "batch": "0"},
+		Train:    detectortest.Gaussian(200, 6, 0, 0, 1),
+		Test:     detectortest.Gaussian(30, 6, 0.5, 0, 2),
+	})
+}
+
+// The option names and printed defaults are part of the benchmark's cache
+// keys: they must not change.
+func TestOptionNamesAndDefaults(t *testing.T) {
+	o := DefaultOptions()
+	want := map[string]string{"hidden": "auto", "epochs": "50", "batch": "128", "lr": "0.001"}
+	if got := option.Values(&o); !maps.Equal(got, want) {
+		t.Errorf("option.Values(DefaultOptions()) = %v, want %v", got, want)
+	}
+	if err := o.Validate(); err != nil {
+		t.Errorf("DefaultOptions: %v", err)
+	}
+	o.MinSteps = -1
+	if got := option.Values(&o)["min-steps"]; got != "-1" {
+		t.Errorf("min-steps -1 prints %q", got)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		name string
+		set  func(*Options)
+	}{
+		{"hidden", func(o *Options) { o.Hidden = []int{8, 0} }},
+		{"epochs", func(o *Options) { o.Epochs = 0 }},
+		{"batch", func(o *Options) { o.BatchSize = 0 }},
+		{"lr", func(o *Options) { o.LR = 0 }},
+		{"lr", func(o *Options) { o.LR = math.NaN() }},
+		{"lr", func(o *Options) { o.LR = math.Inf(1) }},
+	}
+	for _, c := range cases {
+		o := DefaultOptions()
+		c.set(&o)
+		err := o.Validate()
+		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), c.name+" = ") {
+			t.Errorf("%+v: %v, want an ErrOption naming %s", o, err, c.name)
+		}
+		if err := New(o).Fit(context.Background(), detector.TrainSet{X: detectortest.Gaussian(10, 2, 0, 0, 1)}); !errors.Is(err, ErrOption) {
+			t.Errorf("Fit with %+v: %v, want ErrOption", o, err)
+		}
+	}
+}
+
+// The step floor: 0 stands for 2,000 steps, a negative value for none.
+func TestEpochs(t *testing.T) {
+	o := DefaultOptions() // 50 epochs of 128
+	for _, c := range []struct{ minSteps, n, want int }{
+		{0, 120, 2000},      // one batch an epoch: 2,000 epochs
+		{0, 214, 1000},      // two batches: 1,000 epochs
+		{0, 128 * 40, 50},   // 2,000 steps already
+		{0, 128 * 100, 50},  // more
+		{-1, 120, 50},       // no floor
+		{300, 200, 150},     // two batches: 150 epochs
+		{300, 128 * 10, 50}, // 500 steps already
+	} {
+		o.MinSteps = c.minSteps
+		if got := o.epochs(c.n); got != c.want {
+			t.Errorf("min-steps %d, %d samples: %d epochs, want %d", c.minSteps, c.n, got, c.want)
+		}
+	}
+}
+
 func TestReconstructionFindsOffPlanePoints(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	train, test := plane(r, 800, false), plane(r, 400, true)
-	m, err := detector.Fit(context.Background(), New(Options{Hidden: []int{16, 2}, Epochs: 200, Seed: 1, LR: 3e-3}), detector.TrainSet{X: train}, detector.ThresholdRule{})
+	m, err := detector.Fit(context.Background(), New(opts([]int{16, 2}, 200, 3e-3, 1)), detector.TrainSet{X: train}, detector.ThresholdRule{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +136,7 @@ func TestReconstructionFindsOffPlanePoints(t *testing.T) {
 	}
 	detectortest.RoundTrip(t, m, test)
 	// Same seed, same scores.
-	d3 := New(Options{Hidden: []int{16, 2}, Epochs: 200, Seed: 1, LR: 3e-3})
+	d3 := New(opts([]int{16, 2}, 200, 3e-3, 1))
 	if err := d3.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,24 +167,43 @@ func TestDefaultsTrainSmallTables(t *testing.T) {
 		a, _ := metrics.ROCAUC(s, test.Y)
 		return a
 	}
-	short, full := auc(Options{Seed: 1, MinSteps: -1}), auc(Options{Seed: 1})
-	t.Logf("AUC-ROC with 50 steps %.3f, with the step floor %.3f", short, full)
-	if full < 0.9 {
-		t.Fatalf("AUC-ROC %.3f with the defaults, want >= 0.9", full)
+	short := DefaultOptions()
+	short.Seed, short.MinSteps = 1, -1
+	full := DefaultOptions()
+	full.Seed = 1
+	a, b := auc(short), auc(full)
+	t.Logf("AUC-ROC with 50 steps %.3f, with the step floor %.3f", a, b)
+	if b < 0.9 {
+		t.Fatalf("AUC-ROC %.3f with the defaults, want >= 0.9", b)
 	}
 }
 
-// Code is the encoder half computed by hand from the fitted weights,
+// Progress is reported once per epoch, with the epoch's mean loss.
+func TestProgress(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 2))
+	o := opts([]int{4, 2}, 3, 1e-3, 1)
+	o.MinSteps = -1
+	var got []detector.Progress
+	if err := New(o).Fit(context.Background(), detector.TrainSet{X: plane(r, 50, false), Progress: func(p detector.Progress) { got = append(got, p) }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[2].Done != 3 || got[2].Total != 3 || got[2].Phase != "epoch" || !(got[2].Metrics["loss"] > 0) {
+		t.Errorf("progress reports %+v", got)
+	}
+}
+
+// Embed is the encoder half computed by hand from the fitted weights,
 // W2·relu(W1·x + b1) + b2, for every row, also after a save and load.
-func TestCodeIsTheEncoderOutput(t *testing.T) {
+func TestEmbedIsTheEncoderOutput(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	train, test := plane(r, 200, false), plane(r, 37, true)
-	m, err := detector.Fit(context.Background(), New(Options{Hidden: []int{5, 3}, Epochs: 3, Seed: 2}), detector.TrainSet{X: train}, detector.ThresholdRule{})
+	m, err := detector.Fit(context.Background(), New(opts([]int{5, 3}, 3, 1e-3, 2)), detector.TrainSet{X: train}, detector.ThresholdRule{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := m.Detector.(*Detector)
-	z, w, err := d.Code(context.Background(), test)
+	var _ detector.Embedder = d
+	z, w, err := d.Embed(context.Background(), test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +232,7 @@ func TestCodeIsTheEncoderOutput(t *testing.T) {
 		}
 	}
 	loaded, _ := detectortest.RoundTrip(t, m, test)
-	z2, _, err := loaded.Detector.(*Detector).Code(context.Background(), test)
+	z2, _, err := loaded.Detector.(*Detector).Embed(context.Background(), test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +241,80 @@ func TestCodeIsTheEncoderOutput(t *testing.T) {
 			t.Fatalf("value %d after loading: %v, before %v", i, z2[i], z[i])
 		}
 	}
-	if _, _, err := New(Options{}).Code(context.Background(), test); err == nil {
-		t.Error("Code of an unfitted detector: no error")
+	if _, _, err := New(DefaultOptions()).Embed(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
+		t.Errorf("Embed of an unfitted detector: %v, want ErrNotFitted", err)
+	}
+}
+
+// Reconstruct returns x and its reconstruction, whose mean squared
+// difference per sample is the score.
+func TestReconstruct(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	train, test := plane(r, 100, false), plane(r, 23, true)
+	d := New(opts([]int{4, 2}, 2, 1e-3, 3))
+	if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
+		t.Fatal(err)
+	}
+	var _ detector.Reconstructor = d
+	in, out, err := d.Reconstruct(context.Background(), test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in != test || out.N != test.N || !slices.Equal(out.Shape, test.Shape) || len(out.X) != len(test.X) {
+		t.Fatalf("in %p (x %p), out %d samples of %v, %d values", in, test, out.N, out.Shape, len(out.X))
+	}
+	s, _ := d.Score(context.Background(), test)
+	for i := 0; i < test.N; i++ {
+		var sum float64
+		for j := 0; j < 6; j++ {
+			e := float64(out.X[i*6+j] - in.X[i*6+j])
+			sum += e * e
+		}
+		if sum/6 != s[i] {
+			t.Fatalf("sample %d: reconstruction error %v, score %v", i, sum/6, s[i])
+		}
+	}
+	if _, _, err := New(DefaultOptions()).Reconstruct(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
+		t.Errorf("Reconstruct of an unfitted detector: %v, want ErrNotFitted", err)
+	}
+	if _, _, err := d.Reconstruct(context.Background(), detectortest.Gaussian(3, 5, 0, 0, 1)); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("Reconstruct of 5-feature rows: %v, want ErrSchema", err)
+	}
+}
+
+// Loading restores the options as given (automatic widths stay automatic),
+// and a model saved before the options had JSON names loads.
+func TestUnmarshalOptions(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 6))
+	train := plane(r, 60, false)
+	o := DefaultOptions()
+	o.Epochs, o.MinSteps, o.Seed = 2, -1, 4
+	d := New(o)
+	if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := d.Score(context.Background(), train)
+	p, err := d.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(opts([]int{9}, 7, 0.5, 1))
+	if err := e.Unmarshal(p); err != nil {
+		t.Fatal(err)
+	}
+	if e.Options.Hidden != nil || e.Options.Epochs != 2 || e.Options.MinSteps != -1 || e.Options.Seed != 4 || e.Options.BatchSize != 128 || !slices.Equal(e.widths, []int{6, 3}) {
+		t.Errorf("options %+v widths %v after loading", e.Options, e.widths)
+	}
+	p.Config = []byte(`{"options":{"Hidden":[6,3],"Epochs":2,"BatchSize":128,"LR":0.001,"MinSteps":-1,"Seed":4},"dim":6}`)
+	f := New(DefaultOptions())
+	if err := f.Unmarshal(p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Score(context.Background(), train)
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("old configuration: scores differ (%v)", err)
+	}
+	if f.Options.BatchSize != 128 || !slices.Equal(f.Options.Hidden, []int{6, 3}) {
+		t.Errorf("old configuration: options %+v", f.Options)
 	}
 }

@@ -15,17 +15,32 @@ import (
 const Method = "deepcluster"
 
 func init() {
-	detector.Register(Method, func() detector.Detector { return &Detector{} })
+	detector.Register(detector.Info{
+		Method:  Method,
+		Kind:    detector.Unsupervised | detector.Images,
+		Summary: "Deep clustering, DCEC layout (Guo et al. 2017; taxonomy of Aljalbout et al. 2018)",
+		Options: func() any { o := DefaultOptions(); return &o },
+		Paper:   nil, // DefaultOptions are DCEC's settings
+		New: func(o any) (detector.Detector, error) {
+			opt := *o.(*Options)
+			if err := opt.Validate(); err != nil {
+				return nil, err
+			}
+			return New(opt), nil
+		},
+	})
 }
 
 // Detector is deep clustering as an anomaly detector (detector.Detector):
 // Fit clusters the (unlabelled) training images, Score is the distance of
-// z to the nearest centroid or 1 - max q (Config.Score).
+// z to the nearest centroid or 1 - max q (Options.Score). It is also a
+// detector.Embedder (the embedding z) and a detector.Reconstructor (the
+// autoencoder's reconstructions).
 type Detector struct {
-	// Config configures Fit; after Fit or Unmarshal it holds the defaults
-	// that were applied.
-	Config Config
-	// Model is the trained model (nil before Fit).
+	// Options configures Fit; Unmarshal sets them to the saved model's.
+	Options Options
+	// Model is the trained model (nil before Fit). Score uses its
+	// Options.Score.
 	Model *Model
 	// Result is what the last Fit produced (not saved).
 	Result *Result
@@ -34,32 +49,38 @@ type Detector struct {
 	MonitorLabels bool
 }
 
-// New returns a detector with the given configuration.
-func New(cfg Config) *Detector { return &Detector{Config: cfg} }
+// New returns an unfitted detector with the given options; Fit validates
+// them.
+func New(o Options) *Detector { return &Detector{Options: o} }
 
 // Method implements detector.Detector.
 func (d *Detector) Method() string { return Method }
 
-// Fit implements detector.Detector.
+// Fit implements detector.Detector. It validates the options, checks the
+// training images (detector.CheckInput; square C×S×S or S×S images, at
+// least K of them), and reports progress through ts.Progress (see
+// Trainer.Progress).
 func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
-	t := &Trainer{Config: d.Config}
-	if d.MonitorLabels && ts.X != nil && ts.X.Y != nil {
-		t.Labels = ts.X.Y
+	if err := d.Options.Validate(); err != nil {
+		return err
 	}
-	if ts.Progress != nil {
-		t.OnProgress = func(phase string, done, total int, m map[string]float64) {
-			ts.Progress(detector.Progress{Phase: phase, Done: done, Total: total, Metrics: m})
-		}
+	if err := detector.CheckInput(ts.X, nil); err != nil {
+		return err
+	}
+	t := &Trainer{Options: d.Options, Progress: ts.Progress}
+	if d.MonitorLabels && ts.X.Y != nil {
+		t.Labels = ts.X.Y
 	}
 	m, res, err := t.Fit(ctx, ts.X)
 	if err != nil {
 		return err
 	}
-	d.Model, d.Result, d.Config = m, res, m.Config
+	d.Model, d.Result = m, res
 	return nil
 }
 
-// Score implements detector.Detector.
+// Score implements detector.Detector: one score per image of x, by the
+// model's Options.Score. It is safe for concurrent use.
 func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
 	if d.Model == nil {
 		return nil, detector.ErrNotFitted
@@ -67,14 +88,48 @@ func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error
 	return d.Model.Score(ctx, x, "")
 }
 
-// stored is the configuration saved with a model.
-type stored struct {
-	Config Config `json:"config"`
-	Shape  []int  `json:"shape"`
+// Embed implements detector.Embedder: the embedding z of every image of x,
+// row-major, and its size.
+func (d *Detector) Embed(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
+	if d.Model == nil {
+		return nil, 0, detector.ErrNotFitted
+	}
+	z, err := d.Model.Embed(ctx, x)
+	if err != nil {
+		return nil, 0, err
+	}
+	return z, d.Model.Options.Embedding, nil
 }
 
-// Marshal implements detector.Detector: the configuration and input shape
-// as JSON, the autoencoder's parameters and the centroids as tensors.
+// Reconstruct implements detector.Reconstructor: in holds x's images as
+// the network takes them (C×S×S; S×S images gain their one channel), out
+// the autoencoder's reconstructions of them.
+func (d *Detector) Reconstruct(ctx context.Context, x *data.Dataset) (in, out *data.Dataset, err error) {
+	if d.Model == nil {
+		return nil, nil, detector.ErrNotFitted
+	}
+	rec, err := d.Model.Reconstruct(ctx, x)
+	if err != nil {
+		return nil, nil, err
+	}
+	shape := append([]int(nil), d.Model.Shape...)
+	in = &data.Dataset{Name: x.Name, X: append([]float32(nil), x.X...), N: x.N, Shape: shape,
+		Y: append([]int(nil), x.Y...), ClassNames: x.ClassNames}
+	out = &data.Dataset{Name: x.Name, X: rec, N: x.N, Shape: append([]int(nil), shape...), Y: in.Y, ClassNames: x.ClassNames}
+	return in, out, nil
+}
+
+// stored is the configuration saved with a model. The JSON key "config"
+// and the field names are those of models saved before Options existed, so
+// those still load.
+type stored struct {
+	Options    Options `json:"config"`
+	Shape      []int   `json:"shape"`
+	InputShape []int   `json:"input_shape,omitempty"`
+}
+
+// Marshal implements detector.Detector: the options and input shape as
+// JSON, the autoencoder's parameters and the centroids as tensors.
 func (d *Detector) Marshal() (*detector.Payload, error) {
 	if d.Model == nil {
 		return nil, detector.ErrNotFitted
@@ -82,7 +137,7 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	if _, ok := d.Model.Net.(*Autoencoder); !ok {
 		return nil, fmt.Errorf("deepcluster: only the DCEC autoencoder can be saved, not %T", d.Model.Net)
 	}
-	cfg, err := json.Marshal(stored{Config: d.Model.Config, Shape: d.Model.Shape})
+	cfg, err := json.Marshal(stored{Options: d.Model.Options, Shape: d.Model.Shape, InputShape: d.Model.InputShape})
 	if err != nil {
 		return nil, err
 	}
@@ -91,24 +146,31 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	return &detector.Payload{Config: cfg, Tensors: ts}, nil
 }
 
-// Unmarshal implements detector.Detector.
+// Unmarshal implements detector.Detector. It restores the saved options
+// whatever d was constructed with.
 func (d *Detector) Unmarshal(p *detector.Payload) error {
 	var s stored
 	if err := json.Unmarshal(p.Config, &s); err != nil {
 		return fmt.Errorf("%w: deepcluster config: %v", detector.ErrPayload, err)
 	}
-	cfg, err := s.Config.WithDefaults()
-	if err != nil {
+	o := s.Options
+	if err := o.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", detector.ErrPayload, err)
 	}
 	if len(s.Shape) != 3 || s.Shape[1] != s.Shape[2] {
 		return fmt.Errorf("%w: deepcluster input shape %v", detector.ErrPayload, s.Shape)
 	}
-	ae, err := NewAutoencoder(s.Shape[0], s.Shape[1], cfg.Embedding, rand.New(rand.NewPCG(0, 0)))
+	if s.InputShape != nil {
+		c, side, err := imageShape(&data.Dataset{Shape: s.InputShape})
+		if err != nil || c != s.Shape[0] || side != s.Shape[1] {
+			return fmt.Errorf("%w: deepcluster input shape %v for a network of %v", detector.ErrPayload, s.InputShape, s.Shape)
+		}
+	}
+	ae, err := NewAutoencoder(s.Shape[0], s.Shape[1], o.Embedding, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return fmt.Errorf("%w: %v", detector.ErrPayload, err)
 	}
-	mu := tensor.New(cfg.K, cfg.Embedding)
+	mu := tensor.New(o.K, o.Embedding)
 	mu.Name = "centroids"
 	for _, dst := range append(ae.Parameters(), mu) {
 		src, err := p.Tensor(dst.Name)
@@ -123,7 +185,8 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 		}
 		copy(dst.Data, src.Data)
 	}
-	d.Config = cfg
-	d.Model = &Model{Config: cfg, Net: ae, Centroids: mu, Shape: s.Shape}
+	d.Options = o
+	d.Model = &Model{Options: o, Net: ae, Centroids: mu, Shape: s.Shape, InputShape: s.InputShape}
+	d.Result = nil
 	return nil
 }

@@ -2,42 +2,70 @@
 // autoencoder, its pretraining, k-means initialisation of the centroids, the
 // Student's t clustering layer, fine-tuning with a clustering loss plus the
 // reconstruction loss, the final assignments, and the use of the clustering
-// as an anomaly detector (registered with package detector as "deepcluster").
+// as an anomaly detector (registered with package detector as "deepcluster",
+// of kind unsupervised, images). The method is specified in docs/methods.md
+// §3.
+//
+// The papers: DEC (Xie, Girshick and Farhadi, ICML 2016), IDEC (Guo, Gao,
+// Liu and Yin, IJCAI 2017), DCEC (Guo, Liu, Zhu and Yin, ICONIP 2017), DCN
+// (Yang, Fu, Sidiropoulos and Hong, ICML 2017), and the taxonomy of
+// Aljalbout, Golkov, Siddiqui, Strobel and Cremers (arXiv:1801.07648, 2018).
+//
+// # Use
+//
+//	d := deepcluster.New(deepcluster.DefaultOptions()) // k = 10, DCEC's settings
+//	err := d.Fit(ctx, detector.TrainSet{X: images, Progress: report})
+//	scores, err := d.Score(ctx, test)            // distance of z to the nearest centroid
+//	z, dim, err := d.Embed(ctx, test)            // detector.Embedder
+//	in, out, err := d.Reconstruct(ctx, test)     // detector.Reconstructor
+//
+// Trainer runs the same training with any part replaced and returns the
+// clustering itself (Result: assignments, history, timings). Neither prints:
+// progress goes to TrainSet.Progress or Trainer.Progress, phases "pretrain"
+// (once per epoch, with the mean reconstruction loss) and "finetune" (at
+// every target update, with the loss and the fraction of changed
+// assignments, "delta").
 //
 // # The parts, after Aljalbout et al.'s taxonomy
 //
-// A method is four independent parts (METHODS.md §3), each an interface here
-// so a new combination is a few lines of a Trainer literal:
+// A method is four independent parts (docs/methods.md §3), each an
+// interface here so a new combination is a few lines of a Trainer literal:
 //
 //	network             Network          *Autoencoder (DCEC layout)
-//	clustering loss     ClusterLoss      *KLHardening (default), *KMeansLoss (DCN)
-//	combination         Combination      Gamma (default 0.1), AlphaRamp (the seed's a·Lc + (1-a)·L_AE)
+//	clustering loss     ClusterLoss      *KLHardening (default; DEC, IDEC, DCEC), *KMeansLoss (DCN)
+//	combination         Combination      Gamma (default 0.1; IDEC, DCEC), AlphaRamp (the seed's a·Lc + (1-a)·L_AE)
 //	final clustering    FinalClustering  ArgmaxQ (default), KMeansRerun
 //
-// Config names the defaults by string (so they are saved with a model);
+// Options names the defaults by string (so they are saved with a model);
 // setting Trainer.Net, .Loss, .Combination or .Final replaces one part.
 //
 // # Paper to code
 //
 //	DCEC conv autoencoder, Conv 32-64-128 (k5 s2, k5 s2, k3 s2),
 //	  Dense(10), mirrored decoder; 'valid' third conv unless side%8 == 0   NewAutoencoder (network.go)
-//	Phase 1: L_AE = mean ||x - x'||², Adam lr 1e-3, batch 256, 200 epochs  pretrain (train.go), Config.PretrainEpochs/LR/BatchSize
-//	k-means on z, best of 20 k-means++ runs                                Trainer.Fit → kmeans.Fit, Config.KMeansInit
-//	q_ij = (1 + ||z_i-mu_j||²/α)^(-(α+1)/2) / Σ_j', α = 1, trainable mu   SoftAssign (layer.go; fused op, its own backward)
-//	p_ij = (q_ij²/f_j) / Σ_j'(q_ij'²/f_j'), f_j = Σ_i q_ij, every T = 140  TargetDistribution, ClusterLoss.Refresh, Config.UpdateInterval
-//	L = γ KL(P‖Q) + L_AE, γ = 0.1 (DCEC)                                  KLHardening.Batch (tensor.Tape.KLDiv, batchmean) + Gamma
-//	L = a L_cluster + (1-a) L_AE, a rising (seed document)                 AlphaRamp, Config.Schedule = "alpha"
-//	DCN k-means loss Σ r_ij ||z_i - mu_j||², online centroid update        KMeansLoss
-//	stop when < 0.1% of assignments change between updates, or 20,000 steps   finetune, Config.Tol/MaxSteps
-//	final assignments argmax_j q_ij, or k-means re-run on z                ArgmaxQ, KMeansRerun, Config.Final
-//	anomaly score: distance to the nearest centroid, or 1 - max_j q_ij     Model.Score, Config.Score
+//	Phase 1 (DEC/DCEC pretraining): L_AE = mean ||x - x'||², Adam          pretrain (train.go); Options.PretrainEpochs, LR, BatchSize
+//	DEC initialisation: k-means on z, best of KMeansInit k-means++ runs    Trainer.Fit → kmeans.Fit; Options.KMeansInit
+//	DEC eq. 1, soft assignment (Student's t, trainable mu):
+//	  q_ij = (1 + ||z_i-mu_j||²/α)^(-(α+1)/2) / Σ_j' (same)               SoftAssign (layer.go; fused op, its own backward); Options.Alpha
+//	DEC eq. 3, target distribution:
+//	  p_ij = (q_ij²/f_j) / Σ_j'(q_ij'²/f_j'), f_j = Σ_i q_ij               TargetDistribution (layer.go)
+//	  recomputed every T steps (IDEC/DCEC)                                 ClusterLoss.Refresh; Options.UpdateInterval
+//	DEC eq. 2, clustering loss L_c = KL(P‖Q)                               KLHardening.Batch (tensor.Tape.KLDiv, batchmean)
+//	IDEC/DCEC objective L = L_AE + γ L_c                                   Gamma; Options.Gamma, Options.Schedule = "gamma"
+//	L = a L_c + (1-a) L_AE, a rising (the report this project started from)   AlphaRamp; Options.Schedule = "alpha", AlphaFrom/To/Steps
+//	DCN k-means loss Σ_i Σ_j r_ij ||z_i - mu_j||², online centroid update  KMeansLoss; Options.Loss = "kmeans"
+//	DEC/DCEC stopping: fewer than tol of the assignments change between
+//	  target updates, or MaxSteps steps                                    finetune (train.go); Options.Tol, MaxSteps
+//	final assignments argmax_j q_ij (DEC), or k-means re-run on z          ArgmaxQ, KMeansRerun; Options.Final
+//	anomaly score (docs/methods.md §3): distance to the nearest
+//	  centroid, or 1 - max_j q_ij                                          Model.Score, Detector.Score; Options.Score
 //
 // Details the papers leave open, as chosen here: batches are drawn from a
 // seeded permutation of the data, renewed after each pass (DCEC's Keras code
 // walks the data in order, which would feed class-sorted COIL-20 one class
 // at a time); the KL term is averaged over the batch and L_AE over every
 // pixel, as Keras' "kld" and "mse" losses are; fine-tuning uses a fresh Adam
-// (lr 1e-3) over the network and the centroids.
+// (Options.FinetuneLR) over the network and the centroids.
 //
 // # Why by hand
 //

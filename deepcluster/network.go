@@ -8,7 +8,7 @@ import (
 	"github.com/oddity-ml/oddity/tensor"
 )
 
-// Autoencoder is the DCEC convolutional autoencoder (METHODS.md §3): three
+// Autoencoder is the DCEC convolutional autoencoder (docs/methods.md §3): three
 // stride-2 convolutions and a dense embedding, mirrored by a dense layer and
 // three transposed convolutions.
 type Autoencoder struct {

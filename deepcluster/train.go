@@ -2,169 +2,66 @@ package deepcluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"github.com/oddity-ml/oddity/data"
-	"github.com/oddity-ml/oddity/internal/progress"
+	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/kmeans"
 	"github.com/oddity-ml/oddity/metrics"
 	"github.com/oddity-ml/oddity/optim"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
-// ErrConfig reports an invalid option; ErrInput unusable data.
-var (
-	ErrConfig = errors.New("deepcluster: bad option")
-	ErrInput  = errors.New("deepcluster: bad input")
-)
-
-// Config holds every setting of a deep clustering run; the zero value of a
-// field selects the default noted beside it (METHODS.md §3, DCEC's values).
-// It is stored with saved models as JSON.
-type Config struct {
-	// K is the number of clusters (required).
-	K int `json:"k"`
-	// Embedding is the size of z (default 10).
-	Embedding int `json:"embedding"`
-	// Seed drives weights, batch order and k-means.
-	Seed uint64 `json:"seed"`
-	// PretrainEpochs of reconstruction-only training (default 200; set
-	// NoPretrain to skip it).
-	PretrainEpochs int  `json:"pretrain_epochs"`
-	NoPretrain     bool `json:"no_pretrain,omitempty"`
-	// BatchSize for both phases (default 256).
-	BatchSize int `json:"batch_size"`
-	// LR and FinetuneLR are Adam's learning rates (default 1e-3 both).
-	LR         float64 `json:"lr"`
-	FinetuneLR float64 `json:"finetune_lr"`
-	// KMeansInit is the number of k-means++ restarts of the initialisation
-	// (default 20).
-	KMeansInit int `json:"kmeans_init"`
-	// MaxSteps bounds fine-tuning (default 20,000); UpdateInterval is T, the
-	// steps between target updates (default 140); Tol stops fine-tuning when
-	// fewer than this fraction of assignments change between updates
-	// (default 0.001). A negative Tol never stops early.
-	MaxSteps       int     `json:"max_steps"`
-	UpdateInterval int     `json:"update_interval"`
-	Tol            float64 `json:"tol"`
-	// Alpha is the Student's t degrees of freedom (default 1).
-	Alpha float64 `json:"alpha"`
-	// Loss is the clustering loss: "kl" (default) or "kmeans" (DCN).
-	Loss string `json:"loss"`
-	// Schedule is "gamma" (default: L = Gamma·L_cluster + L_AE, Gamma
-	// default 0.1) or "alpha" (L = a·L_cluster + (1-a)·L_AE with a rising
-	// from AlphaFrom to AlphaTo over AlphaSteps steps; defaults 0, 0.5 and
-	// a fifth of MaxSteps).
-	Schedule   string  `json:"schedule"`
-	Gamma      float64 `json:"gamma"`
-	AlphaFrom  float64 `json:"alpha_from"`
-	AlphaTo    float64 `json:"alpha_to"`
-	AlphaSteps int     `json:"alpha_steps"`
-	// Final is the final clustering: "argmax" (default, argmax_j q_ij) or
-	// "kmeans" (k-means re-run on the final embedding).
-	Final string `json:"final"`
-	// Score is the anomaly score: "distance" (default, Euclidean distance
-	// of z to the nearest centroid) or "maxq" (1 - max_j q_ij).
-	Score string `json:"score"`
-}
-
-// WithDefaults returns c with every zero field set to its default, or an
-// error (ErrConfig) naming the first invalid option.
-func (c Config) WithDefaults() (Config, error) {
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	deff := func(v *float64, d float64) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&c.Embedding, 10)
-	def(&c.PretrainEpochs, 200)
-	def(&c.BatchSize, 256)
-	deff(&c.LR, 1e-3)
-	deff(&c.FinetuneLR, 1e-3)
-	def(&c.KMeansInit, 20)
-	def(&c.MaxSteps, 20000)
-	def(&c.UpdateInterval, 140)
-	deff(&c.Tol, 1e-3)
-	deff(&c.Alpha, 1)
-	deff(&c.Gamma, 0.1)
-	deff(&c.AlphaTo, 0.5)
-	def(&c.AlphaSteps, max(1, c.MaxSteps/5))
-	if c.Loss == "" {
-		c.Loss = "kl"
-	}
-	if c.Schedule == "" {
-		c.Schedule = "gamma"
-	}
-	if c.Final == "" {
-		c.Final = "argmax"
-	}
-	if c.Score == "" {
-		c.Score = "distance"
-	}
-	switch {
-	case c.K < 1:
-		return c, fmt.Errorf("%w: k must be at least 1, got %d", ErrConfig, c.K)
-	case c.Embedding < 1 || c.PretrainEpochs < 0 || c.BatchSize < 1 || c.KMeansInit < 1 || c.MaxSteps < 0 || c.UpdateInterval < 1:
-		return c, fmt.Errorf("%w: sizes and counts must be positive in %+v", ErrConfig, c)
-	case !(c.LR > 0) || !(c.FinetuneLR > 0) || !(c.Alpha > 0) || math.IsNaN(c.Tol) || !(c.Gamma > 0):
-		return c, fmt.Errorf("%w: learning rates, alpha and gamma must be positive", ErrConfig)
-	case c.AlphaFrom < 0 || c.AlphaTo > 1 || c.AlphaFrom > 1 || c.AlphaTo < 0:
-		return c, fmt.Errorf("%w: alpha schedule must stay in [0, 1], got %g to %g", ErrConfig, c.AlphaFrom, c.AlphaTo)
-	}
-	if c.Loss != "kl" && c.Loss != "kmeans" {
-		return c, fmt.Errorf("%w: unknown clustering loss %q (kl, kmeans)", ErrConfig, c.Loss)
-	}
-	if c.Schedule != "gamma" && c.Schedule != "alpha" {
-		return c, fmt.Errorf("%w: unknown schedule %q (gamma, alpha)", ErrConfig, c.Schedule)
-	}
-	if c.Final != "argmax" && c.Final != "kmeans" {
-		return c, fmt.Errorf("%w: unknown final clustering %q (argmax, kmeans)", ErrConfig, c.Final)
-	}
-	if c.Score != "distance" && c.Score != "maxq" {
-		return c, fmt.Errorf("%w: unknown score %q (distance, maxq)", ErrConfig, c.Score)
-	}
-	return c, nil
-}
-
-// Trainer runs the three phases. Config names the default parts; any of
+// Trainer runs the three phases. Options names the default parts; any of
 // Net, Loss, Combination and Final set by the caller replaces its default,
 // which is how a new combination of the taxonomy is assembled.
 type Trainer struct {
-	Config      Config
-	Net         Network
-	Loss        ClusterLoss
+	// Options configures the run; Fit validates them first.
+	Options Options
+	// Net, when set, replaces the DCEC autoencoder Options describes; its
+	// embedding must have Options.Embedding values.
+	Net Network
+	// Loss, when set, replaces the clustering loss Options.Loss names.
+	Loss ClusterLoss
+	// Combination, when set, replaces the schedule Options.Schedule names.
 	Combination Combination
-	Final       FinalClustering
+	// Final, when set, replaces the final clustering Options.Final names.
+	Final FinalClustering
 	// Labels, when set (one per row), are used only to report ACC in the
 	// progress and the history; they never influence training.
 	Labels []int
-	// OnProgress, when set, receives a report after every pretraining epoch
-	// and every target update.
-	OnProgress func(phase string, done, total int, m map[string]float64)
+	// Progress, when set, receives a report after every pretraining epoch
+	// (phase "pretrain", metric "loss"), after the k-means initialisation
+	// when Labels are set (phase "init", metric "acc"), and at every target
+	// update of fine-tuning (phase "finetune", Done the step, Total
+	// MaxSteps, metrics "loss" and "delta", and "acc" when Labels are set).
+	Progress func(detector.Progress)
 }
 
 // Checkpoint records the state at one target update.
 type Checkpoint struct {
-	Step    int     `json:"step"`
-	Loss    float64 `json:"loss"`    // mean combined loss since the last update
-	Cluster float64 `json:"cluster"` // mean clustering loss since the last update
-	Recon   float64 `json:"recon"`   // mean reconstruction loss since the last update
-	Delta   float64 `json:"delta"`   // fraction of assignments changed
-	ACC     float64 `json:"acc,omitempty"`
-	NMI     float64 `json:"nmi,omitempty"`
+	// Step is the fine-tuning step of the update.
+	Step int `json:"step"`
+	// Loss, Cluster and Recon are the mean combined, clustering and
+	// reconstruction losses since the last update.
+	Loss    float64 `json:"loss"`
+	Cluster float64 `json:"cluster"`
+	Recon   float64 `json:"recon"`
+	// Delta is the fraction of assignments changed since the last update.
+	Delta float64 `json:"delta"`
+	// ACC and NMI (arithmetic) measure the assignments against
+	// Trainer.Labels, when set.
+	ACC float64 `json:"acc,omitempty"`
+	NMI float64 `json:"nmi,omitempty"`
 }
 
 // Timings are the seconds spent in each phase.
 type Timings struct {
+	// Pretrain, Init, Finetune and Final are the seconds of pretraining,
+	// k-means initialisation, fine-tuning and final assignment.
 	Pretrain float64 `json:"pretrain_s"`
 	Init     float64 `json:"init_s"`
 	Finetune float64 `json:"finetune_s"`
@@ -191,28 +88,37 @@ type Result struct {
 
 // Model is a trained deep clustering model: a network and its centroids.
 type Model struct {
-	Config    Config
-	Net       Network
-	Centroids *tensor.Tensor // K×Embedding
-	// shape of one input sample, C×S×S.
+	// Options are the options the model was trained with.
+	Options Options
+	// Net is the trained network.
+	Net Network
+	// Centroids holds the K×Embedding cluster centres.
+	Centroids *tensor.Tensor
+	// Shape is the shape of one input sample as the network takes it,
+	// C×S×S.
 	Shape []int
+	// InputShape is the shape of the training samples as given (C×S×S, or
+	// S×S for one channel); nil in models saved before it was recorded.
+	InputShape []int
 }
 
-// imageShape checks that x holds square images and returns C and side.
+// imageShape checks that x holds square images and returns C and side; its
+// error wraps no sentinel (the caller says whether it is ErrInput or
+// detector.ErrSchema).
 func imageShape(x *data.Dataset) (c, side int, err error) {
 	switch len(x.Shape) {
 	case 3:
 		c, side = x.Shape[0], x.Shape[1]
 		if x.Shape[2] != side {
-			return 0, 0, fmt.Errorf("%w: images must be square, got %v", ErrInput, x.Shape)
+			return 0, 0, fmt.Errorf("images must be square, got samples of shape %v", x.Shape)
 		}
 	case 2:
 		c, side = 1, x.Shape[0]
 		if x.Shape[1] != side {
-			return 0, 0, fmt.Errorf("%w: images must be square, got %v", ErrInput, x.Shape)
+			return 0, 0, fmt.Errorf("images must be square, got samples of shape %v", x.Shape)
 		}
 	default:
-		return 0, 0, fmt.Errorf("%w: need C×S×S images, got samples of shape %v", ErrInput, x.Shape)
+		return 0, 0, fmt.Errorf("need C×S×S images, got samples of shape %v", x.Shape)
 	}
 	return c, side, nil
 }
@@ -220,19 +126,19 @@ func imageShape(x *data.Dataset) (c, side int, err error) {
 // Fit trains on x (labels ignored) and returns the model and what the run
 // produced. It checks ctx between steps.
 func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, error) {
-	cfg, err := t.Config.WithDefaults()
-	if err != nil {
+	cfg := t.Options
+	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if x == nil || x.N == 0 {
-		return nil, nil, fmt.Errorf("%w: no training data", ErrInput)
+	if err := detector.CheckInput(x, nil); err != nil {
+		return nil, nil, err
 	}
-	if err := x.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrInput, err)
+	if x.N == 0 {
+		return nil, nil, fmt.Errorf("%w: no training data", ErrInput)
 	}
 	c, side, err := imageShape(x)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w: %v", ErrInput, err)
 	}
 	if x.N < cfg.K {
 		return nil, nil, fmt.Errorf("%w: %d samples for %d clusters", ErrInput, x.N, cfg.K)
@@ -246,7 +152,7 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 	if net == nil {
 		ae, err := NewAutoencoder(c, side, cfg.Embedding, wr)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%w: %v", ErrInput, err)
 		}
 		net = ae
 	}
@@ -261,7 +167,7 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 	comb := t.Combination
 	if comb == nil {
 		if cfg.Schedule == "alpha" {
-			comb = AlphaRamp{From: cfg.AlphaFrom, To: cfg.AlphaTo, Steps: cfg.AlphaSteps}
+			comb = AlphaRamp{From: cfg.AlphaFrom, To: cfg.AlphaTo, Steps: cfg.alphaSteps()}
 		} else {
 			comb = Gamma(cfg.Gamma)
 		}
@@ -274,11 +180,11 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 			final = ArgmaxQ{}
 		}
 	}
-	m := &Model{Config: cfg, Net: net, Shape: []int{c, side, side}}
+	m := &Model{Options: cfg, Net: net, Shape: []int{c, side, side}, InputShape: append([]int(nil), x.Shape...)}
 	res := &Result{}
 	report := func(phase string, done, total int, mm map[string]float64) {
-		if t.OnProgress != nil {
-			t.OnProgress(phase, done, total, mm)
+		if t.Progress != nil {
+			t.Progress(detector.Progress{Phase: phase, Done: done, Total: total, Metrics: mm})
 		}
 	}
 
@@ -347,14 +253,12 @@ func batchOf(x *data.Dataset, idx []int, shape []int) *tensor.Tensor {
 	return b
 }
 
-func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cfg Config, order *rand.Rand, res *Result, report func(string, int, int, map[string]float64)) error {
+func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cfg Options, order *rand.Rand, res *Result, report func(string, int, int, map[string]float64)) error {
 	opt, err := optim.NewAdam(net.Parameters(), optim.AdamConfig{LR: cfg.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
 	if err != nil {
 		return err
 	}
 	nb := (x.N + cfg.BatchSize - 1) / cfg.BatchSize
-	bar := progress.New("pretrain", cfg.PretrainEpochs*nb)
-	defer bar.Finish()
 	for ep := 0; ep < cfg.PretrainEpochs; ep++ {
 		perm := order.Perm(x.N)
 		var sum float64
@@ -374,7 +278,6 @@ func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cf
 				return fmt.Errorf("deepcluster: pretraining diverged at epoch %d (loss %g)", ep+1, lv)
 			}
 			sum += lv * float64(len(idx))
-			bar.Add(1, map[string]float64{"epoch": float64(ep + 1), "loss": lv})
 		}
 		res.PretrainLoss = append(res.PretrainLoss, sum/float64(x.N))
 		report("pretrain", ep+1, cfg.PretrainEpochs, map[string]float64{"loss": sum / float64(x.N)})
@@ -382,7 +285,7 @@ func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cf
 	return nil
 }
 
-func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, comb Combination, cfg Config, order *rand.Rand, labels []int, res *Result, report func(string, int, int, map[string]float64)) error {
+func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, comb Combination, cfg Options, order *rand.Rand, labels []int, res *Result, report func(string, int, int, map[string]float64)) error {
 	params := m.Net.Parameters()
 	if loss.TrainsCentroids() {
 		params = append(params, m.Centroids)
@@ -392,8 +295,6 @@ func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, 
 		return err
 	}
 	d, k := cfg.Embedding, cfg.K
-	bar := progress.New("finetune", cfg.MaxSteps)
-	defer bar.Finish()
 	var perm []int
 	pos := 0
 	var prev []int
@@ -431,7 +332,6 @@ func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, 
 			}
 			res.History = append(res.History, cp)
 			report("finetune", step, cfg.MaxSteps, mm)
-			bar.Add(0, mm)
 			if prev != nil && cp.Delta < cfg.Tol {
 				res.Converged = true
 				res.Steps = step
@@ -469,7 +369,6 @@ func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, 
 		sumC += float64(lc.Item())
 		sumR += float64(lr.Item())
 		cnt++
-		bar.Add(1, nil)
 	}
 }
 
@@ -478,7 +377,7 @@ const embedBatch = 512
 
 // embed returns the n×d embedding of every row of x (no gradient).
 func (m *Model) embed(ctx context.Context, x *data.Dataset) ([]float32, error) {
-	d := m.Config.Embedding
+	d := m.Options.Embedding
 	dim := x.Dim()
 	out := make([]float32, x.N*d)
 	for lo := 0; lo < x.N; lo += embedBatch {
@@ -493,20 +392,22 @@ func (m *Model) embed(ctx context.Context, x *data.Dataset) ([]float32, error) {
 	return out, nil
 }
 
-// check verifies that x fits the model.
+// check verifies that x fits the model: detector.CheckInput against the
+// training sample shape (ErrSchema, or ErrInput for non-finite values), and
+// for models saved without it, against the network's input shape.
 func (m *Model) check(x *data.Dataset) error {
 	if m == nil || m.Net == nil || m.Centroids == nil {
-		return fmt.Errorf("deepcluster: model not trained")
+		return fmt.Errorf("deepcluster: %w", detector.ErrNotFitted)
 	}
-	if x == nil {
-		return fmt.Errorf("%w: no data", ErrInput)
+	if err := detector.CheckInput(x, m.InputShape); err != nil {
+		return err
 	}
 	c, side, err := imageShape(x)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", detector.ErrSchema, err)
 	}
 	if c != m.Shape[0] || side != m.Shape[1] {
-		return fmt.Errorf("%w: model expects %v images, got %v", ErrInput, m.Shape, x.Shape)
+		return fmt.Errorf("%w: the model takes %v images, got samples of shape %v", detector.ErrSchema, m.Shape, x.Shape)
 	}
 	return nil
 }
@@ -526,8 +427,8 @@ func (m *Model) Assign(ctx context.Context, x *data.Dataset) (q []float32, label
 	if err != nil {
 		return nil, nil, err
 	}
-	q = SoftAssign(nil, tensor.FromData(z, x.N, m.Config.Embedding), m.Centroids, m.Config.Alpha).Data
-	return q, argmaxRows(q, x.N, m.Config.K), nil
+	q = SoftAssign(nil, tensor.FromData(z, x.N, m.Options.Embedding), m.Centroids, m.Options.Alpha).Data
+	return q, argmaxRows(q, x.N, m.Options.K), nil
 }
 
 // Reconstruct returns the reconstructions of x, row-major like x.X.
@@ -550,22 +451,22 @@ func (m *Model) Reconstruct(ctx context.Context, x *data.Dataset) ([]float32, er
 
 // Score returns the anomaly score of every row of x, higher = more
 // anomalous: by kind "distance" the Euclidean distance of z to the nearest
-// centroid, by "maxq" 1 - max_j q_ij; "" uses the model's Config.Score.
+// centroid, by "maxq" 1 - max_j q_ij; "" uses the model's Options.Score.
 func (m *Model) Score(ctx context.Context, x *data.Dataset, kind string) ([]float64, error) {
 	if kind == "" {
-		kind = m.Config.Score
+		kind = m.Options.Score
 	}
 	z, err := m.Embed(ctx, x)
 	if err != nil {
 		return nil, err
 	}
-	d, k := m.Config.Embedding, m.Config.K
+	d, k := m.Options.Embedding, m.Options.K
 	out := make([]float64, x.N)
 	switch kind {
 	case "distance":
 		nearest(z, m.Centroids.Data, x.N, d, k, out)
 	case "maxq":
-		q := SoftAssign(nil, tensor.FromData(z, x.N, d), m.Centroids, m.Config.Alpha).Data
+		q := SoftAssign(nil, tensor.FromData(z, x.N, d), m.Centroids, m.Options.Alpha).Data
 		for i := range out {
 			best := q[i*k]
 			for j := 1; j < k; j++ {
@@ -574,7 +475,7 @@ func (m *Model) Score(ctx context.Context, x *data.Dataset, kind string) ([]floa
 			out[i] = 1 - float64(best)
 		}
 	default:
-		return nil, fmt.Errorf("%w: unknown score %q (distance, maxq)", ErrConfig, kind)
+		return nil, fmt.Errorf("%w: score = %q: must be distance or maxq", ErrOption, kind)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package deepcluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"sort"
@@ -11,12 +12,9 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/matfile"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/internal/progress"
 	"github.com/oddity-ml/oddity/internal/shared"
 	"github.com/oddity-ml/oddity/metrics"
 )
-
-func init() { progress.Quiet = true }
 
 // uspsSubset returns n seeded random USPS digits.
 func uspsSubset(t *testing.T, n int) *data.Dataset {
@@ -39,8 +37,9 @@ func uspsSubset(t *testing.T, n int) *data.Dataset {
 // only for the check) above the k-means initialisation by at least 0.02.
 func TestFinetuneImprovesACC(t *testing.T) {
 	x := uspsSubset(t, 300)
-	cfg := Config{K: 10, Seed: 1, PretrainEpochs: 5, BatchSize: 64, MaxSteps: 40, UpdateInterval: 10, Tol: -1}
-	tr := &Trainer{Config: cfg, Labels: x.Y}
+	cfg := DefaultOptions()
+	cfg.K, cfg.Seed, cfg.PretrainEpochs, cfg.BatchSize, cfg.MaxSteps, cfg.UpdateInterval, cfg.Tol = 10, 1, 5, 64, 40, 10, -1
+	tr := &Trainer{Options: cfg, Labels: x.Y}
 	_, res, err := tr.Fit(context.Background(), x)
 	if err != nil {
 		t.Fatal(err)
@@ -56,10 +55,12 @@ func TestFinetuneImprovesACC(t *testing.T) {
 	}
 }
 
-// tinyConfig is a schedule of a fraction of a second on a hundred 16×16
+// tinyOptions is a schedule of a fraction of a second on a hundred 16×16
 // images.
-func tinyConfig(seed uint64) Config {
-	return Config{K: 4, Seed: seed, PretrainEpochs: 1, BatchSize: 50, MaxSteps: 6, UpdateInterval: 3, KMeansInit: 3}
+func tinyOptions(seed uint64) Options {
+	o := DefaultOptions()
+	o.K, o.Seed, o.PretrainEpochs, o.BatchSize, o.MaxSteps, o.UpdateInterval, o.KMeansInit = 4, seed, 1, 50, 6, 3, 3
+	return o
 }
 
 // TestDetectorSaveLoad fits through detector.Fit, saves and loads the model
@@ -69,7 +70,7 @@ func TestDetectorSaveLoad(t *testing.T) {
 	x := uspsSubset(t, 100)
 	ctx := context.Background()
 	for _, score := range []string{"distance", "maxq"} {
-		cfg := tinyConfig(7)
+		cfg := tinyOptions(7)
 		cfg.Score = score
 		d := New(cfg)
 		m, err := detector.Fit(ctx, d, detector.TrainSet{X: x}, detector.ThresholdRule{})
@@ -125,7 +126,7 @@ func TestDetectorSaveLoad(t *testing.T) {
 	}
 	// Same seed, same assignments; another seed, other weights.
 	fit := func(seed uint64) *Result {
-		_, res, err := (&Trainer{Config: tinyConfig(seed)}).Fit(ctx, x)
+		_, res, err := (&Trainer{Options: tinyOptions(seed)}).Fit(ctx, x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,40 +154,54 @@ func TestDetectorSaveLoad(t *testing.T) {
 	}
 }
 
-// TestBadInput: unknown options, non-square images, too few rows, a
-// payload with a wrong tensor, and scoring before fitting all give errors.
+// TestBadInput: bad options, non-square images, too few rows, a payload
+// with a wrong tensor, and scoring before fitting all give errors, each
+// wrapping the sentinel a caller tests for.
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
 	sq := &data.Dataset{X: make([]float32, 3*16*16), N: 3, Shape: []int{1, 16, 16}}
 	for i := range sq.X {
 		sq.X[i] = float32(i%7) / 7
 	}
+	k2 := func(f func(*Options)) Options {
+		o := DefaultOptions()
+		o.K = 2
+		if f != nil {
+			f(&o)
+		}
+		return o
+	}
 	cases := []struct {
 		name string
-		cfg  Config
+		o    Options
 		x    *data.Dataset
+		want error
 	}{
-		{"no k", Config{}, sq},
-		{"loss", Config{K: 2, Loss: "nope"}, sq},
-		{"final", Config{K: 2, Final: "nope"}, sq},
-		{"schedule", Config{K: 2, Schedule: "nope"}, sq},
-		{"score", Config{K: 2, Score: "nope"}, sq},
-		{"alpha range", Config{K: 2, Schedule: "alpha", AlphaTo: 2}, sq},
-		{"k > n", Config{K: 5}, sq},
-		{"not square", Config{K: 2}, &data.Dataset{X: make([]float32, 3*16*8), N: 3, Shape: []int{1, 16, 8}}},
-		{"tabular", Config{K: 2}, &data.Dataset{X: make([]float32, 12), N: 3, Shape: []int{4}}},
-		{"side", Config{K: 2}, &data.Dataset{X: make([]float32, 3*6*6), N: 3, Shape: []int{1, 6, 6}}},
+		{"zero options", Options{}, sq, detector.ErrOption},
+		{"loss", k2(func(o *Options) { o.Loss = "nope" }), sq, ErrOption},
+		{"final", k2(func(o *Options) { o.Final = "nope" }), sq, ErrOption},
+		{"schedule", k2(func(o *Options) { o.Schedule = "nope" }), sq, ErrOption},
+		{"score", k2(func(o *Options) { o.Score = "nope" }), sq, ErrOption},
+		{"alpha range", k2(func(o *Options) { o.Schedule, o.AlphaTo = "alpha", 2 }), sq, ErrOption},
+		{"k > n", k2(func(o *Options) { o.K = 5 }), sq, ErrInput},
+		{"not square", k2(nil), &data.Dataset{X: make([]float32, 3*16*8), N: 3, Shape: []int{1, 16, 8}}, detector.ErrInput},
+		{"tabular", k2(nil), &data.Dataset{X: make([]float32, 12), N: 3, Shape: []int{4}}, detector.ErrInput},
+		{"side", k2(nil), &data.Dataset{X: make([]float32, 3*6*6), N: 3, Shape: []int{1, 6, 6}}, detector.ErrInput},
+		{"no data", k2(nil), nil, detector.ErrInput},
 	}
 	for _, c := range cases {
-		if _, _, err := (&Trainer{Config: c.cfg}).Fit(ctx, c.x); err == nil {
-			t.Errorf("%s: no error", c.name)
+		if _, _, err := (&Trainer{Options: c.o}).Fit(ctx, c.x); !errors.Is(err, c.want) {
+			t.Errorf("%s: Trainer.Fit: %v, want an error wrapping %v", c.name, err, c.want)
+		}
+		if err := New(c.o).Fit(ctx, detector.TrainSet{X: c.x}); !errors.Is(err, c.want) {
+			t.Errorf("%s: Detector.Fit: %v, want an error wrapping %v", c.name, err, c.want)
 		}
 	}
-	d := New(Config{K: 2})
+	d := New(k2(nil))
 	if _, err := d.Score(ctx, sq); !errors.Is(err, detector.ErrNotFitted) {
 		t.Errorf("score before fit: %v", err)
 	}
-	cfg := tinyConfig(1)
+	cfg := tinyOptions(1)
 	cfg.K = 2
 	d = New(cfg)
 	if err := d.Fit(ctx, detector.TrainSet{X: sq}); err != nil {
@@ -205,12 +220,28 @@ func TestBadInput(t *testing.T) {
 	if err := (&Detector{}).Unmarshal(p); !errors.Is(err, detector.ErrPayload) {
 		t.Errorf("wrong centroid shape: %v", err)
 	}
-	p.Config = []byte(`{"config":{"k":2},"shape":[1,16]}`)
-	if err := (&Detector{}).Unmarshal(p); !errors.Is(err, detector.ErrPayload) {
-		t.Errorf("bad shape: %v", err)
+	good, _ := d.Marshal()
+	for name, cfg := range map[string]string{
+		"bad shape":       `{"config":` + optionsJSON(t, cfg) + `,"shape":[1,16]}`,
+		"bad options":     `{"config":{"k":2},"shape":[1,16,16]}`,
+		"bad input shape": `{"config":` + optionsJSON(t, cfg) + `,"shape":[1,16,16],"input_shape":[1,8,8]}`,
+	} {
+		good.Config = []byte(cfg)
+		if err := (&Detector{}).Unmarshal(good); !errors.Is(err, detector.ErrPayload) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 	wrong := &data.Dataset{X: make([]float32, 28*28), N: 1, Shape: []int{1, 28, 28}}
-	if _, err := d.Score(ctx, wrong); err == nil {
-		t.Error("scored 28×28 images with a 16×16 model")
+	if _, err := d.Score(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("scored 28×28 images with a 16×16 model: %v", err)
 	}
+}
+
+func optionsJSON(t *testing.T, o Options) string {
+	t.Helper()
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -15,8 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"sync"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/tensor"
@@ -90,45 +88,5 @@ var ErrPayload = errors.New("detector: stored state does not fit the detector")
 // ErrNotFitted is returned by Score and Predict before Fit.
 var ErrNotFitted = errors.New("detector: not fitted")
 
-// ErrUnknownMethod is returned when no constructor is registered for a
-// method name.
+// ErrUnknownMethod is returned when no method is registered under a name.
 var ErrUnknownMethod = errors.New("detector: unknown method")
-
-var (
-	regMu    sync.RWMutex
-	registry = map[string]func() Detector{}
-)
-
-// Register makes a method loadable by name: newEmpty returns a detector
-// ready for Unmarshal. Packages register in init.
-func Register(method string, newEmpty func() Detector) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if _, dup := registry[method]; dup {
-		panic("detector: Register called twice for " + method)
-	}
-	registry[method] = newEmpty
-}
-
-// New returns an empty detector of a registered method.
-func New(method string) (Detector, error) {
-	regMu.RLock()
-	f, ok := registry[method]
-	regMu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("%w %q (known: %v)", ErrUnknownMethod, method, Methods())
-	}
-	return f(), nil
-}
-
-// Methods lists the registered method names, sorted.
-func Methods() []string {
-	regMu.RLock()
-	defer regMu.RUnlock()
-	out := make([]string, 0, len(registry))
-	for m := range registry {
-		out = append(out, m)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -31,7 +31,7 @@ func Example() {
 	train := gauss(1000, 0, 0)
 	test, _ := data.Concat("test", gauss(95, 0, 0), gauss(5, 6, 1))
 
-	det := iforest.NewDetector(iforest.Options{Seed: 1})
+	det := iforest.New(iforest.Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1})
 	m, _ := detector.Fit(ctx, det, detector.TrainSet{X: train}, detector.ThresholdRule{Contamination: 0.01})
 	path := filepath.Join(os.TempDir(), "oddity-example.odm")
 	defer os.Remove(path)

@@ -54,7 +54,14 @@ func (m *meanDist) Unmarshal(p *Payload) error {
 	return err
 }
 
-func init() { Register("test-meandist", func() Detector { return &meanDist{} }) }
+// noOptions is the options of the test detectors: they have none.
+type noOptions struct{}
+
+func init() {
+	Register(Info{Method: "test-meandist", Kind: Unsupervised | Tables, Summary: "test: distance to the training mean",
+		Options: func() any { return &noOptions{} },
+		New:     func(any) (Detector, error) { return &meanDist{}, nil }})
+}
 
 func line(n int) *data.Dataset {
 	d := &data.Dataset{Name: "line", N: n, Shape: []int{2}, X: make([]float32, 2*n)}

@@ -88,7 +88,7 @@ func newAgent(o Options, x []float32, nU, nA, d int) (*agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, b := o.Hidden, o.Batch
+	h, b := o.Hidden, o.BatchSize
 	ag := &agent{
 		o: o, online: online, target: target, opt: opt, d: d, h: h,
 		env: newEnv(x, nU, nA, d, h, o.P, o.Subset, rand.New(rand.NewPCG(o.Seed, streamEnv))),
@@ -126,6 +126,9 @@ func (ag *agent) run(ctx context.Context, report func(EpisodeStats)) error {
 	forestSeeds := rand.New(rand.NewPCG(o.Seed, streamForest))
 	t := 0
 	for ep := 0; ep < o.Episodes; ep++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		fseed := forestSeeds.Uint64()
 		switch {
 		case o.IntrinsicScale == 0:
@@ -161,7 +164,7 @@ func (ag *agent) run(ctx context.Context, report func(EpisodeStats)) error {
 			st.Reward += float64(r)
 			st.Extrinsic += float64(re)
 			st.AnomalyRate += float64(a)
-			if t >= o.Warmup && ag.mem.size >= o.Batch {
+			if t >= o.Warmup && ag.mem.size >= o.BatchSize {
 				lossSum += ag.learn()
 				st.Updates++
 			}
@@ -189,7 +192,7 @@ func (ag *agent) run(ctx context.Context, report func(EpisodeStats)) error {
 // learn runs one minibatch update of the online network and returns the
 // mean TD loss (without the L2 term).
 func (ag *agent) learn() float64 {
-	o, d, b := ag.o, ag.d, ag.o.Batch
+	o, d, b := ag.o, ag.d, ag.o.BatchSize
 	m := ag.mem
 	for i := 0; i < b; i++ {
 		j := ag.rng.IntN(m.size)

@@ -3,14 +3,18 @@
 // Labeled Anomaly Data", KDD 2021): a deep Q-learning agent that learns to
 // label observations normal (a0) or anomalous (a1) from a large unlabelled
 // set D_u and a few labelled anomalies D_a, and scores a sample by Q(s, a1).
-// Detector implements detector.Detector and registers itself as "dplan".
+// Detector implements detector.Detector and detector.Embedder (the
+// Q-network's hidden representation) and registers itself as "dplan"
+// (Method), with its options (Options, DefaultOptions, PaperOptions) under
+// the names of `oddity train dplan`'s flags.
 //
 // # Paper to code
 //
-// Each item of METHODS.md section 2 and the function that implements it:
+// Each item of docs/methods.md §2 and the function that implements it:
 //
 //   - Agent, d → Dense(20) + ReLU → Dense(2), Keras initialisation:
-//     QNet, NewQNet; forward QNet.Forward / QNet.Hidden / QNet.HiddenT.
+//     QNet, NewQNet; forward QNet.Forward / QNet.Hidden / QNet.HiddenT;
+//     the hidden representation of a data set: Detector.Embed.
 //   - L2 penalty 0.01·ΣW² on the hidden weights: agent.backward (its
 //     gradient 2·L2·W1 is added to the hidden weights' gradient).
 //   - Target network, hard copy every TargetUpdate (10,000) steps:
@@ -34,6 +38,8 @@
 //   - RMSprop(lr 2.5e-4, alpha 0.99, momentum 0.95, eps 0.01):
 //     optim.RMSprop built in newAgent.
 //   - Score Q(s, a1): Detector.Score → QNet.ScoreAnomaly.
+//   - Training loop, one progress report per episode: Detector.Fit →
+//     agent.run (EpisodeStats, Detector.History).
 //   - Every hyper-parameter: Options (PaperOptions: the paper's values;
 //     DefaultOptions: the package defaults, see below).
 //
@@ -59,34 +65,26 @@
 //
 // # Reproduction and the default
 //
-// PaperOptions are METHODS.md's settings; DefaultOptions differ in one
-// option, Subset = 3 (the paper: 1,000). The candidate changes of
-// METHODS.md's reproduction note were measured one at a time from the paper
-// settings with `oddity eval dplan --protocol dplan` on UCI thyroid (seeds
-// 0-4, 60 labelled, 2% contamination), AUC-PR / AUC-ROC, Hypothyroid then
-// Subnormal (noisy machine; spread over seeds about ±0.05 AUC-PR, more on
-// Subnormal):
+// PaperOptions are the settings of docs/methods.md §2; DefaultOptions
+// differ in one option, Subset = 3 (the paper: 1,000). The candidate
+// changes of the reproduction note in docs/methods.md §2 were measured one
+// at a time from the paper settings with `oddity eval dplan --protocol
+// dplan` on UCI thyroid (Hypothyroid and Subnormal, 5 seeds, 60 labelled,
+// 2% contamination): double DQN, target copies every 1,000 steps, learning
+// from step 0 (warmup 0), the Huber TD loss, the intrinsic forest on raw
+// features, 20 episodes, and subsets of 10, 3 and 1 for g_u. On ADBench
+// files at 5% labelled anomalies (tuning seeds apart from the seeds
+// reported) the intrinsic-reward scale (0, 0.5, 1) was tried as well.
+// A small subset gave the largest and most consistent gain, on both thyroid
+// tasks and on the ADBench files, while the intrinsic-reward scale mattered
+// little; the figures are in docs/results.
 //
-//	paper settings                  0.445/0.837   0.362/0.808
-//	double DQN                      0.458/0.834   0.385/0.828
-//	target copy every 1,000 steps   0.416/0.825   0.213/0.759
-//	learning from step 0 (warmup 0) 0.400/0.802   0.328/0.835
-//	Huber TD loss                   0.438/0.826   0.326/0.784
-//	iForest on raw features         0.445/0.826   0.438/0.820
-//	20 episodes                     0.445/0.841   0.445/0.878
-//	subset 10                       0.481/0.852   0.551/0.903
-//	subset 3 (the default)          0.475/0.855   0.539/0.899
-//	subset 1 (g_u uniform)          0.453/0.845   0.516/0.887
-//
-// On six ADBench files at 5% labelled anomalies (tuning seeds 100-101, not
-// the seeds reported), the intrinsic-reward scale (0: 0.367, 0.5: 0.395,
-// 1: 0.382 mean AUC-PR) mattered little while the subset size dominated
-// (1,000: 0.382; 10: 0.691; 3: 0.732; 1: 0.773). The reason: with 1,000
-// candidates the nearest point to an anomaly and the farthest point of the
-// data are extreme points, so the unlabelled states the agent visits are
-// almost never typical normal points and Q(s, a1) is not trained on them
-// (on optdigits the paper setting's AUC-ROC was 0.42-0.46). A subset of 3
-// keeps the nearest/farthest bias and lets the agent see the bulk of D_u.
-// With p = 0.05 the agent stays weak (Subnormal near chance), as METHODS.md
-// reports for an independent re-implementation.
+// The reason: with 1,000 candidates the nearest point to an anomaly and the
+// farthest point of the data are extreme points, so the unlabelled states
+// the agent visits are almost never typical normal points and Q(s, a1) is
+// not trained on them (on optdigits the paper setting ranked worse than
+// chance by AUC-ROC). A subset of 3 keeps the nearest/farthest bias and lets
+// the agent see the bulk of D_u. With p = 0.05 the agent stays weak
+// (Subnormal near chance), as docs/methods.md §2 reports for an independent
+// re-implementation.
 package dplan

@@ -167,8 +167,8 @@ func TestForwardAndScoreMatchNaive(t *testing.T) {
 			t.Fatalf("row %d: score %v forward %v,%v, want %v", i, sc[i], out[2*i], out[2*i+1], want)
 		}
 	}
-	if _, err := q.ScoreAnomaly(x[:10], 3, 1); !errors.Is(err, ErrInput) {
-		t.Errorf("wrong length: got %v, want ErrInput", err)
+	if _, err := q.ScoreAnomaly(x[:10], 3, 1); !errors.Is(err, detector.ErrInput) {
+		t.Errorf("wrong length: got %v, want detector.ErrInput", err)
 	}
 }
 
@@ -179,7 +179,7 @@ func TestBackwardMatchesFiniteDifferences(t *testing.T) {
 	const d, b = 4, 6
 	for _, loss := range []Loss{LossSquared, LossHuber} {
 		o := DefaultOptions()
-		o.Hidden, o.Batch, o.Loss = 5, b, loss
+		o.Hidden, o.BatchSize, o.Loss = 5, b, loss
 		r := rand.New(rand.NewPCG(3, 4))
 		x := make([]float32, 20*d)
 		for i := range x {
@@ -303,9 +303,8 @@ func TestSamplerNearestFarthest(t *testing.T) {
 	}
 }
 
-// TestSubsetIsASample checks that, with a subset smaller than D_u, the
-// sampler draws distinct points of D_u and its result is the nearest among
-// them.
+// TestIntrinsicReward checks that the intrinsic rewards span [0, 1] over
+// D_u ∪ D_a and that far outliers get the maximum.
 func TestIntrinsicReward(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	const nU, nA, d = 300, 5, 2
@@ -422,23 +421,29 @@ func TestBadInput(t *testing.T) {
 	unl, lab, _ := synthetic(4, 4, 100, 5)
 	ctx := context.Background()
 	o := fastOptions(1)
-	if err := New(o).Fit(ctx, detector.TrainSet{X: unl}); !errors.Is(err, ErrInput) {
-		t.Errorf("no labelled anomalies with p > 0: %v, want ErrInput", err)
+	if err := New(o).Fit(ctx, detector.TrainSet{X: unl}); !errors.Is(err, detector.ErrInput) {
+		t.Errorf("no labelled anomalies with p > 0: %v, want detector.ErrInput", err)
 	}
 	bad := *unl
 	bad.X = append([]float32(nil), unl.X...)
 	bad.X[4] = float32(math.NaN())
-	if err := New(o).Fit(ctx, detector.TrainSet{X: &bad, Anomalies: lab}); !errors.Is(err, ErrInput) {
-		t.Errorf("NaN: %v, want ErrInput", err)
+	if err := New(o).Fit(ctx, detector.TrainSet{X: &bad, Anomalies: lab}); !errors.Is(err, detector.ErrInput) {
+		t.Errorf("NaN: %v, want detector.ErrInput", err)
+	}
+	if err := New(o).Fit(ctx, detector.TrainSet{X: lab, Anomalies: &bad}); !errors.Is(err, detector.ErrInput) {
+		t.Errorf("NaN in the labelled anomalies: %v, want detector.ErrInput", err)
+	}
+	if err := New(o).Fit(ctx, detector.TrainSet{Anomalies: lab}); !errors.Is(err, detector.ErrInput) {
+		t.Errorf("no unlabelled data: %v, want detector.ErrInput", err)
 	}
 	wide := &data.Dataset{X: make([]float32, 10), N: 2, Shape: []int{5}}
-	if err := New(o).Fit(ctx, detector.TrainSet{X: unl, Anomalies: wide}); !errors.Is(err, ErrInput) {
-		t.Errorf("feature mismatch: %v, want ErrInput", err)
+	if err := New(o).Fit(ctx, detector.TrainSet{X: unl, Anomalies: wide}); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("feature mismatch: %v, want detector.ErrSchema", err)
 	}
 	for _, mut := range []func(*Options){
 		func(o *Options) { o.P = 1.5 },
 		func(o *Options) { o.Loss = "l1" },
-		func(o *Options) { o.Batch = 0 },
+		func(o *Options) { o.BatchSize = 0 },
 		func(o *Options) { o.Gamma = math.NaN() },
 		func(o *Options) { o.IntrinsicFeatures = "pixels" },
 	} {
@@ -512,9 +517,9 @@ func TestScaleInput(t *testing.T) {
 	}
 }
 
-// Hidden is relu(W1·x' + b1) of the scaled input x', computed here by hand
+// Embed is relu(W1·x' + b1) of the scaled input x', computed here by hand
 // from the fitted weights, and the score is Q(s, a1) = W2[a1]·hidden + b2[a1].
-func TestHiddenByHand(t *testing.T) {
+func TestEmbedByHand(t *testing.T) {
 	unl, lab, test := synthetic(6, 4, 300, 10)
 	for _, ds := range []*data.Dataset{unl, lab, test} {
 		for i := range ds.X {
@@ -524,7 +529,7 @@ func TestHiddenByHand(t *testing.T) {
 	o := fastOptions(6)
 	o.Episodes, o.StepsPerEpisode, o.Warmup, o.ScaleInput = 1, 300, 100, true
 	m := fit(t, o, unl, lab)
-	hid, h, err := m.Hidden(context.Background(), test)
+	hid, h, err := m.Embed(context.Background(), test)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,11 +558,11 @@ func TestHiddenByHand(t *testing.T) {
 			t.Fatalf("row %d: score %v, Q(s, a1) from the hidden layer %v", i, scores[i], q1)
 		}
 	}
-	if _, _, err := New(o).Hidden(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
+	if _, _, err := New(o).Embed(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
 		t.Errorf("unfitted: error %v, want ErrNotFitted", err)
 	}
 	wide := &data.Dataset{N: 1, Shape: []int{5}, X: make([]float32, 5)}
-	if _, _, err := m.Hidden(context.Background(), wide); !errors.Is(err, detector.ErrSchema) {
+	if _, _, err := m.Embed(context.Background(), wide); !errors.Is(err, detector.ErrSchema) {
 		t.Errorf("5 features for a 4-feature model: error %v, want ErrSchema", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	"github.com/oddity-ml/oddity/iforest"
 )
@@ -106,7 +107,8 @@ func pickT(hid, dist, hs []float32, m int, nearest bool) int {
 // refitIntrinsic fits an Isolation Forest on the unlabelled points' hidden
 // representations under q (or on the raw features when q is nil), scores
 // every point, and min-max normalises the scores to [0, 1] over all points
-// into e.rint.
+// into e.rint. workers bounds the forest's goroutines (0: GOMAXPROCS); the
+// result does not depend on it.
 func (e *env) refitIntrinsic(q *QNet, trees, samples int, seed uint64, workers int) error {
 	n := e.nU + e.nA
 	feat, d := e.x, e.d
@@ -117,7 +119,12 @@ func (e *env) refitIntrinsic(q *QNet, trees, samples int, seed uint64, workers i
 		q.Hidden(e.allH, e.x, n)
 		feat, d = e.allH, q.h
 	}
-	f, err := iforest.Fit(feat[:e.nU*d], e.nU, d, iforest.Options{NTrees: trees, MaxSamples: samples, Seed: seed, Workers: workers})
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	fo := iforest.DefaultOptions()
+	fo.NTrees, fo.MaxSamples, fo.Seed, fo.Workers = trees, samples, seed, workers
+	f, err := iforest.Fit(feat[:e.nU*d], e.nU, d, fo)
 	if err != nil {
 		return fmt.Errorf("dplan: intrinsic reward forest: %w", err)
 	}

@@ -1,16 +1,14 @@
 package dplan
 
 import (
-	"errors"
 	"fmt"
 	"math"
+
+	"github.com/oddity-ml/oddity/detector"
 )
 
-// ErrOption reports an invalid option value.
-var ErrOption = errors.New("dplan: bad option")
-
-// ErrInput reports unusable training or scoring data.
-var ErrInput = errors.New("dplan: bad input")
+// ErrOption reports an invalid option value. It wraps detector.ErrOption.
+var ErrOption = fmt.Errorf("dplan: %w", detector.ErrOption)
 
 // Loss names the temporal-difference loss.
 type Loss string
@@ -35,160 +33,191 @@ const (
 	FeaturesRaw Features = "raw"
 )
 
-// Options configures DPLAN. Every field has the default named in its comment
-// (DefaultOptions); see the package documentation for where each comes from.
+// Options configures DPLAN. Each field's comment names its default
+// (DefaultOptions); the package documentation says where each comes from.
+// The zero Options is not a valid configuration: start from DefaultOptions
+// or PaperOptions.
 type Options struct {
-	// Hidden is the width of the Q-network's hidden layer (20).
-	Hidden int `json:"hidden"`
-	// Episodes and StepsPerEpisode set the training length (10 × 2,000).
-	Episodes        int `json:"episodes"`
-	StepsPerEpisode int `json:"steps_per_episode"`
-	// Memory is the replay memory's capacity (100,000).
-	Memory int `json:"memory"`
+	// Hidden is the width of the Q-network's hidden layer (default 20).
+	Hidden int `json:"hidden" opt:"hidden" help:"hidden units of the Q-network"`
+	// Episodes is the number of training episodes (default 10).
+	Episodes int `json:"episodes" opt:"episodes" help:"training episodes"`
+	// StepsPerEpisode is the number of steps of each episode (default
+	// 2,000).
+	StepsPerEpisode int `json:"steps_per_episode" opt:"steps" help:"steps per episode"`
+	// Memory is the replay memory's capacity in transitions (default
+	// 100,000).
+	Memory int `json:"memory" opt:"memory" help:"replay memory capacity"`
 	// Warmup is the number of steps before the first network update
-	// (10,000, keras-rl's nb_steps_warmup); 0 learns from the first full
-	// minibatch.
-	Warmup int `json:"warmup"`
-	// EpsStart, EpsEnd and EpsSteps give the linear epsilon-greedy schedule
-	// (1.0 to 0.1 over 10,000 steps).
-	EpsStart float64 `json:"eps_start"`
-	EpsEnd   float64 `json:"eps_end"`
-	EpsSteps int     `json:"eps_steps"`
-	// Batch is the minibatch size (32).
-	Batch int `json:"batch"`
-	// Gamma is the discount factor (0.99).
-	Gamma float64 `json:"gamma"`
-	// LR, Alpha, Momentum and RMSEps configure RMSprop as PyTorch names it
-	// (lr 2.5e-4, alpha 0.99, momentum 0.95, eps 0.01).
-	LR       float64 `json:"lr"`
-	Alpha    float64 `json:"alpha"`
-	Momentum float64 `json:"momentum"`
-	RMSEps   float64 `json:"rms_eps"`
+	// (default 10,000, keras-rl's nb_steps_warmup); 0 learns from the first
+	// full minibatch.
+	Warmup int `json:"warmup" opt:"warmup" help:"steps before the first network update"`
+	// EpsStart is the exploration rate of the first step (default 1).
+	EpsStart float64 `json:"eps_start" opt:"eps-start" help:"initial epsilon"`
+	// EpsEnd is the exploration rate the linear schedule ends at (default
+	// 0.1).
+	EpsEnd float64 `json:"eps_end" opt:"eps-end" help:"final epsilon"`
+	// EpsSteps is the number of steps over which epsilon falls from
+	// EpsStart to EpsEnd (default 10,000); 0 explores at EpsEnd throughout.
+	EpsSteps int `json:"eps_steps" opt:"eps-steps" help:"steps of the linear epsilon schedule"`
+	// BatchSize is the minibatch size (default 32). Its JSON key stays
+	// "batch", so models saved before the rename load.
+	BatchSize int `json:"batch" opt:"batch" help:"minibatch size"`
+	// Gamma is the discount factor (default 0.99).
+	Gamma float64 `json:"gamma" opt:"gamma" help:"discount factor"`
+	// LR is RMSprop's learning rate (default 2.5e-4).
+	LR float64 `json:"lr" opt:"lr" help:"RMSprop learning rate"`
+	// Alpha is RMSprop's squared-gradient decay, as PyTorch names it
+	// (default 0.99).
+	Alpha float64 `json:"alpha" opt:"alpha" help:"RMSprop squared-gradient decay"`
+	// Momentum is RMSprop's heavy-ball momentum (default 0.95).
+	Momentum float64 `json:"momentum" opt:"momentum" help:"RMSprop heavy-ball momentum"`
+	// RMSEps is RMSprop's epsilon (default 0.01).
+	RMSEps float64 `json:"rms_eps" opt:"rms-eps" help:"RMSprop epsilon"`
 	// L2 is the coefficient of the penalty L2·ΣW² on the hidden layer's
-	// weights (0.01).
-	L2 float64 `json:"l2"`
+	// weights (default 0.01).
+	L2 float64 `json:"l2" opt:"l2" help:"L2 penalty on the hidden layer's weights"`
 	// TargetUpdate is the number of steps between hard copies of the online
-	// network into the target network (10,000).
-	TargetUpdate int `json:"target_update"`
+	// network into the target network (default 10,000).
+	TargetUpdate int `json:"target_update" opt:"target-update" help:"steps between target-network copies"`
 	// DoubleDQN selects the action of the bootstrap target with the online
-	// network and evaluates it with the target network.
-	DoubleDQN bool `json:"double_dqn"`
-	// Loss is the TD loss (squared).
-	Loss Loss `json:"loss"`
+	// network and evaluates it with the target network (default false:
+	// plain DQN).
+	DoubleDQN bool `json:"double_dqn" opt:"double-dqn" help:"double DQN targets"`
+	// Loss is the TD loss (default squared).
+	Loss Loss `json:"loss" opt:"loss" help:"TD loss: squared or huber"`
 	// P is the probability that the sampler returns a labelled anomaly
-	// (0.5; the paper's text says 0.05).
-	P float64 `json:"p"`
+	// (default 0.5, the reference code's; the paper's text says 0.05).
+	P float64 `json:"p" opt:"p" help:"probability of sampling a labelled anomaly"`
 	// Subset is the size of the random unlabelled subset searched for the
-	// nearest or farthest point (paper 1,000; default 3, see DefaultOptions;
-	// 1 makes g_u a uniform draw from D_u).
-	Subset int `json:"subset"`
-	// IntrinsicScale multiplies the intrinsic reward (1).
-	IntrinsicScale float64 `json:"intrinsic_scale"`
-	// IntrinsicFeatures is the space of the intrinsic-reward forest (hidden).
-	IntrinsicFeatures Features `json:"intrinsic_features"`
-	// ForestTrees and ForestSamples configure the intrinsic-reward forest
-	// (100 trees of 256 samples).
-	ForestTrees   int `json:"forest_trees"`
-	ForestSamples int `json:"forest_samples"`
+	// nearest or farthest point (default 3; the paper 1,000, see
+	// DefaultOptions; 1 makes g_u a uniform draw from D_u).
+	Subset int `json:"subset" opt:"subset" help:"unlabelled subset size of the nearest/farthest search"`
+	// IntrinsicScale multiplies the intrinsic reward (default 1; 0 turns
+	// the intrinsic reward and its forest off).
+	IntrinsicScale float64 `json:"intrinsic_scale" opt:"intrinsic-scale" help:"weight of the intrinsic reward"`
+	// IntrinsicFeatures is the space of the intrinsic-reward forest
+	// (default hidden).
+	IntrinsicFeatures Features `json:"intrinsic_features" opt:"intrinsic-features" help:"intrinsic-reward forest space: hidden or raw"`
+	// ForestTrees is the number of trees of the intrinsic-reward forest
+	// (default 100).
+	ForestTrees int `json:"forest_trees" opt:"forest-trees" help:"trees of the intrinsic-reward forest"`
+	// ForestSamples is the subsample size of each tree of the
+	// intrinsic-reward forest (default 256).
+	ForestSamples int `json:"forest_samples" opt:"forest-samples" help:"subsample of the intrinsic-reward forest"`
 	// ScaleInput makes Fit learn a per-feature min-max scaling from the
 	// training data (unlabelled and labelled together) and apply it to the
 	// data it trains on and to everything it scores, so a saved model takes
-	// raw features. Off by default: the evaluation protocols scale the data
-	// themselves.
-	ScaleInput bool `json:"scale_input"`
-	// Seed seeds every random choice.
+	// raw features (default false: the evaluation protocols scale the data
+	// themselves; `oddity train dplan` turns it on).
+	ScaleInput bool `json:"scale_input" opt:"scale-input,omitzero" help:"learn a min-max scaling of the input and store it in the model"`
+	// Seed seeds every random choice (default 0).
 	Seed uint64 `json:"seed"`
-	// Workers bounds the goroutines used by scoring and the forest; 0 means
-	// GOMAXPROCS. Results do not depend on it.
+	// Workers bounds the goroutines used by scoring and the intrinsic
+	// forest (default 0: GOMAXPROCS). Results do not depend on it.
 	Workers int `json:"-"`
 }
 
-// PaperOptions returns the settings of METHODS.md section 2 (the paper and
+// PaperOptions returns the settings of docs/methods.md §2 (the paper and
 // its reference code): 10 episodes × 2,000 steps, memory 100,000, 10,000
 // warm-up steps, epsilon 1.0 → 0.1 over 10,000 steps, minibatch 32,
 // gamma 0.99, RMSprop(lr 2.5e-4, alpha 0.99, momentum 0.95, eps 0.01), L2
 // 0.01, hard target copy every 10,000 steps, plain DQN, squared TD loss,
 // p = 0.5, subsets of 1,000, intrinsic reward (scale 1) from an Isolation
-// Forest of 100 trees × 256 samples on the hidden representation.
+// Forest of 100 trees × 256 samples on the hidden representation. They
+// differ from DefaultOptions in Subset only.
 func PaperOptions() Options {
 	return Options{
 		Hidden: 20, Episodes: 10, StepsPerEpisode: 2000, Memory: 100000, Warmup: 10000,
-		EpsStart: 1, EpsEnd: 0.1, EpsSteps: 10000, Batch: 32, Gamma: 0.99,
+		EpsStart: 1, EpsEnd: 0.1, EpsSteps: 10000, BatchSize: 32, Gamma: 0.99,
 		LR: 2.5e-4, Alpha: 0.99, Momentum: 0.95, RMSEps: 0.01, L2: 0.01,
 		TargetUpdate: 10000, DoubleDQN: false, Loss: LossSquared, P: 0.5, Subset: 1000,
 		IntrinsicScale: 1, IntrinsicFeatures: FeaturesHidden, ForestTrees: 100, ForestSamples: 256,
 	}
 }
 
-// DefaultOptions returns the package's defaults: PaperOptions with one
-// change, Subset = 3 instead of 1,000 (see the package documentation's
-// reproduction section). With a subset of 1,000 the unlabelled states the
-// agent visits are almost only the nearest neighbours of anomalies and the
-// farthest points of the data, so Q(s, a1) is never trained on typical
-// normal points; a subset of 3 keeps the nearest/farthest bias but lets
-// the agent see the bulk of D_u. Measured (5 seeds on UCI thyroid, 3 seeds
-// on 21 ADBench files at 5% labelled), it raised AUC-PR from 0.445 to 0.475
-// (Hypothyroid), 0.362 to 0.539 (Subnormal) and 0.452 to 0.661 (ADBench
-// average).
+// DefaultOptions returns the package's defaults, what `oddity train dplan`
+// runs: PaperOptions with one change, Subset = 3 instead of 1,000 (see the
+// package documentation's reproduction section). With a subset of 1,000 the
+// unlabelled states the agent visits are almost only the nearest
+// neighbours of anomalies and the farthest points of the data, so
+// Q(s, a1) is never trained on typical normal points; a subset of 3 keeps
+// the nearest/farthest bias but lets the agent see the bulk of D_u. It
+// raised AUC-PR on both UCI thyroid tasks and on the ADBench files (see
+// docs/results).
 func DefaultOptions() Options {
 	o := PaperOptions()
 	o.Subset = 3
 	return o
 }
 
-// Validate reports the first invalid option.
+// Validate reports the first invalid option, naming it by its option name;
+// the error wraps ErrOption.
 func (o Options) Validate() error {
-	bad := func(name string, v any) error { return fmt.Errorf("%w: %s = %v", ErrOption, name, v) }
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	bad := func(name string, v any, why string) error {
+		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, why)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"eps-start", o.EpsStart}, {"eps-end", o.EpsEnd}, {"gamma", o.Gamma}, {"lr", o.LR},
+		{"alpha", o.Alpha}, {"momentum", o.Momentum}, {"rms-eps", o.RMSEps}, {"l2", o.L2},
+		{"p", o.P}, {"intrinsic-scale", o.IntrinsicScale},
+	} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return bad(f.name, f.v, "must be a finite number")
+		}
+	}
 	switch {
 	case o.Hidden < 1 || o.Hidden > 1<<16:
-		return bad("hidden", o.Hidden)
+		return bad("hidden", o.Hidden, "must be in [1, 65536]")
 	case o.Episodes < 1:
-		return bad("episodes", o.Episodes)
+		return bad("episodes", o.Episodes, "must be at least 1")
 	case o.StepsPerEpisode < 1:
-		return bad("steps per episode", o.StepsPerEpisode)
+		return bad("steps", o.StepsPerEpisode, "must be at least 1")
 	case o.Memory < 1:
-		return bad("memory", o.Memory)
+		return bad("memory", o.Memory, "must be at least 1")
 	case o.Warmup < 0:
-		return bad("warmup", o.Warmup)
-	case !(o.EpsStart >= 0 && o.EpsStart <= 1):
-		return bad("eps start", o.EpsStart)
-	case !(o.EpsEnd >= 0 && o.EpsEnd <= 1):
-		return bad("eps end", o.EpsEnd)
+		return bad("warmup", o.Warmup, "must be at least 0")
+	case o.EpsStart < 0 || o.EpsStart > 1:
+		return bad("eps-start", o.EpsStart, "must be in [0, 1]")
+	case o.EpsEnd < 0 || o.EpsEnd > 1:
+		return bad("eps-end", o.EpsEnd, "must be in [0, 1]")
 	case o.EpsSteps < 0:
-		return bad("eps steps", o.EpsSteps)
-	case o.Batch < 1:
-		return bad("batch", o.Batch)
-	case !(o.Gamma >= 0 && o.Gamma <= 1):
-		return bad("gamma", o.Gamma)
-	case !(o.LR > 0) || !finite(o.LR):
-		return bad("lr", o.LR)
-	case !(o.Alpha >= 0 && o.Alpha < 1):
-		return bad("alpha", o.Alpha)
-	case !(o.Momentum >= 0 && o.Momentum < 1):
-		return bad("momentum", o.Momentum)
-	case !(o.RMSEps >= 0) || !finite(o.RMSEps):
-		return bad("rms eps", o.RMSEps)
-	case !(o.L2 >= 0) || !finite(o.L2):
-		return bad("l2", o.L2)
+		return bad("eps-steps", o.EpsSteps, "must be at least 0")
+	case o.BatchSize < 1:
+		return bad("batch", o.BatchSize, "must be at least 1")
+	case o.Gamma < 0 || o.Gamma > 1:
+		return bad("gamma", o.Gamma, "must be in [0, 1]")
+	case o.LR <= 0:
+		return bad("lr", o.LR, "must be positive")
+	case o.Alpha < 0 || o.Alpha >= 1:
+		return bad("alpha", o.Alpha, "must be in [0, 1)")
+	case o.Momentum < 0 || o.Momentum >= 1:
+		return bad("momentum", o.Momentum, "must be in [0, 1)")
+	case o.RMSEps < 0:
+		return bad("rms-eps", o.RMSEps, "must be at least 0")
+	case o.L2 < 0:
+		return bad("l2", o.L2, "must be at least 0")
 	case o.TargetUpdate < 1:
-		return bad("target update", o.TargetUpdate)
+		return bad("target-update", o.TargetUpdate, "must be at least 1")
 	case o.Loss != LossSquared && o.Loss != LossHuber:
-		return bad("loss", o.Loss)
-	case !(o.P >= 0 && o.P <= 1):
-		return bad("p", o.P)
+		return bad("loss", fmt.Sprintf("%q", o.Loss), "must be squared or huber")
+	case o.P < 0 || o.P > 1:
+		return bad("p", o.P, "must be in [0, 1]")
 	case o.Subset < 1:
-		return bad("subset", o.Subset)
-	case !(o.IntrinsicScale >= 0) || !finite(o.IntrinsicScale):
-		return bad("intrinsic scale", o.IntrinsicScale)
+		return bad("subset", o.Subset, "must be at least 1")
+	case o.IntrinsicScale < 0:
+		return bad("intrinsic-scale", o.IntrinsicScale, "must be at least 0")
 	case o.IntrinsicFeatures != FeaturesHidden && o.IntrinsicFeatures != FeaturesRaw:
-		return bad("intrinsic features", o.IntrinsicFeatures)
-	case o.ForestTrees < 1:
-		return bad("forest trees", o.ForestTrees)
-	case o.ForestSamples < 1:
-		return bad("forest samples", o.ForestSamples)
+		return bad("intrinsic-features", fmt.Sprintf("%q", o.IntrinsicFeatures), "must be hidden or raw")
+	case o.ForestTrees < 1 || o.ForestTrees > 1<<20:
+		return bad("forest-trees", o.ForestTrees, "must be in [1, 1048576]")
+	case o.ForestSamples < 1 || o.ForestSamples > 1<<24:
+		return bad("forest-samples", o.ForestSamples, "must be in [1, 16777216]")
 	case o.Workers < 0:
-		return bad("workers", o.Workers)
+		return bad("workers", o.Workers, "must be at least 0")
 	}
 	return nil
 }

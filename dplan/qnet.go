@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/initw"
 	"github.com/oddity-ml/oddity/kernels"
 	"github.com/oddity-ml/oddity/tensor"
@@ -63,7 +64,8 @@ func (q *QNet) copyFrom(src *QNet) {
 	}
 }
 
-// Hidden writes relu(x·W1ᵀ + b1) for the n rows of x into hid (n × H).
+// Hidden writes relu(x·W1ᵀ + b1) for the n rows of x into hid (n × H);
+// Detector.Embed returns it for a data set.
 func (q *QNet) Hidden(hid, x []float32, n int) {
 	h, d := q.h, q.d
 	for i := 0; i < n; i++ {
@@ -138,9 +140,10 @@ const scoreChunk = 2048
 
 // ScoreAnomaly returns Q(s, a1) for the n rows of x, computed in blocks of
 // rows across workers goroutines (0: GOMAXPROCS). Safe for concurrent use.
+// A length of x other than n·d is an error wrapping detector.ErrInput.
 func (q *QNet) ScoreAnomaly(x []float32, n, workers int) ([]float64, error) {
 	if len(x) != n*q.d {
-		return nil, fmt.Errorf("%w: %d values for %d rows of %d features", ErrInput, len(x), n, q.d)
+		return nil, fmt.Errorf("%w: %d values for %d rows of %d features", detector.ErrInput, len(x), n, q.d)
 	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

@@ -1,126 +1,22 @@
 package ganomaly
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/idx"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/internal/progress"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/internal/shared"
+	"github.com/oddity-ml/oddity/option"
 	"github.com/oddity-ml/oddity/tensor"
 )
-
-func init() { progress.Quiet = true }
-
-// TestPadAndScale checks padding by hand: a 2×3 image centred on 8×8,
-// values 2v-1, border -1.
-func TestPadAndScale(t *testing.T) {
-	ds := &data.Dataset{N: 1, Shape: []int{1, 2, 3}, X: []float32{0, 0.5, 1, 0.25, 0.75, 1}}
-	g, err := newGeometry(ds.Shape, 0, FitPad)
-	if err != nil || g.S != 8 {
-		t.Fatalf("geometry %+v, %v", g, err)
-	}
-	out := make([]float32, 64)
-	g.fill(out, ds, []int{0})
-	// top = (8-2)/2 = 3, left = (8-3)/2 = 2.
-	want := map[int]float32{3*8 + 2: -1, 3*8 + 3: 0, 3*8 + 4: 1, 4*8 + 2: -0.5, 4*8 + 3: 0.5, 4*8 + 4: 1}
-	for i, v := range out {
-		w, ok := want[i]
-		if !ok {
-			w = -1
-		}
-		if v != w {
-			t.Fatalf("pixel %d (row %d col %d) = %v, want %v", i, i/8, i%8, v, w)
-		}
-	}
-	if s, _ := SideFor(28, 28, 0); s != 32 {
-		t.Errorf("side for MNIST = %d, want 32", s)
-	}
-	if s, _ := SideFor(32, 32, 0); s != 32 {
-		t.Errorf("side for CIFAR-10 = %d, want 32", s)
-	}
-}
-
-// TestResizeBilinear compares with PyTorch's interpolate(bilinear,
-// align_corners=False) of [[0,1],[2,3]] to 4×4, worked by hand.
-func TestResizeBilinear(t *testing.T) {
-	dst := make([]float32, 16)
-	resizeBilinear(dst, 4, 4, []float32{0, 1, 2, 3}, 2, 2)
-	want := []float32{0, .25, .75, 1, .5, .75, 1.25, 1.5, 1.5, 1.75, 2.25, 2.5, 2, 2.25, 2.75, 3}
-	for i := range want {
-		if math.Abs(float64(dst[i]-want[i])) > 1e-6 {
-			t.Fatalf("resize = %v, want %v", dst, want)
-		}
-	}
-	// The same size is the identity.
-	src := []float32{1, 2, 3, 4, 5, 6}
-	same := make([]float32, 6)
-	resizeBilinear(same, 2, 3, src, 2, 3)
-	for i := range src {
-		if same[i] != src[i] {
-			t.Fatalf("identity resize = %v", same)
-		}
-	}
-}
-
-func TestBadInputsAndOptions(t *testing.T) {
-	for _, shape := range [][]int{{784}, {1, 2, 3, 4}} {
-		if _, err := newGeometry(shape, 0, FitPad); !errors.Is(err, ErrInput) {
-			t.Errorf("shape %v: %v", shape, err)
-		}
-	}
-	if _, err := newGeometry([]int{1, 40, 40}, 32, FitPad); err == nil {
-		t.Error("40×40 padded to 32 accepted")
-	}
-	if g, err := newGeometry([]int{1, 40, 40}, 32, FitResize); err != nil || g.S != 32 {
-		t.Errorf("40×40 resized to 32: %+v %v", g, err)
-	}
-	for _, side := range []int{28, 48, 12} {
-		if _, err := newGeometry([]int{1, 8, 8}, side, FitPad); err == nil {
-			t.Errorf("side %d accepted", side)
-		}
-	}
-	bad := []func(o *Options){
-		func(o *Options) { o.Width = 0 },
-		func(o *Options) { o.BatchSize = 1 },
-		func(o *Options) { o.LR = math.NaN() },
-		func(o *Options) { o.WCon = -1 },
-		func(o *Options) { o.Beta1 = 1 },
-		func(o *Options) { o.Select = "test" },
-		func(o *Options) { o.ValFraction = 0 },
-		func(o *Options) { o.Side = 28 },
-		func(o *Options) { o.FitMode = "crop" },
-		func(o *Options) { o.Loss = "huber" },
-	}
-	for i, f := range bad {
-		o := DefaultOptions()
-		f(&o)
-		if o.Validate() == nil {
-			t.Errorf("bad option %d accepted: %+v", i, o)
-		}
-	}
-	if err := DefaultOptions().Validate(); err != nil {
-		t.Error(err)
-	}
-	if err := CPUOptions().Validate(); err != nil {
-		t.Error(err)
-	}
-	d := New(tinyOptions(1))
-	if _, err := d.Score(context.Background(), bars(2, false, 1)); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Score before Fit: %v", err)
-	}
-	nan := bars(4, false, 1)
-	nan.X[3] = float32(math.NaN())
-	if err := d.Fit(context.Background(), detector.TrainSet{X: nan}); err == nil {
-		t.Error("NaN training data accepted")
-	}
-}
 
 func smallNets(tb testing.TB, reinit float32, r *rand.Rand) *Networks {
 	tb.Helper()
@@ -306,126 +202,6 @@ func meanOf(s []float64) float64 {
 	return m / float64(len(s))
 }
 
-// TestDetectors fits both detectors on horizontal bars and checks: vertical
-// bars score higher on average, the same seed gives the same scores, saving
-// and loading gives bit-identical scores, the kept epoch is the one with
-// the lowest validation loss, and the wrong input shape is refused.
-func TestDetectors(t *testing.T) {
-	ctx := context.Background()
-	train := bars(320, false, 1)
-	test, _ := data.Concat("test", bars(40, false, 2), bars(40, true, 3))
-	for _, mk := range []func(Options) detector.Detector{
-		func(o Options) detector.Detector { return New(o) },
-		func(o Options) detector.Detector { return NewCAE(o) },
-	} {
-		d := mk(tinyOptions(11))
-		m, err := detector.Fit(ctx, d, detector.TrainSet{X: train}, detector.ThresholdRule{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := m.Score(ctx, test)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if norm, ab := meanOf(s[:40]), meanOf(s[40:]); !(norm < ab) {
-			t.Errorf("%s: normal mean score %v, abnormal %v", d.Method(), norm, ab)
-		}
-
-		// Epoch selection: the kept weights reproduce the best validation loss.
-		b := baseOf(d)
-		h := b.History()
-		best := 0
-		for i := range h {
-			if h[i].Val < h[best].Val {
-				best = i
-			}
-		}
-		if b.BestEpoch() != best+1 {
-			t.Errorf("%s: kept epoch %d, lowest validation loss at %d (%+v)", d.Method(), b.BestEpoch(), best+1, h)
-		}
-		perm := rand.New(rand.NewPCG(b.opt.Seed, 0x53504c4954)).Perm(train.N)
-		if v := b.validate(train, perm[:b.nVal]); math.Abs(v-h[best].Val) > 1e-6*math.Max(1, v) {
-			t.Errorf("%s: validation loss of the kept weights %v, recorded %v", d.Method(), v, h[best].Val)
-		}
-
-		// Same seed, same scores.
-		d2 := mk(tinyOptions(11))
-		if err := d2.Fit(ctx, detector.TrainSet{X: train}); err != nil {
-			t.Fatal(err)
-		}
-		s2, _ := d2.Score(ctx, test)
-		for i := range s {
-			if s[i] != s2[i] {
-				t.Fatalf("%s: refit with the same seed: score %d %v vs %v", d.Method(), i, s[i], s2[i])
-			}
-		}
-
-		// Save and load: registered, bit-identical scores.
-		var buf bytes.Buffer
-		if err := m.Save(&buf); err != nil {
-			t.Fatal(err)
-		}
-		m2, err := detector.Load(&buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m2.Detector.Method() != d.Method() {
-			t.Errorf("loaded method %q", m2.Detector.Method())
-		}
-		s3, err := m2.Score(ctx, test)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range s {
-			if math.Float64bits(s[i]) != math.Float64bits(s3[i]) {
-				t.Fatalf("%s: score %d %v before save, %v after load", d.Method(), i, s[i], s3[i])
-			}
-		}
-		// Stored state that does not fit is refused.
-		p, err := d.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		short := &detector.Payload{Config: p.Config, Tensors: p.Tensors[1:]}
-		if err := mk(tinyOptions(1)).Unmarshal(short); !errors.Is(err, detector.ErrPayload) {
-			t.Errorf("%s: payload without %s: %v", d.Method(), p.Tensors[0].Name, err)
-		}
-		bent := &detector.Payload{Config: p.Config, Tensors: append([]*tensor.Tensor{tensor.New(3)}, p.Tensors[1:]...)}
-		bent.Tensors[0].Name = p.Tensors[0].Name
-		if err := mk(tinyOptions(1)).Unmarshal(bent); !errors.Is(err, detector.ErrPayload) {
-			t.Errorf("%s: payload with a misshapen tensor: %v", d.Method(), err)
-		}
-		if err := mk(tinyOptions(1)).Unmarshal(&detector.Payload{Config: []byte(`{"options":{}}`)}); !errors.Is(err, detector.ErrPayload) {
-			t.Errorf("%s: payload with bad options: %v", d.Method(), err)
-		}
-		if _, err := d.Score(ctx, &data.Dataset{N: 1, Shape: []int{1, 8, 8}, X: make([]float32, 64)}); !errors.Is(err, ErrInput) {
-			t.Errorf("%s: wrong shape: %v", d.Method(), err)
-		}
-		in, rec, err := baseOf(d).Reconstruct(ctx, test)
-		if err != nil || len(in) != test.N*64 || len(rec) != len(in) {
-			t.Errorf("%s: Reconstruct: %d, %d values, %v", d.Method(), len(in), len(rec), err)
-		}
-	}
-}
-
-func baseOf(d detector.Detector) *base {
-	switch v := d.(type) {
-	case *GANomaly:
-		return &v.base
-	case *CAE:
-		return &v.base
-	}
-	panic("not a ganomaly detector")
-}
-
-func TestCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := New(tinyOptions(1)).Fit(ctx, detector.TrainSet{X: bars(64, false, 1)}); !errors.Is(err, context.Canceled) {
-		t.Errorf("Fit with a cancelled context: %v", err)
-	}
-}
-
 // TestMNISTSubset trains a small GANomaly (width 8, two epochs, Adam 1e-3)
 // on 2,000 MNIST training images without digit 0 and checks that 0s of the
 // test split score higher on average than the other digits.
@@ -476,39 +252,298 @@ func TestMNISTSubset(t *testing.T) {
 	}
 }
 
-// Latent gives G_E's code: one row of NZ values per image, the same for an
-// image alone or in a batch (inference mode); unfitted detectors and
-// wrong-shaped images are refused.
-func TestLatent(t *testing.T) {
-	ctx := context.Background()
-	o := tinyOptions(5)
-	o.Epochs = 2
-	g := New(o)
-	if _, err := g.Latent(ctx, bars(4, false, 1)); err == nil {
-		t.Error("Latent of an unfitted detector: no error")
+// TestOptions checks the declared option names (they are the command
+// line's and the benchmark suite's), the defaults, and that Validate
+// refuses bad values with an error that wraps detector.ErrOption and names
+// the option.
+func TestOptions(t *testing.T) {
+	o := DefaultOptions()
+	want := []string{"width", "nz", "epochs", "batch", "max-images", "side", "lr", "w-adv", "w-con", "w-enc", "val-frac", "select", "fit"}
+	if got := option.Names(&o); !slices.Equal(got, want) {
+		t.Errorf("option names %v, want %v", got, want)
 	}
-	if err := g.Fit(ctx, detector.TrainSet{X: bars(96, false, 1)}); err != nil {
-		t.Fatal(err)
+	for name, o := range map[string]Options{"default": DefaultOptions(), "paper": PaperOptions()} {
+		if err := o.Validate(); err != nil {
+			t.Errorf("%s options: %v", name, err)
+		}
 	}
-	x := bars(6, true, 4)
-	z, err := g.Latent(ctx, x)
+	if o, p := DefaultOptions(), PaperOptions(); o.Width != 16 || o.Epochs != 4 || o.MaxImages != 12000 ||
+		p.Width != 64 || p.Epochs != 15 || p.MaxImages != 0 || p.NZ != 100 || p.WCon != 50 || p.LR != 2e-4 {
+		t.Errorf("default %+v, paper %+v", o, p)
+	}
+	bad := map[string]func(o *Options){
+		"width":       func(o *Options) { o.Width = 0 },
+		"nz":          func(o *Options) { o.NZ = -1 },
+		"epochs":      func(o *Options) { o.Epochs = 0 },
+		"batch":       func(o *Options) { o.BatchSize = 1 },
+		"max-images":  func(o *Options) { o.MaxImages = -1 },
+		"lr":          func(o *Options) { o.LR = math.NaN() },
+		"w-adv":       func(o *Options) { o.WAdv = math.Inf(1) },
+		"w-con":       func(o *Options) { o.WCon = -1 },
+		"w-enc":       func(o *Options) { o.WEnc = math.NaN() },
+		"val-frac":    func(o *Options) { o.ValFraction = 0.7 },
+		"select":      func(o *Options) { o.Select = "test" },
+		"select ":     func(o *Options) { o.ValFraction = 0 },
+		"fit":         func(o *Options) { o.FitMode = "crop" },
+		"side":        func(o *Options) { o.Side = 28 },
+		"Beta1":       func(o *Options) { o.Beta1 = 1 },
+		"Beta2":       func(o *Options) { o.Beta2 = -0.1 },
+		"ReinitBelow": func(o *Options) { o.ReinitBelow = -1 },
+	}
+	for name, f := range bad {
+		o := DefaultOptions()
+		f(&o)
+		err := o.Validate()
+		if !errors.Is(err, detector.ErrOption) || !errors.Is(err, ErrOption) || !strings.Contains(err.Error(), strings.TrimSpace(name)+" = ") {
+			t.Errorf("bad %s: %v", name, err)
+		}
+		if err := New(o).Fit(context.Background(), detector.TrainSet{X: bars(8, false, 1)}); !errors.Is(err, ErrOption) {
+			t.Errorf("Fit with bad %s: %v", name, err)
+		}
+	}
+	in, err := detector.Lookup(Method)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(z) != 6*o.NZ {
-		t.Fatalf("%d latent values for 6 images of nz %d", len(z), o.NZ)
+	if in.Kind != detector.Unsupervised|detector.Images {
+		t.Errorf("kind %v", in.Kind)
+	}
+	if _, err := in.Configure(map[string]string{"w-con": "-2"}, 1); !errors.Is(err, detector.ErrOption) {
+		t.Errorf("Configure w-con=-2: %v", err)
+	}
+	d, err := in.Configure(map[string]string{"width": "8", "max-images": "0", "fit": "resize", "val-frac": "0.2"}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := d.(*Detector).Options()
+	if got.Width != 8 || got.MaxImages != 0 || got.FitMode != FitResize || got.ValFraction != 0.2 || got.Seed != 7 || got.Epochs != 4 {
+		t.Errorf("configured options %+v", got)
+	}
+}
+
+// TestConformance runs the detector contract's checks.
+func TestConformance(t *testing.T) {
+	detectortest.Conformance(t, detectortest.Case{
+		Method:   Method,
+		Settings: map[string]string{"width": "4", "nz": "4", "epochs": "2", "batch": "16"},
+		Slow:     map[string]string{"width": "4", "nz": "4", "epochs": "100000", "batch": "16"},
+		Bad:      map[string]string{"width": "0", "select": "test", "side": "12"},
+		Train:    detectortest.Blobs(64, 8, false, 1),
+		Test:     append2(detectortest.Blobs(12, 8, false, 2), detectortest.Blobs(4, 8, true, 3)),
+	})
+}
+
+func append2(a, b *data.Dataset) *data.Dataset {
+	c, err := data.Concat("test", a, b)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// TestDetector fits GANomaly on horizontal bars and checks: vertical bars
+// score higher on average, the kept epoch is the one with the lowest
+// validation loss, progress is reported, stored state that does not fit is
+// refused, and the embedding and reconstructions have their shapes.
+func TestDetector(t *testing.T) {
+	ctx := context.Background()
+	train := bars(320, false, 1)
+	test := append2(bars(40, false, 2), bars(40, true, 3))
+	o := tinyOptions(11)
+	d := New(o)
+	var reports []detector.Progress
+	if err := d.Fit(ctx, detector.TrainSet{X: train, Progress: func(p detector.Progress) { reports = append(reports, p) }}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := d.Score(ctx, test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if norm, ab := meanOf(s[:40]), meanOf(s[40:]); !(norm < ab) {
+		t.Errorf("normal mean score %v, abnormal %v", norm, ab)
+	}
+	if d.TrainImages() != 288 || d.ValImages() != 32 || d.Side() != 8 {
+		t.Errorf("%d training, %d validation images, side %d", d.TrainImages(), d.ValImages(), d.Side())
+	}
+
+	// Epoch selection: the kept weights reproduce the best validation loss.
+	h := d.History()
+	best := 0
+	for i := range h {
+		if h[i].Val < h[best].Val {
+			best = i
+		}
+	}
+	if len(h) != o.Epochs || d.BestEpoch() != best+1 {
+		t.Errorf("kept epoch %d, lowest validation loss at %d (%+v)", d.BestEpoch(), best+1, h)
+	}
+	val, _ := o.schedule().Split(train.N)
+	if v, err := d.fit.ValLoss(ctx, train, val); err != nil || math.Abs(v-h[best].Val) > 1e-6*math.Max(1, v) {
+		t.Errorf("validation loss of the kept weights %v (%v), recorded %v", v, err, h[best].Val)
+	}
+
+	// Progress: one "epoch" report per epoch with the losses, "batch"
+	// reports within each (18 steps of 16: at steps 10 and 18).
+	var epochs, batches int
+	for _, p := range reports {
+		switch p.Phase {
+		case "epoch":
+			epochs++
+			if p.Done != epochs || p.Total != o.Epochs || p.Metrics["g"] != h[epochs-1].G || p.Metrics["val"] != h[epochs-1].Val {
+				t.Errorf("epoch report %+v, history %+v", p, h[epochs-1])
+			}
+		case "batch":
+			batches++
+			if p.Total != 18 || (p.Done != 10 && p.Done != 18) || p.Metrics["d"] <= 0 {
+				t.Errorf("batch report %+v", p)
+			}
+		default:
+			t.Errorf("report of phase %q", p.Phase)
+		}
+	}
+	if epochs != o.Epochs || batches != 2*o.Epochs {
+		t.Errorf("%d epoch and %d batch reports for %d epochs", epochs, batches, o.Epochs)
+	}
+
+	// Stored state that does not fit is refused.
+	p, err := d.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	short := &detector.Payload{Config: p.Config, Tensors: p.Tensors[1:]}
+	if err := New(tinyOptions(1)).Unmarshal(short); !errors.Is(err, detector.ErrPayload) {
+		t.Errorf("payload without %s: %v", p.Tensors[0].Name, err)
+	}
+	bent := &detector.Payload{Config: p.Config, Tensors: append([]*tensor.Tensor{tensor.New(3)}, p.Tensors[1:]...)}
+	bent.Tensors[0].Name = p.Tensors[0].Name
+	if err := New(tinyOptions(1)).Unmarshal(bent); !errors.Is(err, detector.ErrPayload) {
+		t.Errorf("payload with a misshapen tensor: %v", err)
+	}
+	for _, cfg := range []string{`{"options":{}}`, `{"options":{"width":8}}`, `{}`, `[`} {
+		if err := New(tinyOptions(1)).Unmarshal(&detector.Payload{Config: []byte(cfg), Tensors: p.Tensors}); !errors.Is(err, detector.ErrPayload) {
+			t.Errorf("payload config %s: %v", cfg, err)
+		}
+	}
+	// Unmarshal restores the stored options, whatever the detector was
+	// made with.
+	d2 := New(PaperOptions())
+	if err := d2.Unmarshal(p); err != nil {
+		t.Fatal(err)
+	}
+	if d2.Options() != d.Options() || d2.BestEpoch() != d.BestEpoch() || len(d2.History()) != len(h) {
+		t.Errorf("restored options %+v, want %+v", d2.Options(), d.Options())
+	}
+
+	// Embed: one row of NZ values per image, the same alone and in a batch.
+	x := bars(6, true, 4)
+	z, dim, err := d.Embed(ctx, x)
+	if err != nil || dim != o.NZ || len(z) != 6*o.NZ {
+		t.Fatalf("Embed: %d values of dim %d, %v", len(z), dim, err)
 	}
 	one, _ := x.Subset([]int{3})
-	z3, err := g.Latent(ctx, one)
+	z3, _, err := d.Embed(ctx, one)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for j := range z3 {
 		if d := math.Abs(float64(z3[j] - z[3*o.NZ+j])); d > 1e-5 {
-			t.Fatalf("latent value %d of image 3: %v alone, %v in the batch", j, z3[j], z[3*o.NZ+j])
+			t.Fatalf("code value %d of image 3: %v alone, %v in the batch", j, z3[j], z[3*o.NZ+j])
 		}
 	}
-	if _, err := g.Latent(ctx, &data.Dataset{N: 1, Shape: []int{1, 5, 5}, X: make([]float32, 25)}); err == nil {
-		t.Error("Latent of a wrong-shaped image: no error")
+
+	// Reconstruct: 1×8×8 images in [0, 1]; the input is the image padded
+	// with black.
+	in, out, err := d.Reconstruct(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.N != 6 || out.N != 6 || !slices.Equal(in.Shape, []int{1, 8, 8}) || !slices.Equal(out.Shape, in.Shape) || len(out.X) != len(in.X) {
+		t.Fatalf("Reconstruct: %d×%v and %d×%v", in.N, in.Shape, out.N, out.Shape)
+	}
+	if in.X[0] != 0 || math.Abs(float64(in.X[64+9]-x.X[36])) > 1e-6 {
+		t.Errorf("input pixels %v, %v; want 0 (border) and %v", in.X[0], in.X[64+9], x.X[36])
+	}
+	for _, v := range out.X {
+		if !(v >= 0 && v <= 1) {
+			t.Fatalf("reconstruction value %v outside [0, 1]", v)
+		}
+	}
+
+	// Wrong shapes and unfitted detectors are refused.
+	wrong := &data.Dataset{N: 1, Shape: []int{1, 8, 8}, X: make([]float32, 64)}
+	if _, err := d.Score(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("Score of the wrong shape: %v", err)
+	}
+	if _, _, err := d.Embed(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("Embed of the wrong shape: %v", err)
+	}
+	if _, _, err := d.Reconstruct(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("Reconstruct of the wrong shape: %v", err)
+	}
+	u := New(o)
+	if _, _, err := u.Embed(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
+		t.Errorf("Embed before Fit: %v", err)
+	}
+	if _, _, err := u.Reconstruct(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
+		t.Errorf("Reconstruct before Fit: %v", err)
+	}
+	if _, err := u.Marshal(); !errors.Is(err, detector.ErrNotFitted) {
+		t.Errorf("Marshal before Fit: %v", err)
+	}
+	if u.Side() != 0 || u.History() != nil || u.BestEpoch() != 0 {
+		t.Error("an unfitted detector reports training")
+	}
+	if err := u.Fit(ctx, detector.TrainSet{X: &data.Dataset{N: 4, Shape: []int{36}, X: make([]float32, 144)}}); !errors.Is(err, detector.ErrInput) {
+		t.Errorf("Fit on rows: %v", err)
+	}
+}
+
+// images makes n c×h×w images of faint noise with one bright row: the
+// generator that made the model files in testdata.
+func images(n, c, h, w int, seed uint64) *data.Dataset {
+	r := rand.New(rand.NewPCG(seed, 99))
+	ds := &data.Dataset{Name: "img", N: n, Shape: []int{c, h, w}, X: make([]float32, n*c*h*w), Y: make([]int, n)}
+	for i := 0; i < n; i++ {
+		img := ds.X[i*c*h*w : (i+1)*c*h*w]
+		for j := range img {
+			img[j] = 0.1 * r.Float32()
+		}
+		k := r.IntN(h)
+		for ch := 0; ch < c; ch++ {
+			for x := 0; x < w; x++ {
+				img[ch*h*w+k*w+x] = 0.8 + 0.2*r.Float32()
+			}
+		}
+	}
+	return ds
+}
+
+// TestOldModel loads a model file written before the options had option
+// names (and before the autoencoder moved to package cae: its options hold
+// the CAE's loss too) and checks its scores bit for bit against those it
+// gave then.
+func TestOldModel(t *testing.T) {
+	m, err := detector.LoadFile("testdata/old-ganomaly.odm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := m.Detector.(*Detector)
+	if !ok {
+		t.Fatalf("loaded a %T", m.Detector)
+	}
+	if o := d.Options(); o.Width != 2 || o.NZ != 3 || o.Epochs != 2 || o.BatchSize != 16 || o.LR != 1e-3 || o.Seed != 4 ||
+		o.MaxImages != 0 || o.WCon != 50 || o.FitMode != FitPad || o.Select != SelectVal || o.ReinitBelow != 1e-5 {
+		t.Errorf("loaded options %+v", o)
+	}
+	s, err := m.Score(context.Background(), images(8, 1, 6, 6, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint64{0x3ee6e9f6e0000000, 0x3ef9e48c60000000, 0x3edbce5b60000000, 0x3edee70f00000000,
+		0x3eda012360000000, 0x3ee26fb8c0000000, 0x3ee1e85600000000, 0x3ee9c34ea0000000}
+	for i := range want {
+		if math.Float64bits(s[i]) != want[i] {
+			t.Errorf("score %d is %#x, saved model gave %#x", i, math.Float64bits(s[i]), want[i])
+		}
 	}
 }

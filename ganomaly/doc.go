@@ -1,14 +1,15 @@
 // Package ganomaly implements GANomaly (Akcay, Atapour-Abarghouei and
 // Breckon, "GANomaly: Semi-Supervised Anomaly Detection via Adversarial
-// Training", ACCV 2018) and, as its baseline, a plain convolutional
-// autoencoder of the same size scored by reconstruction error.
+// Training", ACCV 2018), specified in docs/methods.md §1.
 //
-// It owns the networks, their initialisation, the training step, the
-// training loop with its validation split and epoch selection, input
-// preprocessing, scoring, and the two detectors ("ganomaly" and "cae")
-// registered with package detector. The networks are built from the
-// project's own engine (packages tensor, nn, optim) because the project has
-// no dependency on a deep-learning framework.
+// It owns GANomaly's networks, their training step, its options, scoring,
+// and the detector registered with package detector as "ganomaly". The
+// DCGAN encoder and decoder, the input preprocessing and the training loop
+// with its validation split and epoch selection are shared with the
+// convolutional-autoencoder baseline (package cae) through the internal
+// package internal/dcgan. The networks are built from the project's own
+// engine (packages tensor, nn, optim) because the project has no
+// dependency on a deep-learning framework.
 //
 // # Paper to code
 //
@@ -21,7 +22,7 @@
 //	  activations before the last conv             D.Features is f(.), D.Final the logit
 //	sigmoid + BCELoss                            BCEWithLogits on the logit (same value,
 //	                                               numerically stable)
-//	weights_init: conv N(0, .02),                dcganInit (NewNetworks, ReinitD)
+//	weights_init: conv N(0, .02),                dcgan.Init (NewNetworks, ReinitD)
 //	  BatchNorm γ N(1, .02), β 0
 //	L_adv = ||f(x) - f(G(x))||²  (mean)          TrainStep: MSELoss(f(x'), f(x)), x' = G(x)
 //	L_con = ||x - G(x)||₁  (mean)                TrainStep: L1Loss(x', x)
@@ -30,15 +31,17 @@
 //	L_D = ½(BCE(D(x),1) + BCE(D(x'.detach),0))   TrainStep, second half
 //	reinit_d when L_D < 1e-5                     Options.ReinitBelow, Networks.ReinitD
 //	Adam(lr 2e-4, β (0.5, 0.999)), batch 64,     Options.LR, Beta1, Beta2, BatchSize,
-//	  15 epochs, drop_last loader                  Epochs; the last short batch is dropped
+//	  15 epochs, drop_last loader                  Epochs (PaperOptions); the loop
+//	                                               (train, dcgan.Train) drops the last
+//	                                               short batch
 //	nz = 100, ngf = ndf = 64                     Options.NZ, Options.Width
 //	isize 32 (other 4·2^k: extra pyramid         Options.Side, ValidSide; other sides
-//	  blocks; others loop forever there)           are rejected with an error
-//	inputs normalised to [-1, 1]                 geometry.fill: v ∈ [0,1] → 2v − 1
+//	  blocks; others loop forever there)           are refused with an error
+//	inputs normalised to [-1, 1]                 dcgan.Geometry.Fill: v ∈ [0,1] → 2v − 1
 //	MNIST transforms.Resize(32)                  FitPad by default (28×28 centred on a
 //	                                               32×32 black canvas, lossless);
 //	                                               FitResize resamples bilinearly instead
-//	A(x) = mean((G_E(x) − E(G(x)))²)             Networks.Score, Detector Score (raw)
+//	A(x) = mean((G_E(x) − E(G(x)))²)             Networks.Score, Detector.Score (raw)
 //	min-max scaling of A over the test set       reports only (MinMax); never stored
 //
 // # Where this departs from the reference code, and why
@@ -55,10 +58,11 @@
 //   - The discriminator's parameters are frozen during the generator's
 //     update (their gradients from L_G would be discarded anyway).
 //
-// # Reduced CPU schedule
+// # Schedules
 //
-// DefaultOptions is the paper's schedule. CPUOptions (width 16, 4 epochs,
-// a random 12,000 training images, validation included) is a reduced
-// schedule for CPUs; results obtained with it are labelled as such by the
-// CLI.
+// PaperOptions is the paper's schedule. DefaultOptions (width 16, 4 epochs,
+// a random 12,000 training images, validation included) is the reduced
+// schedule `oddity train ganomaly` and the benchmark suite run on CPUs;
+// results obtained with it are labelled as such (timings: see
+// docs/results).
 package ganomaly

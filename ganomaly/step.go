@@ -1,139 +1,15 @@
 package ganomaly
 
 import (
-	"fmt"
-	"math/rand/v2"
-
-	"github.com/oddity-ml/oddity/initw"
-	"github.com/oddity-ml/oddity/nn"
-	"github.com/oddity-ml/oddity/optim"
+	"github.com/oddity-ml/oddity/internal/dcgan"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
-// NetConfig fixes the networks' shapes and the losses' weights.
-type NetConfig struct {
-	// Channels and Side describe the C×Side×Side input (Side = 4·2^k).
-	Channels, Side int
-	// Width is w, the first layer's channel count (64 in the paper).
-	Width int
-	// NZ is the latent size (100).
-	NZ int
-	// WAdv, WCon, WEnc weight the adversarial, contextual and encoder losses
-	// (1, 50, 1).
-	WAdv, WCon, WEnc float32
-	// LR, Beta1, Beta2 configure both Adam optimisers (2e-4, 0.5, 0.999).
-	LR, Beta1, Beta2 float64
-	// ReinitBelow re-initialises the discriminator's weights whenever its
-	// loss falls below this value (1e-5 in the reference code; 0 never).
-	ReinitBelow float32
-}
-
-// Networks are GANomaly's four networks and their optimisers:
-// the generator G = (GE, GD), the second encoder E2 and the discriminator D.
-type Networks struct {
-	Cfg    NetConfig
-	GE, E2 *Encoder
-	GD     *nn.Sequential
-	D      *Encoder
-	OptG   *optim.Adam
-	OptD   *optim.Adam
-	// rng draws the discriminator's re-initialisations.
-	rng *rand.Rand
-}
-
-// NewNetworks builds the networks with DCGAN initialisation (convolution
-// weights N(0, 0.02), BatchNorm γ N(1, 0.02) and β 0) and their optimisers.
-func NewNetworks(cfg NetConfig, r *rand.Rand) (*Networks, error) {
-	if cfg.Channels <= 0 || cfg.Width <= 0 || cfg.NZ <= 0 {
-		return nil, fmt.Errorf("ganomaly: channels, width and latent size must be positive, got %d, %d, %d", cfg.Channels, cfg.Width, cfg.NZ)
-	}
-	n := &Networks{Cfg: cfg, rng: r}
-	var err error
-	if n.GE, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
-		return nil, err
-	}
-	if n.GD, err = NewDecoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
-		return nil, err
-	}
-	if n.E2, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, cfg.NZ, r); err != nil {
-		return nil, err
-	}
-	if n.D, err = NewEncoder(cfg.Channels, cfg.Side, cfg.Width, 1, r); err != nil {
-		return nil, err
-	}
-	nn.Prefix("ge", n.GE)
-	nn.Prefix("gd", n.GD)
-	nn.Prefix("e2", n.E2)
-	nn.Prefix("d", n.D)
-	for _, m := range []nn.Module{n.GE, n.GD, n.E2, n.D} {
-		dcganInit(m, r)
-	}
-	adam := optim.AdamConfig{LR: cfg.LR, Beta1: cfg.Beta1, Beta2: cfg.Beta2, Eps: 1e-8}
-	if n.OptG, err = optim.NewAdam(n.generatorParams(), adam); err != nil {
-		return nil, err
-	}
-	if n.OptD, err = optim.NewAdam(n.D.Parameters(), adam); err != nil {
-		return nil, err
-	}
-	return n, nil
-}
-
-func (n *Networks) generatorParams() []*tensor.Tensor {
-	ps := append(n.GE.Parameters(), n.GD.Parameters()...)
-	return append(ps, n.E2.Parameters()...)
-}
-
-// dcganInit draws convolution weights from N(0, 0.02) and BatchNorm scales
-// from N(1, 0.02) with zero shifts, as the reference implementation does.
-func dcganInit(m nn.Module, r *rand.Rand) {
-	var visit func(m nn.Module)
-	visit = func(m nn.Module) {
-		switch l := m.(type) {
-		case *nn.Sequential:
-			for _, c := range l.Layers {
-				visit(c)
-			}
-		case *Encoder:
-			visit(l.Features)
-			visit(l.Final)
-		case *nn.Conv2d:
-			normal(l.Weight, 0, 0.02, r)
-		case *nn.ConvTranspose2d:
-			normal(l.Weight, 0, 0.02, r)
-		case *nn.BatchNorm:
-			normal(l.Gamma, 1, 0.02, r)
-			clear(l.Beta.Data)
-		}
-	}
-	visit(m)
-}
-
-func normal(t *tensor.Tensor, mean, std float64, r *rand.Rand) {
-	if err := initw.Normal(r, t, mean, std); err != nil {
-		panic(err) // constant, valid arguments
-	}
-}
-
-// SetTraining switches every network's BatchNorm layers.
-func (n *Networks) SetTraining(t bool) {
-	n.GE.SetTraining(t)
-	n.GD.SetTraining(t)
-	n.E2.SetTraining(t)
-	n.D.SetTraining(t)
-}
-
 // Losses are one training step's loss values: the three generator terms
 // (unweighted), the weighted generator loss G and the discriminator loss D.
-// ReinitD reports that the step re-initialised the discriminator.
-type Losses struct {
-	Adv, Con, Enc, G, D float32
-	ReinitD             bool
-}
-
-// ReinitD draws the discriminator's weights afresh (DCGAN initialisation),
-// as the reference code does when the discriminator wins outright. Its
-// optimiser state and running statistics are kept, as there.
-func (n *Networks) ReinitD() { dcganInit(n.D, n.rng) }
+// ReinitD reports that the step re-initialised the discriminator. The type
+// is shared with package cae (whose reconstruction loss is Con and G).
+type Losses = dcgan.Losses
 
 // TrainStep runs one generator update and one discriminator update on the
 // batch x (N×C×S×S in [-1, 1]):

@@ -64,7 +64,7 @@ func BenchmarkTrainStep(b *testing.B) {
 
 // BenchmarkScore times Networks.Score on the paper's networks (width 64, nz
 // 100, batch 64, 32×32), as the ganomaly-score lines of
-// ../shared/reference/torch_throughput.py do.
+// the PyTorch reference implementation's throughput script does.
 func BenchmarkScore(b *testing.B) {
 	for _, c := range []int{1, 3} {
 		b.Run(fmt.Sprintf("c%d", c), func(b *testing.B) {

@@ -9,48 +9,87 @@ import (
 	"github.com/oddity-ml/oddity/detector"
 )
 
-// MethodName is the name Isolation Forest models are saved and loaded under.
-const MethodName = "iforest"
+// Method is the name Isolation Forest is registered, saved and loaded
+// under.
+const Method = "iforest"
 
-func init() { detector.Register(MethodName, func() detector.Detector { return &Detector{} }) }
+func init() {
+	detector.Register(detector.Info{
+		Method:  Method,
+		Kind:    detector.Unsupervised | detector.Tables,
+		Summary: "Isolation Forest (Liu, Ting and Zhou 2008)",
+		Options: func() any { o := DefaultOptions(); return &o },
+		New: func(o any) (detector.Detector, error) {
+			opt := *o.(*Options)
+			if err := opt.Validate(); err != nil {
+				return nil, err
+			}
+			return New(opt), nil
+		},
+	})
+}
 
 // Detector is Isolation Forest behind the shared detector interface: it
-// fits on the training rows (unsupervised; labelled anomalies are ignored)
-// and scores 2^(-E[h(x)]/c(ψ)).
+// fits on the training samples (unsupervised; labelled anomalies are
+// ignored), flattened to rows, and scores 2^(-E[h(x)]/c(ψ)).
 type Detector struct {
+	// Options are the detector's settings; Fit reads them.
 	Options Options
+	shape   []int // training sample shape
 	forest  *Forest
 }
 
-// NewDetector returns an unfitted detector with the given options.
-func NewDetector(opt Options) *Detector { return &Detector{Options: opt} }
+// New returns an unfitted detector with the given options; Fit validates
+// them.
+func New(o Options) *Detector { return &Detector{Options: o} }
+
+// NewFittedDetector wraps a forest built outside Fit (by Assemble, or read
+// with UnmarshalBinary) in a Detector with the options it was grown with, so
+// that it can be saved as a model like any fitted detector. The detector
+// takes rows of f.Dim() features.
+func NewFittedDetector(o Options, f *Forest) (*Detector, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if f == nil || len(f.roots) == 0 {
+		return nil, fmt.Errorf("iforest detector: %w: forest not fitted", ErrInput)
+	}
+	return &Detector{Options: o, shape: []int{f.Dim()}, forest: f}, nil
+}
 
 // Method implements detector.Detector.
-func (d *Detector) Method() string { return MethodName }
+func (d *Detector) Method() string { return Method }
 
-// Fit implements detector.Detector.
+// Fit implements detector.Detector: it grows the forest on ts.X.
 func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
+	if err := d.Options.Validate(); err != nil {
+		return err
+	}
+	if err := detector.CheckInput(ts.X, nil); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := Fit(ts.X.X, ts.X.N, ts.X.Dim(), d.Options)
+	f, err := fit(ctx, ts.X.X, ts.X.N, ts.X.Dim(), d.Options)
 	if err != nil {
 		return err
 	}
-	d.forest = f
+	d.shape, d.forest = append([]int(nil), ts.X.Shape...), f
 	return nil
 }
 
-// Score implements detector.Detector.
+// Score implements detector.Detector: the anomaly score of each sample, in
+// (0, 1), higher = more anomalous.
 func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
 	if d.forest == nil {
 		return nil, detector.ErrNotFitted
 	}
-	if err := ctx.Err(); err != nil {
+	if err := detector.CheckInput(x, d.shape); err != nil {
 		return nil, err
 	}
-	if x.Dim() != d.forest.Dim() {
-		return nil, fmt.Errorf("%w: forest takes %d features, got %d", detector.ErrSchema, d.forest.Dim(), x.Dim())
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return d.forest.Score(x.X, x.N)
 }
@@ -58,12 +97,19 @@ func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error
 // Forest returns the fitted forest (nil before Fit).
 func (d *Detector) Forest() *Forest { return d.forest }
 
-// Marshal implements detector.Detector.
+// config is the stored configuration: the options and the sample shape.
+type config struct {
+	Options Options `json:"options"`
+	Shape   []int   `json:"shape"`
+}
+
+// Marshal implements detector.Detector: the options and shape as JSON, the
+// forest as the blob "forest" (MarshalBinary's format).
 func (d *Detector) Marshal() (*detector.Payload, error) {
 	if d.forest == nil {
 		return nil, detector.ErrNotFitted
 	}
-	cfg, err := json.Marshal(d.Options)
+	cfg, err := json.Marshal(config{d.Options, d.shape})
 	if err != nil {
 		return nil, err
 	}
@@ -74,10 +120,14 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	return &detector.Payload{Config: cfg, Blobs: map[string][]byte{"forest": b}}, nil
 }
 
-// Unmarshal implements detector.Detector.
+// Unmarshal implements detector.Detector. It replaces the detector's
+// options (all but Workers) with the stored ones. A model saved before the
+// options had JSON names (its configuration is the bare Options) loads
+// too: its options are read back from the forest, which records them.
 func (d *Detector) Unmarshal(p *detector.Payload) error {
-	if err := json.Unmarshal(p.Config, &d.Options); err != nil {
-		return fmt.Errorf("%w: iforest options: %v", detector.ErrPayload, err)
+	var c config
+	if err := json.Unmarshal(p.Config, &c); err != nil {
+		return fmt.Errorf("%w: iforest configuration: %v", detector.ErrPayload, err)
 	}
 	b, ok := p.Blobs["forest"]
 	if !ok {
@@ -85,8 +135,31 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 	}
 	f := &Forest{}
 	if err := f.UnmarshalBinary(b); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", detector.ErrPayload, err)
 	}
-	d.forest = f
+	if c.Shape == nil {
+		var old struct{ MaxSamples int }
+		_ = json.Unmarshal(p.Config, &old) // the config decoded above
+		c.Options = Options{NTrees: f.NTrees(), MaxSamples: old.MaxSamples, MaxFeatures: f.maxFeat, Seed: f.seed}
+		if c.Options.MaxSamples == 0 {
+			c.Options.MaxSamples = 256 // the zero value meant the default then
+		}
+		c.Shape = []int{f.Dim()}
+	}
+	size := 1
+	for _, s := range c.Shape {
+		size *= max(s, 0)
+	}
+	if len(c.Shape) == 0 || size != f.Dim() {
+		return fmt.Errorf("%w: iforest: sample shape %v for a forest of %d features", detector.ErrPayload, c.Shape, f.Dim())
+	}
+	c.Options.Workers = d.Options.Workers
+	if err := c.Options.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", detector.ErrPayload, err)
+	}
+	if c.Options.Workers > 0 {
+		f.SetWorkers(c.Options.Workers)
+	}
+	d.Options, d.shape, d.forest = c.Options, c.Shape, f
 	return nil
 }

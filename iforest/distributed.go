@@ -29,8 +29,7 @@ type plan struct {
 }
 
 func newPlan(n, d int, opt Options, t int) (plan, error) {
-	opt, err := opt.withDefaults()
-	if err != nil {
+	if err := opt.Validate(); err != nil {
 		return plan{}, err
 	}
 	if n < 1 || d < 1 {
@@ -190,14 +189,4 @@ func Assemble(parts []*Forest) (*Forest, error) {
 	}
 	f.denom = float64(len(f.roots)) * AveragePathLength(f.psi)
 	return f, nil
-}
-
-// NewFittedDetector wraps a forest built outside Fit (by Assemble, or read
-// with UnmarshalBinary) in a Detector with the options it was grown with, so
-// that it can be saved as a model like any fitted detector.
-func NewFittedDetector(opt Options, f *Forest) (*Detector, error) {
-	if f == nil || len(f.roots) == 0 {
-		return nil, fmt.Errorf("iforest detector: %w: forest not fitted", ErrInput)
-	}
-	return &Detector{Options: opt, forest: f}, nil
 }

@@ -59,10 +59,10 @@ func TestAssembleMatchesFit(t *testing.T) {
 		n, d int
 		opt  Options
 	}{
-		{"subsampled", 700, 6, Options{NTrees: 25, MaxSamples: 64, Seed: 11}},
-		{"all rows", 50, 3, Options{NTrees: 10, MaxSamples: 256, Seed: 2}},
+		{"subsampled", 700, 6, Options{NTrees: 25, MaxSamples: 64, MaxFeatures: 1, Seed: 11}},
+		{"all rows", 50, 3, Options{NTrees: 10, MaxSamples: 256, MaxFeatures: 1, Seed: 2}},
 		{"feature subset", 400, 9, Options{NTrees: 13, MaxSamples: 100, MaxFeatures: 0.4, Seed: 5}},
-		{"one feature", 300, 1, Options{NTrees: 8, MaxSamples: 32, Seed: 9}},
+		{"one feature", 300, 1, Options{NTrees: 8, MaxSamples: 32, MaxFeatures: 1, Seed: 9}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -99,8 +99,8 @@ func TestAssembleMatchesFit(t *testing.T) {
 func TestAssembleSeedMatters(t *testing.T) {
 	n, d := 300, 4
 	x := gaussian(n, d, 8)
-	a := growAll(t, x, n, d, Options{NTrees: 5, MaxSamples: 64, Seed: 1}, 5)
-	b := growAll(t, x, n, d, Options{NTrees: 5, MaxSamples: 64, Seed: 2}, 5)
+	a := growAll(t, x, n, d, Options{NTrees: 5, MaxSamples: 64, MaxFeatures: 1, Seed: 1}, 5)
+	b := growAll(t, x, n, d, Options{NTrees: 5, MaxSamples: 64, MaxFeatures: 1, Seed: 2}, 5)
 	ab, _ := a.MarshalBinary()
 	bb, _ := b.MarshalBinary()
 	if bytes.Equal(ab, bb) {
@@ -109,7 +109,7 @@ func TestAssembleSeedMatters(t *testing.T) {
 }
 
 func TestDistributedBadInput(t *testing.T) {
-	opt := Options{NTrees: 4, MaxSamples: 16, Seed: 1}
+	opt := Options{NTrees: 4, MaxSamples: 16, MaxFeatures: 1, Seed: 1}
 	if _, err := SampleRows(100, 3, opt, 4); !errors.Is(err, ErrOption) {
 		t.Errorf("tree 4 of 4: %v, want ErrOption", err)
 	}
@@ -127,14 +127,11 @@ func TestDistributedBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := GrowTree(x[:16*3], 100, 3, Options{NTrees: 4, MaxSamples: 16, Seed: 2}, 1)
+	b, err := GrowTree(x[:16*3], 100, 3, Options{NTrees: 4, MaxSamples: 16, MaxFeatures: 1, Seed: 2}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Assemble([]*Forest{a, b}); !errors.Is(err, ErrInput) {
 		t.Errorf("parts with different seeds: %v, want ErrInput", err)
-	}
-	if _, err := NewFittedDetector(opt, nil); !errors.Is(err, ErrInput) {
-		t.Errorf("nil forest: %v, want ErrInput", err)
 	}
 }

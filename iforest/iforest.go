@@ -1,42 +1,7 @@
-// Package iforest owns the Isolation Forest detector (Liu, Ting and Zhou,
-// ICDM 2008) as scikit-learn's IsolationForest builds it: each tree is grown
-// on a subsample of MaxSamples rows drawn without replacement, to a height
-// limit of ceil(log2(MaxSamples)); each node splits on a feature drawn
-// uniformly among those not constant in the node, at a threshold drawn
-// uniformly between that feature's minimum and maximum in the node (values
-// <= threshold go left). A point's path length in a tree is the depth of the
-// leaf it reaches plus c(m), the average path length of an unsuccessful
-// binary-search-tree search among the m training samples left in that leaf.
-// The score is 2^(-E[h(x)]/c(MaxSamples)), in (0, 1), higher = more
-// anomalous (scikit-learn's score_samples returns the negation; this package
-// does not).
-//
-// One deliberate difference from scikit-learn: its splitter treats a feature
-// whose range in a node is at most 1e-7 as constant, an absolute threshold
-// that ignores the data's scale; here only an exactly constant feature is
-// skipped. On the 21 ADBench files (stratified 70/30 splits, min-max
-// scaling, 3 splits x 10 forests per side) the mean AUC-ROC of the two
-// implementations differ by -0.0025 on average and by at most 0.015
-// (10_cover); with 40 forests per split the five largest gaps shrink to at
-// most 0.006, so what remains is the forests' own randomness. The reference
-// script is testdata/sklearn_compare.py.
-//
-// The package is written by hand, not wrapped from a library, because it is
-// on the hot path of DPLAN (the intrinsic reward refits a forest every
-// episode and scores every step) and no Go library offers a seeded,
-// reproducible, fast implementation. Trees are stored as one flat array of
-// 12-byte nodes in which leaves loop to themselves, so scoring walks every
-// tree a fixed number of levels with no data-dependent branch, one level at
-// a time for a block of 128 rows that stays in the L1 cache with the tree.
-//
-// Reproducibility: tree t draws from its own PCG stream derived from
-// (Seed, t), trees are fitted in parallel and assembled in index order, and
-// each row's path lengths are summed in tree order, so the forest and the
-// scores are bit-for-bit identical for a given seed whatever the number of
-// workers.
 package iforest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -46,72 +11,21 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/internal/matrix"
 )
 
 // EulerGamma is the Euler-Mascheroni constant used in c(n).
 const EulerGamma = 0.5772156649015329
 
-// Sentinel errors.
+// Sentinel errors. ErrOption is declared with Options.
 var (
-	// ErrInput reports unusable input data (shape, NaN, infinity).
-	ErrInput = errors.New("iforest: bad input")
-	// ErrOption reports an invalid option.
-	ErrOption = errors.New("iforest: bad option")
+	// ErrInput reports unusable input data (shape, NaN, infinity). It
+	// wraps detector.ErrInput.
+	ErrInput = fmt.Errorf("iforest: %w", detector.ErrInput)
 	// ErrCorrupt reports serialised bytes that do not decode to a valid forest.
 	ErrCorrupt = errors.New("iforest: corrupt serialised forest")
 )
-
-// Options configures Fit. The zero value of a field selects its default.
-type Options struct {
-	// NTrees is the number of trees; 0 means 100.
-	NTrees int
-	// MaxSamples is the subsample size psi drawn (without replacement) for
-	// each tree; 0 means 256. It is reduced to n when the data has fewer
-	// rows, as scikit-learn's "auto" does.
-	MaxSamples int
-	// MaxFeatures is the fraction of features each tree may split on, in
-	// (0, 1]; 0 means 1. Each tree draws max(1, floor(MaxFeatures*d))
-	// features without replacement, as scikit-learn does.
-	MaxFeatures float64
-	// Seed seeds every random choice.
-	Seed uint64
-	// Workers bounds the goroutines used by Fit and Score; 0 means
-	// runtime.GOMAXPROCS(0). Results do not depend on it.
-	Workers int
-}
-
-// DefaultOptions returns the paper's and scikit-learn's defaults: 100 trees,
-// subsamples of 256, all features, seed 0.
-func DefaultOptions() Options {
-	return Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1}
-}
-
-func (o Options) withDefaults() (Options, error) {
-	if o.NTrees == 0 {
-		o.NTrees = 100
-	}
-	if o.MaxSamples == 0 {
-		o.MaxSamples = 256
-	}
-	if o.MaxFeatures == 0 {
-		o.MaxFeatures = 1
-	}
-	if o.Workers == 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
-	}
-	switch {
-	case o.NTrees < 0 || o.NTrees > 1<<20:
-		return o, fmt.Errorf("%w: NTrees %d", ErrOption, o.NTrees)
-	case o.MaxSamples < 0 || o.MaxSamples > 1<<24:
-		return o, fmt.Errorf("%w: MaxSamples %d", ErrOption, o.MaxSamples)
-	case !(o.MaxFeatures > 0 && o.MaxFeatures <= 1):
-		return o, fmt.Errorf("%w: MaxFeatures %v not in (0, 1]", ErrOption, o.MaxFeatures)
-	case o.Workers < 0:
-		return o, fmt.Errorf("%w: Workers %d", ErrOption, o.Workers)
-	}
-	return o, nil
-}
 
 // AveragePathLength returns c(n), the average path length of an
 // unsuccessful search in a binary search tree of n points, as scikit-learn
@@ -199,11 +113,16 @@ func treeRand(seed uint64, t int) *rand.Rand {
 	return rand.New(rand.NewPCG(splitmix64(seed^splitmix64(uint64(t))), 0x6966_6f72_6573_7421))
 }
 
-// Fit grows an isolation forest on the n x d row-major matrix x. Every
-// value must be finite.
+// Fit grows an isolation forest on the n x d row-major matrix x (Algorithm
+// 1 of the paper). Every value must be finite; opt must be valid
+// (Options.Validate).
 func Fit(x []float32, n, d int, opt Options) (*Forest, error) {
-	opt, err := opt.withDefaults()
-	if err != nil {
+	return fit(context.Background(), x, n, d, opt)
+}
+
+// fit is Fit, stopping with ctx's error between trees once ctx is done.
+func fit(ctx context.Context, x []float32, n, d int, opt Options) (*Forest, error) {
+	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
 	if err := checkMatrix(x, n, d); err != nil {
@@ -213,6 +132,7 @@ func Fit(x []float32, n, d int, opt Options) (*Forest, error) {
 	limit := bits.Len(uint(max(psi, 2) - 1)) // ceil(log2(max(psi,2)))
 	k := max(1, int(opt.MaxFeatures*float64(d)))
 	k = min(k, d)
+	nw := opt.workers()
 
 	type built struct {
 		nodes []node
@@ -222,7 +142,7 @@ func Fit(x []float32, n, d int, opt Options) (*Forest, error) {
 	trees := make([]built, opt.NTrees)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	workers := min(opt.Workers, opt.NTrees)
+	workers := min(nw, opt.NTrees)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -230,7 +150,7 @@ func Fit(x []float32, n, d int, opt Options) (*Forest, error) {
 			b := newBuilder(psi, k, limit)
 			for {
 				t := int(next.Add(1) - 1)
-				if t >= opt.NTrees {
+				if t >= opt.NTrees || ctx.Err() != nil {
 					return
 				}
 				b.grow(x, n, d, treeRand(opt.Seed, t))
@@ -239,8 +159,11 @@ func Fit(x []float32, n, d int, opt Options) (*Forest, error) {
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
-	f := &Forest{dim: d, psi: psi, limit: limit, seed: opt.Seed, maxFeat: opt.MaxFeatures, workers: opt.Workers}
+	f := &Forest{dim: d, psi: psi, limit: limit, seed: opt.Seed, maxFeat: opt.MaxFeatures, workers: nw}
 	total := 0
 	for _, t := range trees {
 		total += len(t.nodes)

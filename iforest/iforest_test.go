@@ -50,7 +50,7 @@ func TestOutlierScoresHighest(t *testing.T) {
 	for j := 0; j < d; j++ {
 		x[17*d+j] = 8
 	}
-	f, err := Fit(x, n, d, Options{Seed: 3})
+	f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestDeterminism(t *testing.T) {
 	n, d := 700, 4
 	x := gaussian(n, d, 2)
 	score := func(seed uint64, workers int) []float64 {
-		f, err := Fit(x, n, d, Options{Seed: seed, Workers: workers})
+		f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: seed, Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func TestDeterminism(t *testing.T) {
 func TestScoreMatchesNaiveWalk(t *testing.T) {
 	n, d := 300, 3
 	x := gaussian(n, d, 9)
-	f, err := Fit(x, n, d, Options{Seed: 1, NTrees: 17, MaxSamples: 64})
+	f, err := Fit(x, n, d, Options{NTrees: 17, MaxSamples: 64, MaxFeatures: 1, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestTreeStructure(t *testing.T) {
 	n, d := 500, 6
 	x := gaussian(n, d, 4)
 	for _, psi := range []int{2, 3, 100, 256, 1000} {
-		f, err := Fit(x, n, d, Options{Seed: 8, NTrees: 10, MaxSamples: psi})
+		f, err := Fit(x, n, d, Options{NTrees: 10, MaxSamples: psi, MaxFeatures: 1, Seed: 8})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestTreeStructure(t *testing.T) {
 func TestMaxFeatures(t *testing.T) {
 	n, d := 400, 10
 	x := gaussian(n, d, 5)
-	f, err := Fit(x, n, d, Options{Seed: 2, MaxFeatures: 0.25})
+	f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 0.25, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestConstantData(t *testing.T) {
 	for i := range x {
 		x[i] = 1
 	}
-	f, err := Fit(x, n, d, Options{Seed: 1})
+	f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,14 +225,14 @@ func TestConstantData(t *testing.T) {
 	for i := 0; i < n; i++ {
 		x[i*d+1] = float32(i)
 	}
-	f, _ = Fit(x, n, d, Options{Seed: 1})
+	f, _ = Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1})
 	for _, nd := range f.nodes {
 		if !math.IsInf(float64(nd.thr), 1) && nd.feat != 1 {
 			t.Fatalf("split on constant feature %d", nd.feat)
 		}
 	}
 	// A single training row: score 0.5 as scikit-learn.
-	f, err = Fit([]float32{1, 2}, 1, 2, Options{})
+	f, err = Fit([]float32{1, 2}, 1, 2, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,23 +259,23 @@ func TestThreshold(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	x := gaussian(10, 2, 1)
-	if _, err := Fit(x, 10, 3, Options{}); !errors.Is(err, ErrInput) {
+	if _, err := Fit(x, 10, 3, DefaultOptions()); !errors.Is(err, ErrInput) {
 		t.Errorf("shape mismatch: %v", err)
 	}
-	if _, err := Fit(nil, 0, 2, Options{}); !errors.Is(err, ErrInput) {
+	if _, err := Fit(nil, 0, 2, DefaultOptions()); !errors.Is(err, ErrInput) {
 		t.Errorf("empty: %v", err)
 	}
 	y := append([]float32(nil), x...)
 	y[5] = float32(math.NaN())
-	if _, err := Fit(y, 10, 2, Options{}); !errors.Is(err, ErrInput) {
+	if _, err := Fit(y, 10, 2, DefaultOptions()); !errors.Is(err, ErrInput) {
 		t.Errorf("NaN: %v", err)
 	}
-	for _, o := range []Options{{NTrees: -1}, {MaxSamples: -3}, {MaxFeatures: 1.5}, {MaxFeatures: -0.1}, {MaxFeatures: math.NaN()}} {
-		if _, err := Fit(x, 10, 2, o); !errors.Is(err, ErrOption) {
-			t.Errorf("options %+v: %v", o, err)
-		}
+	bad := DefaultOptions()
+	bad.NTrees = 0
+	if _, err := Fit(x, 10, 2, bad); !errors.Is(err, ErrOption) {
+		t.Errorf("options %+v: %v, want ErrOption", bad, err)
 	}
-	f, _ := Fit(x, 10, 2, Options{})
+	f, _ := Fit(x, 10, 2, DefaultOptions())
 	if _, err := f.Score(x, 4); !errors.Is(err, ErrInput) {
 		t.Errorf("score shape: %v", err)
 	}
@@ -292,7 +292,7 @@ func TestBadInput(t *testing.T) {
 func TestMarshalRoundTrip(t *testing.T) {
 	n, d := 300, 4
 	x := gaussian(n, d, 3)
-	f, err := Fit(x, n, d, Options{Seed: 11, NTrees: 20})
+	f, err := Fit(x, n, d, Options{NTrees: 20, MaxSamples: 256, MaxFeatures: 1, Seed: 11})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 // Structural damage behind a valid checksum must still be caught.
 func TestUnmarshalStructure(t *testing.T) {
 	x := gaussian(100, 2, 3)
-	f, _ := Fit(x, 100, 2, Options{Seed: 1, NTrees: 3, MaxSamples: 16})
+	f, _ := Fit(x, 100, 2, Options{NTrees: 3, MaxSamples: 16, MaxFeatures: 1, Seed: 1})
 	corrupt := func(edit func(g *Forest)) error {
 		g := *f
 		g.nodes = append([]node(nil), f.nodes...)
@@ -383,7 +383,7 @@ func TestQualityFloor(t *testing.T) {
 			x[i*d], x[i*d+1] = float32(r.NormFloat64()), float32(r.NormFloat64())
 		}
 	}
-	f, err := Fit(x, n, d, Options{Seed: 1})
+	f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +402,7 @@ func benchData(n, d int) []float32 { return gaussian(n, d, 77) }
 func BenchmarkScore21(b *testing.B) {
 	n, d := 100000, 21
 	x := benchData(n, d)
-	f, err := Fit(x, n, d, Options{Seed: 1})
+	f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func BenchmarkFit21(b *testing.B) {
 	x := benchData(n, d)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Fit(x, n, d, Options{Seed: uint64(i)}); err != nil {
+		if _, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: uint64(i)}); err != nil {
 			b.Fatal(err)
 		}
 	}

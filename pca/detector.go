@@ -9,56 +9,83 @@ import (
 	"github.com/oddity-ml/oddity/detector"
 )
 
-// MethodName is the name PCA models are saved and loaded under.
-const MethodName = "pca"
+// Method is the name PCA is registered, saved and loaded under.
+const Method = "pca"
 
-func init() { detector.Register(MethodName, func() detector.Detector { return &Detector{} }) }
+func init() {
+	detector.Register(detector.Info{
+		Method:  Method,
+		Kind:    detector.Unsupervised | detector.Tables,
+		Summary: "PCA reconstruction error: squared distance to the principal subspace",
+		Options: func() any { o := DefaultOptions(); return &o },
+		New: func(o any) (detector.Detector, error) {
+			opt := *o.(*Options)
+			if err := opt.Validate(); err != nil {
+				return nil, err
+			}
+			return New(opt), nil
+		},
+	})
+}
 
 // Detector scores a sample by its squared reconstruction error from the
-// principal subspace of the training data (unsupervised).
+// principal subspace of the training data (unsupervised; labelled
+// anomalies are ignored). Samples are flattened to rows.
 type Detector struct {
+	// Options are the detector's settings; Fit reads them.
 	Options Options
+	shape   []int // training sample shape
 	pca     *PCA
 }
 
-// NewDetector returns an unfitted detector. With Options.NComponents 0 it
-// keeps half the features, rounded up.
-func NewDetector(opt Options) *Detector { return &Detector{Options: opt} }
+// New returns an unfitted detector with the given options; Fit validates
+// them.
+func New(o Options) *Detector { return &Detector{Options: o} }
 
 // Method implements detector.Detector.
-func (d *Detector) Method() string { return MethodName }
+func (d *Detector) Method() string { return Method }
 
-// Fit implements detector.Detector.
+// Fit implements detector.Detector: it finds the principal axes of ts.X.
 func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
-	if err := ctx.Err(); err != nil {
+	if err := d.Options.Validate(); err != nil {
 		return err
 	}
-	opt := d.Options
-	if opt.NComponents == 0 {
-		opt.NComponents = (ts.X.Dim() + 1) / 2
+	if err := detector.CheckInput(ts.X, nil); err != nil {
+		return err
 	}
-	p, err := Fit(ts.X.X, ts.X.N, ts.X.Dim(), opt)
+	p, err := fit(ctx, ts.X.X, ts.X.N, ts.X.Dim(), d.Options)
 	if err != nil {
 		return err
 	}
-	d.pca = p
+	d.shape, d.pca = append([]int(nil), ts.X.Shape...), p
 	return nil
 }
 
-// Score implements detector.Detector.
+// Score implements detector.Detector: the squared Euclidean distance of
+// each sample to its reconstruction from the kept axes.
 func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
 	if d.pca == nil {
 		return nil, detector.ErrNotFitted
 	}
-	if x.Dim() != d.pca.Dim {
-		return nil, fmt.Errorf("%w: PCA takes %d features, got %d", detector.ErrSchema, d.pca.Dim, x.Dim())
+	if err := detector.CheckInput(x, d.shape); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return d.pca.ReconstructionError(x.X, x.N)
 }
 
+// Model returns the fitted PCA (nil before Fit).
+func (d *Detector) Model() *PCA { return d.pca }
+
+// stored is the saved state. Its keys match the field names of the state
+// saved before they had JSON names, so older models load (with their
+// shape taken as rows of Dim features).
 type stored struct {
-	Options Options
-	PCA     *PCA
+	Options Options `json:"options"`
+	PCA     *PCA    `json:"pca"`
+	Shape   []int   `json:"shape"`
 }
 
 // Marshal implements detector.Detector. The model is small, so it is stored
@@ -67,11 +94,12 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	if d.pca == nil {
 		return nil, detector.ErrNotFitted
 	}
-	b, err := json.Marshal(stored{d.Options, d.pca})
+	b, err := json.Marshal(stored{d.Options, d.pca, d.shape})
 	return &detector.Payload{Config: b}, err
 }
 
-// Unmarshal implements detector.Detector.
+// Unmarshal implements detector.Detector. It replaces the detector's
+// options (all but Workers) with the stored ones.
 func (d *Detector) Unmarshal(p *detector.Payload) error {
 	var s stored
 	if err := json.Unmarshal(p.Config, &s); err != nil {
@@ -80,6 +108,20 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 	if s.PCA == nil || s.PCA.Dim <= 0 || s.PCA.NComponents <= 0 || len(s.PCA.Mean) != s.PCA.Dim || len(s.PCA.Components) != s.PCA.Dim*s.PCA.NComponents {
 		return fmt.Errorf("%w: pca: inconsistent stored model", detector.ErrPayload)
 	}
-	d.Options, d.pca = s.Options, s.PCA
+	if s.Shape == nil {
+		s.Shape = []int{s.PCA.Dim}
+	}
+	size := 1
+	for _, v := range s.Shape {
+		size *= max(v, 0)
+	}
+	if len(s.Shape) == 0 || size != s.PCA.Dim {
+		return fmt.Errorf("%w: pca: sample shape %v for a model of %d features", detector.ErrPayload, s.Shape, s.PCA.Dim)
+	}
+	s.Options.Workers = d.Options.Workers
+	if err := s.Options.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", detector.ErrPayload, err)
+	}
+	d.Options, d.shape, d.pca = s.Options, s.Shape, s.PCA
 	return nil
 }

@@ -1,23 +1,7 @@
-// Package pca owns principal component analysis: fitting principal axes,
-// projecting onto them and back, explained variance, and the reconstruction
-// error used as a baseline anomaly score (the squared distance of a row to
-// the fitted principal subspace). It also provides the PCA initialisation of
-// t-SNE.
-//
-// The linear algebra is gonum's: the eigendecomposition of the covariance
-// matrix (mat.EigenSym, the covariance accumulated block by block so the
-// data are never copied whole into float64) when there are at least as many
-// rows as features, otherwise the thin SVD of the centred data (mat.SVD).
-// Inputs are float32 rows; everything computed is float64.
-//
-// Signs: an axis and its negation are equally valid, so each component is
-// oriented so that its entry of largest magnitude is positive (the first
-// such entry on ties), the convention of scikit-learn >= 1.5; scikit-learn
-// 1.2 oriented by the scores instead, so comparisons with it must allow a
-// sign per component.
 package pca
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -26,43 +10,18 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/internal/matrix"
 )
 
-// Sentinel errors.
+// Sentinel errors. ErrOption is declared with Options.
 var (
-	// ErrInput reports unusable data (shape, NaN, infinity).
-	ErrInput = errors.New("pca: bad input")
-	// ErrOption reports an invalid option.
-	ErrOption = errors.New("pca: bad option")
+	// ErrInput reports unusable data (shape, NaN, infinity). It wraps
+	// detector.ErrInput.
+	ErrInput = fmt.Errorf("pca: %w", detector.ErrInput)
 	// ErrNoConvergence reports that the decomposition did not converge.
 	ErrNoConvergence = errors.New("pca: decomposition failed")
 )
-
-// Method selects the decomposition.
-type Method int
-
-const (
-	// Auto uses Covariance when n >= d and SVD otherwise.
-	Auto Method = iota
-	// Covariance eigendecomposes the d x d covariance matrix: O(n d^2 + d^3)
-	// time, O(d^2) extra memory.
-	Covariance
-	// SVD factorises the centred n x d data: more accurate for
-	// ill-conditioned data, O(n d min(n, d)) time, O(n d) extra memory.
-	SVD
-)
-
-// Options configures Fit.
-type Options struct {
-	// NComponents is the number of axes kept; 0 means min(n, d).
-	NComponents int
-	// Method selects the decomposition; the zero value is Auto.
-	Method Method
-	// Workers bounds the goroutines accumulating the covariance; 0 means
-	// runtime.GOMAXPROCS(0). Results do not depend on it.
-	Workers int
-}
 
 // PCA is a fitted model.
 type PCA struct {
@@ -91,22 +50,33 @@ func checkMatrix(x []float32, n, d int) error {
 	return nil
 }
 
-// Fit computes the principal axes of the n x d row-major matrix x (n >= 2).
+// Fit computes the principal axes of the n x d row-major matrix x (n >= 2):
+// Options.Components(d) of them, at most min(n, d). opt must be valid
+// (Options.Validate).
 func Fit(x []float32, n, d int, opt Options) (*PCA, error) {
+	return fit(context.Background(), x, n, d, opt)
+}
+
+// fit is Fit, stopping with ctx's error between blocks of the covariance
+// once ctx is done.
+func fit(ctx context.Context, x []float32, n, d int, opt Options) (*PCA, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if err := checkMatrix(x, n, d); err != nil {
 		return nil, fmt.Errorf("pca fit: %w", err)
 	}
 	if n < 2 {
 		return nil, fmt.Errorf("pca fit: %w: %d row; variance needs at least 2", ErrInput, n)
 	}
-	k := opt.NComponents
-	if k == 0 {
-		k = min(n, d)
+	k := opt.Components(d)
+	if k > min(n, d) {
+		return nil, fmt.Errorf("pca fit: %w: components = %d: %d axes of %d rows of %d features; at most min(n, d) = %d", ErrOption, opt.NComponents, k, n, d, min(n, d))
 	}
-	if k < 0 || k > min(n, d) {
-		return nil, fmt.Errorf("pca fit: %w: NComponents %d not in [1, min(n=%d, d=%d)]", ErrOption, opt.NComponents, n, d)
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	method := opt.Method
+	method := opt.Solver
 	if method == Auto {
 		method = SVD
 		if n >= d {
@@ -126,7 +96,10 @@ func Fit(x []float32, n, d int, opt Options) (*PCA, error) {
 	axes := mat.NewDense(d, k, nil)
 	switch method {
 	case Covariance:
-		cov := covariance(x, n, d, p.Mean, opt.Workers)
+		cov, err := covariance(ctx, x, n, d, p.Mean, opt.Workers)
+		if err != nil {
+			return nil, err
+		}
 		var eig mat.EigenSym
 		if !eig.Factorize(cov, true) {
 			return nil, fmt.Errorf("pca fit: %w: symmetric eigendecomposition of %dx%d covariance", ErrNoConvergence, d, d)
@@ -167,7 +140,7 @@ func Fit(x []float32, n, d int, opt Options) (*PCA, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("pca fit: %w: unknown method %d", ErrOption, method)
+		return nil, fmt.Errorf("pca fit: %w: solver = %d: unknown", ErrOption, method)
 	}
 	// Total variance straight from the data, so the ratio is right even
 	// when only k axes were kept.
@@ -206,8 +179,9 @@ func Fit(x []float32, n, d int, opt Options) (*PCA, error) {
 // centred on mean. The rows are cut into a number of parts fixed by n and d
 // alone; parts are accumulated in parallel, each in blocks converted to
 // float64, and summed in part order, so the result does not depend on the
-// number of workers.
-func covariance(x []float32, n, d int, mean []float64, workers int) *mat.SymDense {
+// number of workers. It returns ctx's error when ctx is done before the
+// last block.
+func covariance(ctx context.Context, x []float32, n, d int, mean []float64, workers int) (*mat.SymDense, error) {
 	const block = 1024
 	parts := min((n+block-1)/block, 8, max(1, (256<<20)/(8*d*d)))
 	if workers <= 0 {
@@ -228,6 +202,9 @@ func covariance(x []float32, n, d int, mean []float64, workers int) *mat.SymDens
 			for q := range next {
 				c := mat.NewSymDense(d, nil)
 				for lo := q * n / parts; lo < (q+1)*n/parts; lo += block {
+					if ctx.Err() != nil {
+						break
+					}
 					hi := min((q+1)*n/parts, lo+block)
 					b := buf[:(hi-lo)*d]
 					for i := lo; i < hi; i++ {
@@ -242,11 +219,14 @@ func covariance(x []float32, n, d int, mean []float64, workers int) *mat.SymDens
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	cov := partial[0]
 	for _, c := range partial[1:] {
 		cov.AddSym(cov, c)
 	}
-	return cov
+	return cov, nil
 }
 
 func (p *PCA) check(what string) error {

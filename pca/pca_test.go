@@ -32,15 +32,15 @@ func lowRank(n int) []float32 {
 func TestLowRankHandBuilt(t *testing.T) {
 	n := 400
 	x := lowRank(n)
-	for _, m := range []Method{Covariance, SVD, Auto} {
-		p, err := Fit(x, n, 6, Options{NComponents: 2, Method: m})
+	for _, m := range []Solver{Covariance, SVD, Auto} {
+		p, err := Fit(x, n, 6, Options{NComponents: 2, Solver: m})
 		if err != nil {
 			t.Fatal(err)
 		}
 		const tol = 1e-5 // the rows are stored as float32
 		f := float64(n) / float64(n-1)
 		if math.Abs(p.ExplainedVariance[0]-9*f) > tol*10 || math.Abs(p.ExplainedVariance[1]-f) > tol*10 {
-			t.Errorf("method %d: explained variance %v, want [%v %v]", m, p.ExplainedVariance, 9*f, f)
+			t.Errorf("solver %v: explained variance %v, want [%v %v]", m, p.ExplainedVariance, 9*f, f)
 		}
 		if math.Abs(p.TotalVariance-10*f) > tol*10 {
 			t.Errorf("total variance %v, want %v", p.TotalVariance, 10*f)
@@ -52,7 +52,7 @@ func TestLowRankHandBuilt(t *testing.T) {
 		// w2 up to the sign rule: largest |entry| 0.5 first at index 2, positive.
 		for j := 0; j < 6; j++ {
 			if math.Abs(p.Components[j]-w1[j]) > tol || math.Abs(p.Components[6+j]-w2[j]) > tol {
-				t.Fatalf("method %d: components %v, want %v and %v", m, p.Components, w1, w2)
+				t.Fatalf("solver %v: components %v, want %v and %v", m, p.Components, w1, w2)
 			}
 			if math.Abs(p.Mean[j]-mu[j]) > tol {
 				t.Fatalf("mean %v, want %v", p.Mean, mu)
@@ -104,11 +104,11 @@ func randomData(n, d int, seed uint64) []float32 {
 func TestProperties(t *testing.T) {
 	n, d := 300, 7
 	x := randomData(n, d, 1)
-	pc, err := Fit(x, n, d, Options{Method: Covariance})
+	pc, err := Fit(x, n, d, Options{NComponents: d, Solver: Covariance})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, err := Fit(x, n, d, Options{Method: SVD})
+	ps, err := Fit(x, n, d, Options{NComponents: d, Solver: SVD})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,11 @@ func TestBadInput(t *testing.T) {
 		{x[:3], 1, 3, Options{}, ErrInput},
 		{x, 10, 3, Options{NComponents: 4}, ErrOption},
 		{x, 10, 3, Options{NComponents: -1}, ErrOption},
-		{x, 10, 3, Options{Method: Method(7)}, ErrOption},
+		{x, 10, 3, Options{Solver: Solver(7)}, ErrOption},
+		{x, 10, 3, Options{Solver: -1}, ErrOption},
+		{x, 10, 3, Options{Workers: -1}, ErrOption},
+		{x[:6], 2, 3, Options{}, nil},
+		{x[:6], 2, 3, Options{NComponents: 3}, ErrOption},
 		{[]float32{1, float32(math.NaN()), 2, 3}, 2, 2, Options{}, ErrInput},
 	}
 	for _, c := range cases {

@@ -54,7 +54,11 @@ func (o *offset) Unmarshal(p *detector.Payload) error {
 	return err
 }
 
-func init() { detector.Register("servertest-offset", func() detector.Detector { return &offset{} }) }
+func init() {
+	detector.Register(detector.Info{Method: "servertest-offset", Kind: detector.Unsupervised | detector.Tables, Summary: "test: sum of the values plus an offset",
+		Options: func() any { return &struct{}{} },
+		New:     func(any) (detector.Detector, error) { return &offset{}, nil }})
+}
 
 // writeModel saves an offset model for samples of the given shape.
 func writeModel(t testing.TB, path string, off float32, shape ...int) {

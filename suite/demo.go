@@ -40,10 +40,10 @@ func Demo(seed uint64) Suite {
 		specs = append(specs, Spec{Section: SectionCommon, Table: tableDemoImages, Method: method, Variant: variant,
 			Data: "demo-digits", Task: "abnormal=" + demoDigit, Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
 	}
-	img(ganomaly.MethodGANomaly, "", gan)
+	img(ganomaly.Method, "", gan)
 	img(deepcluster.Method, "", map[string]string{"k": "9", "epochs": "10", "max-steps": "100", "update-interval": "20", "kmeans-init": "3", "score": "distance", "embed-n": "500"})
-	img(iforest.MethodName, "")
-	img(autoencoder.MethodName, "", map[string]string{"epochs": "10"})
+	img(iforest.Method, "")
+	img(autoencoder.Method, "", map[string]string{"epochs": "10"})
 	// Clustering the embedded digits.
 	specs = append(specs, Spec{Section: SectionOwn, Table: tableDemoClustering, Method: imgMethodClustering, Data: "demo-digits",
 		Task: "k=10", Params: map[string]string{"k": "10", "limit": "0", "epochs": "20", "max-steps": "200", "update-interval": "20", "kmeans-init": "5", "tsne-n": "800"},

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/oddity-ml/oddity/autoencoder"
+	"github.com/oddity-ml/oddity/cae"
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/deepcluster"
@@ -30,6 +31,7 @@ import (
 	"github.com/oddity-ml/oddity/ganomaly"
 	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/option"
 	"github.com/oddity-ml/oddity/tsne"
 	"github.com/oddity-ml/oddity/viz"
 )
@@ -143,7 +145,7 @@ func quickImages(seed uint64) []Spec {
 }
 
 // fullImages is the full suite's image part: GANomaly's CPU schedule
-// (ganomaly.CPUOptions: width 16, 4 epochs, 12,000 training images) on all
+// (ganomaly.DefaultOptions: width 16, 4 epochs, 12,000 training images) on all
 // ten MNIST digits and CIFAR-10 classes with three seeds; deep clustering
 // with `oddity cluster`'s defaults on all of MNIST, USPS and COIL-20;
 // common ground on all ten digits (12,000 training images per detector);
@@ -184,7 +186,7 @@ func imgClusterK(ds string) int {
 }
 
 func imgGANSpec(table, ds string, class int, p map[string]string, seeds []uint64) Spec {
-	return Spec{Section: SectionOwn, Table: table, Method: ganomaly.MethodGANomaly, Data: ds,
+	return Spec{Section: SectionOwn, Table: table, Method: ganomaly.Method, Data: ds,
 		Task: fmt.Sprintf("abnormal=%d", class), Params: imgMerge(p, map[string]string{"abnormal": strconv.Itoa(class), "recon": "1"}),
 		Seeds: seeds}
 }
@@ -204,14 +206,14 @@ func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[str
 			out = append(out, Spec{Section: SectionCommon, Table: tableCommonMNIST, Method: method, Variant: variant,
 				Data: "mnist", Task: fmt.Sprintf("abnormal=%d", c), Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
 		}
-		cell(ganomaly.MethodGANomaly, "", gan, map[string]string{"embed-n": embedN})
-		cell(ganomaly.MethodCAE, "", gan, map[string]string{"embed-n": embedN})
+		cell(ganomaly.Method, "", gan, map[string]string{"embed-n": embedN})
+		cell(cae.Method, "", gan, map[string]string{"embed-n": embedN})
 		cell(deepcluster.Method, "", dc, map[string]string{"score": "distance", "embed-n": embedN})
 		cell(deepcluster.Method, "score=maxq", dc, map[string]string{"score": "maxq"})
 		cell(dplan.Method, "labeled=0", dp, map[string]string{"labeled": "0"})
 		cell(dplan.Method, fmt.Sprintf("labeled=%d", labeled), dp, map[string]string{"labeled": strconv.Itoa(labeled), "embed-n": embedN})
-		cell(iforest.MethodName, "", nil) // no latent space to show
-		cell(autoencoder.MethodName, "", ae, map[string]string{"embed-n": embedN})
+		cell(iforest.Method, "", nil) // no latent space to show
+		cell(autoencoder.Method, "", ae, map[string]string{"embed-n": embedN})
 	}
 	return out
 }
@@ -223,7 +225,7 @@ func imgContamSpecs(c int, fracs []float64, seeds []uint64, proto, gan, dc map[s
 	for _, m := range []struct {
 		method string
 		p      map[string]string
-	}{{ganomaly.MethodGANomaly, gan}, {deepcluster.Method, imgMerge(dc, map[string]string{"score": "distance"})}} {
+	}{{ganomaly.Method, gan}, {deepcluster.Method, imgMerge(dc, map[string]string{"score": "distance"})}} {
 		for _, f := range fracs {
 			out = append(out, Spec{Section: SectionRobustness, Table: tableContam, Method: m.method, Data: "mnist",
 				Task:   fmt.Sprintf("contamination=%g%%", f*100),
@@ -234,103 +236,99 @@ func imgContamSpecs(c int, fracs []float64, seeds []uint64, proto, gan, dc map[s
 	return out
 }
 
-// imgParams reads a spec's settings, remembering the first unreadable one.
-type imgParams struct {
-	m   map[string]string
-	err error
+// imgProto holds an image cell's own settings: the protocol's, the
+// subsets' and the pictures', as opposed to the method's options. A
+// spec's Params mix the two; imgParse tells them apart by name.
+type imgProto struct {
+	Abnormal      int     `opt:"abnormal" help:"held-out (anomalous) class"`
+	Contamination float64 `opt:"contamination" help:"share of the normal training data replaced by held-out-class images"`
+	MaxTrain      int     `opt:"max-train" help:"training images, a seeded subset (0: all)"`
+	MaxTest       int     `opt:"max-test" help:"test images, a stratified seeded subset (0: all)"`
+	EmbedN        int     `opt:"embed-n" help:"test images in the t-SNE of the latent space (0: no picture)"`
+	Recon         bool    `opt:"recon" help:"draw the first seed's reconstructions"`
+	Schedule      string  `opt:"schedule" help:"GANomaly and CAE: cpu (the method's DefaultOptions) or paper (its PaperOptions)"`
+	Labeled       int     `opt:"labeled" help:"DPLAN: labelled anomalies drawn from the held-out class's spare training images"`
+	Limit         int     `opt:"limit" help:"clustering: a seeded subset of this many images (0: all)"`
+	TSNEN         int     `opt:"tsne-n" help:"clustering: points of the t-SNE picture"`
 }
 
-func (p *imgParams) fail(k, v, want string) {
-	if p.err == nil {
-		p.err = fmt.Errorf("suite: parameter %s = %q is not %s", k, v, want)
-	}
+// imgSettings is a parsed image cell: its own settings and its method's
+// options (everything else in Params, applied on the method's defaults).
+type imgSettings struct {
+	proto  imgProto
+	in     detector.Info
+	method map[string]string
+	paper  bool
 }
 
-func (p *imgParams) str(k, def string) string {
-	if v, ok := p.m[k]; ok {
-		return v
+// imgParse reads spec params for method (a registered image-capable
+// method). A name that is neither the cell's nor the method's is an error
+// naming it and the method, as is a value of the wrong form.
+func imgParse(method string, params map[string]string) (*imgSettings, error) {
+	st := &imgSettings{proto: imgProto{Abnormal: -1, Schedule: "cpu"}, method: map[string]string{}}
+	in, err := detector.Lookup(method)
+	if err != nil {
+		return nil, fmt.Errorf("suite: %w", err)
 	}
-	return def
-}
-
-func (p *imgParams) int(k string, def int) int {
-	v, ok := p.m[k]
-	if !ok {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		p.fail(k, v, "a non-negative integer")
-		return def
-	}
-	return n
-}
-
-func (p *imgParams) float(k string, def float64) float64 {
-	v, ok := p.m[k]
-	if !ok {
-		return def
-	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f != f {
-		p.fail(k, v, "a non-negative number")
-		return def
-	}
-	return f
-}
-
-func (p *imgParams) ints(k string, def []int) []int {
-	v, ok := p.m[k]
-	if !ok {
-		return def
-	}
-	var out []int
-	for _, s := range strings.Split(v, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			p.fail(k, v, "a comma-separated list of positive integers")
-			return def
+	st.in = in
+	gan := method == ganomaly.Method || method == cae.Method
+	for k, v := range params {
+		// "schedule" is GANomaly's preset; deep clustering has an option
+		// of that name.
+		if _, ok := option.Lookup(&st.proto, k); ok && (k != "schedule" || gan) {
+			if err := option.Set(&st.proto, k, v); err != nil {
+				return nil, fmt.Errorf("suite: %s cell: %w", method, err)
+			}
+			continue
 		}
-		out = append(out, n)
+		st.method[k] = v
 	}
-	return out
-}
-
-// imgGANOptions builds GANomaly's (and the CAE's) options from the params:
-// the schedule ("cpu" or "paper") and the overrides.
-func imgGANOptions(p *imgParams, seed uint64) (ganomaly.Options, error) {
-	var o ganomaly.Options
-	switch s := p.str("schedule", "cpu"); s {
+	for k, v := range option.Values(&st.proto) {
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n < 0 && k != "abnormal" {
+			return nil, fmt.Errorf("suite: %s cell: %s = %s: must not be negative", method, k, v)
+		}
+	}
+	switch st.proto.Schedule {
 	case "cpu":
-		o = ganomaly.CPUOptions()
 	case "paper":
-		o = ganomaly.DefaultOptions()
+		st.paper = true
 	default:
-		return o, fmt.Errorf("suite: schedule %q: want cpu or paper", s)
+		return nil, fmt.Errorf("suite: schedule %q: want cpu or paper", st.proto.Schedule)
 	}
-	o.Width = p.int("width", o.Width)
-	o.NZ = p.int("nz", o.NZ)
-	o.Epochs = p.int("epochs", o.Epochs)
-	o.BatchSize = p.int("batch", o.BatchSize)
-	o.MaxImages = p.int("max-images", o.MaxImages)
-	o.Select = p.str("select", o.Select)
-	o.Seed = seed
-	if p.err != nil {
-		return o, p.err
+	if _, err := st.options(0); err != nil {
+		return nil, err
 	}
-	return o, o.Validate()
+	return st, nil
 }
 
-// imgDCConfig builds a deep clustering configuration from the params (zero
-// values take deepcluster's defaults, which are `oddity cluster`'s).
-func imgDCConfig(p *imgParams, seed uint64) (deepcluster.Config, error) {
-	c := deepcluster.Config{K: p.int("k", 0), Seed: seed, PretrainEpochs: p.int("epochs", 0),
-		BatchSize: p.int("batch", 0), MaxSteps: p.int("max-steps", 0), UpdateInterval: p.int("update-interval", 0),
-		KMeansInit: p.int("kmeans-init", 0), Score: p.str("score", "")}
-	if p.err != nil {
-		return c, p.err
+// options returns the method's options for one seed: its defaults (or
+// the paper's, under schedule paper) with the cell's settings applied.
+func (st *imgSettings) options(seed uint64) (any, error) {
+	o := st.in.Options()
+	if st.paper && st.in.Paper != nil {
+		o = st.in.Paper()
 	}
-	return c.WithDefaults()
+	if err := option.Apply(o, st.method); err != nil {
+		return nil, fmt.Errorf("suite: %s cell: %w", st.in.Method, err)
+	}
+	option.SetSeed(o, seed)
+	if _, err := st.in.New(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// imgDCOptions returns deep clustering's options for a cell's settings.
+func imgDCOptions(params map[string]string, seed uint64) (deepcluster.Options, error) {
+	st, err := imgParse(deepcluster.Method, params)
+	if err != nil {
+		return deepcluster.Options{}, err
+	}
+	o, err := st.options(seed)
+	if err != nil {
+		return deepcluster.Options{}, err
+	}
+	return *o.(*deepcluster.Options), nil
 }
 
 // imgSplit is one seed's leave-one-class-out split, after subsampling.
@@ -527,106 +525,25 @@ func imgDCKey(spec Spec, seed uint64) string {
 	return fmt.Sprintf("%s|%s|%s|%d", spec.Data, spec.Task, strings.Join(ks, ","), seed)
 }
 
-// imgFit trains the spec's method on one seed's split.
-func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSplit) (*imgFitted, error) {
+// imgFit trains the spec's method on one seed's split. The method comes
+// from the registry; what it can show (a latent space, reconstructions) is
+// found through the detector's optional interfaces.
+func imgFit(ctx context.Context, spec Spec, st *imgSettings, seed uint64, ld *imgSplit) (*imgFitted, error) {
 	f := &imgFitted{}
-	var det detector.Detector
 	ts := detector.TrainSet{X: ld.train}
-	switch spec.Method {
-	case ganomaly.MethodGANomaly, ganomaly.MethodCAE:
-		o, err := imgGANOptions(p, seed)
-		if err != nil {
-			return nil, err
-		}
-		var g interface {
-			detector.Detector
-			Reconstruct(context.Context, *data.Dataset) ([]float32, []float32, error)
-			Latent(context.Context, *data.Dataset) ([]float32, error)
-			Side() int
-			BestEpoch() int
-			TrainImages() int
-			ValImages() int
-		}
-		if spec.Method == ganomaly.MethodCAE {
-			g = ganomaly.NewCAE(o)
-		} else {
-			g = ganomaly.New(o)
-		}
-		// The generator's encoder code G_E(x): GANomaly's z, and the
-		// autoencoder's bottleneck.
-		f.embedBy("the code z = G_E(x)", func(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
-			z, err := g.Latent(ctx, x)
-			return z, o.NZ, err
-		})
-		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
-			in, out, err := g.Reconstruct(ctx, x)
-			s := g.Side()
-			return in, out, viz.GridOptions{Channels: x.Shape[0], Height: s, Width: s, Lo: -1, Hi: 1}, err
-		}
-		t0 := time.Now()
-		if err := g.Fit(ctx, ts); err != nil {
-			return nil, err
-		}
-		f.fitSeconds, f.det = time.Since(t0).Seconds(), g
-		f.note = fmt.Sprintf("epoch %d of %d kept; %d training and %d validation images", g.BestEpoch(), o.Epochs, g.TrainImages(), g.ValImages())
-		f.trainN = g.TrainImages() + g.ValImages()
-		return f, nil
-	case deepcluster.Method:
-		cfg, err := imgDCConfig(p, seed)
-		if err != nil {
-			return nil, err
-		}
-		key := imgDCKey(spec, seed)
-		prev := imgDCRecall(key)
-		var m *deepcluster.Model
-		if prev != nil {
-			m = prev.det.(*deepcluster.Detector).Model
-			f.fitSeconds = prev.fitSeconds
-			f.note = "model trained once for this split, seed and settings and shared with the other deep clustering cell of the split"
-		} else {
-			d := deepcluster.New(cfg)
-			t0 := time.Now()
-			if err := d.Fit(ctx, ts); err != nil {
-				return nil, err
-			}
-			f.fitSeconds = time.Since(t0).Seconds()
-			m = d.Model
-		}
-		// A fresh detector over the shared model, scoring as this cell asks.
-		mc := *m
-		mc.Config.Score = cfg.Score
-		f.det = &deepcluster.Detector{Config: mc.Config, Model: &mc}
-		f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
-			_, labels, err := mc.Assign(ctx, x)
-			if err != nil {
-				return nil, 0, nil, err
-			}
-			z, err := mc.Embed(ctx, x)
-			return z, mc.Config.Embedding, labels, err
-		}
-		f.space = dcSpace
-		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
-			out, err := mc.Reconstruct(ctx, x)
-			return x.X, out, viz.GridOptions{Channels: mc.Shape[0], Height: mc.Shape[1], Width: mc.Shape[2]}, err
-		}
-		imgDCRemember(key, f)
-		return f, nil
-	case dplan.Method:
-		o := dplan.DefaultOptions()
-		o.Episodes = p.int("episodes", o.Episodes)
-		o.StepsPerEpisode = p.int("steps", o.StepsPerEpisode)
-		o.Warmup = p.int("warmup", o.Warmup)
-		o.EpsSteps = p.int("eps-steps", o.EpsSteps)
-		o.TargetUpdate = p.int("target-update", o.TargetUpdate)
-		n := p.int("labeled", 0)
-		if p.err != nil {
-			return nil, p.err
-		}
-		o.Seed = seed
+	o, err := st.options(seed)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Method == deepcluster.Method {
+		return imgFitDC(ctx, spec, *o.(*deepcluster.Options), seed, ts, f)
+	}
+	if dp, ok := o.(*dplan.Options); ok {
+		n := st.proto.Labeled
 		if n == 0 {
 			// Without labelled anomalies the sampler can only draw
 			// unlabelled states.
-			o.P = 0
+			dp.P = 0
 		} else {
 			if n > ld.spare.N {
 				return nil, fmt.Errorf("suite: %d labelled anomalies wanted, %d held-out training images are left", n, ld.spare.N)
@@ -639,49 +556,103 @@ func imgFit(ctx context.Context, spec Spec, p *imgParams, seed uint64, ld *imgSp
 			}
 			ts.Anomalies = a
 		}
-		dp := dplan.New(o)
-		f.embedBy("the Q-network's hidden layer", dp.Hidden)
-		det = dp
-	case iforest.MethodName:
-		o := iforest.DefaultOptions()
-		o.NTrees = p.int("trees", o.NTrees)
-		o.MaxSamples = p.int("samples", o.MaxSamples)
-		o.Seed = seed
-		if p.err != nil {
-			return nil, p.err
+	}
+	det, err := st.in.New(o)
+	if err != nil {
+		return nil, err
+	}
+	if e, ok := det.(detector.Embedder); ok && imgSpaces[spec.Method] != "" {
+		f.embedBy(imgSpaces[spec.Method], e.Embed)
+	}
+	if r, ok := det.(detector.Reconstructor); ok {
+		f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
+			in, out, err := r.Reconstruct(ctx, x)
+			if err != nil {
+				return nil, nil, viz.GridOptions{}, err
+			}
+			sh := in.Shape
+			if len(sh) != 3 {
+				return nil, nil, viz.GridOptions{}, fmt.Errorf("suite: %s reconstructs samples of shape %v, not images", spec.Method, sh)
+			}
+			return in.X, out.X, viz.GridOptions{Channels: sh[0], Height: sh[1], Width: sh[2], Lo: 0, Hi: 1}, nil
 		}
-		det = iforest.NewDetector(o)
-	case autoencoder.MethodName:
-		o := autoencoder.Options{Hidden: p.ints("hidden", nil), Epochs: p.int("epochs", 0), BatchSize: p.int("batch", 0), Seed: seed}
-		if p.err != nil {
-			return nil, p.err
-		}
-		ae := autoencoder.New(o)
-		f.embedBy("the bottleneck code", ae.Code)
-		det = ae
-	default:
-		return nil, fmt.Errorf("suite: no image executor for method %q", spec.Method)
 	}
 	t0 := time.Now()
 	if err := det.Fit(ctx, ts); err != nil {
 		return nil, err
 	}
-	f.fitSeconds = time.Since(t0).Seconds()
-	f.det = det
+	f.fitSeconds, f.det = time.Since(t0).Seconds(), det
+	if g, ok := det.(interface {
+		BestEpoch() int
+		TrainImages() int
+		ValImages() int
+	}); ok {
+		epochs, _ := option.Lookup(o, "epochs")
+		f.note = fmt.Sprintf("epoch %d of %s kept; %d training and %d validation images", g.BestEpoch(), epochs.Value, g.TrainImages(), g.ValImages())
+		f.trainN = g.TrainImages() + g.ValImages()
+	}
+	return f, nil
+}
+
+// imgSpaces names the latent space each image-cell method shows in its
+// t-SNE picture (deep clustering's is dcSpace).
+var imgSpaces = map[string]string{
+	ganomaly.Method:    "the code z = G_E(x)",
+	cae.Method:         "the code z = G_E(x)",
+	dplan.Method:       "the Q-network's hidden layer",
+	autoencoder.Method: "the bottleneck code",
+}
+
+// imgFitDC trains deep clustering, or reuses the model that the split's
+// other deep clustering cell trained with the same settings and seed (the
+// two cells differ only in their score).
+func imgFitDC(ctx context.Context, spec Spec, cfg deepcluster.Options, seed uint64, ts detector.TrainSet, f *imgFitted) (*imgFitted, error) {
+	key := imgDCKey(spec, seed)
+	prev := imgDCRecall(key)
+	var m *deepcluster.Model
+	if prev != nil {
+		m = prev.det.(*deepcluster.Detector).Model
+		f.fitSeconds = prev.fitSeconds
+		f.note = "model trained once for this split, seed and settings and shared with the other deep clustering cell of the split"
+	} else {
+		d := deepcluster.New(cfg)
+		t0 := time.Now()
+		if err := d.Fit(ctx, ts); err != nil {
+			return nil, err
+		}
+		f.fitSeconds = time.Since(t0).Seconds()
+		m = d.Model
+	}
+	// A fresh detector over the shared model, scoring as this cell asks.
+	mc := *m
+	mc.Options.Score = cfg.Score
+	f.det = &deepcluster.Detector{Options: mc.Options, Model: &mc}
+	f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
+		_, labels, err := mc.Assign(ctx, x)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		z, err := mc.Embed(ctx, x)
+		return z, mc.Options.Embedding, labels, err
+	}
+	f.space = dcSpace
+	f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
+		out, err := mc.Reconstruct(ctx, x)
+		return x.X, out, viz.GridOptions{Channels: mc.Shape[0], Height: mc.Shape[1], Width: mc.Shape[2]}, err
+	}
+	imgDCRemember(key, f)
 	return f, nil
 }
 
 // runImageCell runs a leave-one-class-out cell: GANomaly's own tables, the
 // common MNIST table and the contamination sweep.
 func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
-	p := &imgParams{m: spec.Params}
-	class := p.int("abnormal", -1)
-	contam := p.float("contamination", 0)
-	maxTrain, maxTest := p.int("max-train", 0), p.int("max-test", 0)
-	embedN := p.int("embed-n", 0)
-	if p.err != nil {
-		return nil, p.err
+	st, err := imgParse(spec.Method, spec.Params)
+	if err != nil {
+		return nil, err
 	}
+	class, contam := st.proto.Abnormal, st.proto.Contamination
+	maxTrain, maxTest, embedN := st.proto.MaxTrain, st.proto.MaxTest, st.proto.EmbedN
 	if class < 0 {
 		return nil, fmt.Errorf("suite: %s cell without an abnormal class", spec.Table)
 	}
@@ -706,7 +677,7 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := imgFit(ctx, spec, p, seed, ld)
+		f, err := imgFit(ctx, spec, st, seed, ld)
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
@@ -728,7 +699,7 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 			prog.Notes = append(prog.Notes, fmt.Sprintf("seed %d: %s", seed, f.note))
 		}
 		if si == 0 {
-			if err := imgFirstSeedFigures(ctx, env, spec, p, f, ld, r, sp.Train.ClassNames, class, embedN, seed, cell, prog); err != nil {
+			if err := imgFirstSeedFigures(ctx, env, spec, st, f, ld, r, sp.Train.ClassNames, class, embedN, seed, cell, prog); err != nil {
 				return nil, err
 			}
 		}
@@ -748,14 +719,14 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 			cell.Source = "GANomaly (Akcay et al., ACCV 2018), CIFAR-10 per-class AUC as quoted by a later paper; only bird .510 is confirmed at the source (METHODS.md §1)"
 		}
 	}
-	cell.Note = strings.Join(append([]string{imgNote(spec, p)}, prog.Notes...), "; ")
+	cell.Note = strings.Join(append([]string{imgNote(spec, st)}, prog.Notes...), "; ")
 	return cell, nil
 }
 
 // imgFirstSeedFigures keeps the first seed's curves, sizes and pictures in
 // the cell (the report shows one seed's ROC, reconstructions and latent
 // space).
-func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, p *imgParams, f *imgFitted, ld *imgSplit, r *Ranking,
+func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, st *imgSettings, f *imgFitted, ld *imgSplit, r *Ranking,
 	classNames []string, class, embedN int, seed uint64, cell *Cell, prog *seedProgress) error {
 	cell.ROC, cell.PR, cell.Scores = r.ROC, r.PR, r.Scores
 	cell.Train, cell.Test = ld.train.N, ld.test.N
@@ -765,7 +736,7 @@ func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, p *imgParams,
 	if ld.contaminated > 0 {
 		prog.Notes = append(prog.Notes, fmt.Sprintf("%d of the %d training images are of the held-out class", ld.contaminated, ld.train.N))
 	}
-	if p.str("recon", "") == "1" && f.recon != nil {
+	if st.proto.Recon && f.recon != nil {
 		rel, err := imgReconFigure(ctx, env, spec, f, ld, classNames, class)
 		if err != nil {
 			return err
@@ -786,7 +757,8 @@ func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, p *imgParams,
 var imgGANCIFARPublished = map[int]float64{0: .633, 1: .631, 2: .510, 3: .587, 4: .593, 5: .628, 6: .683, 7: .605, 8: .616, 9: .617}
 
 // imgNote says how a leave-one-class-out cell ran and what it shortens.
-func imgNote(spec Spec, p *imgParams) string {
+func imgNote(spec Spec, st *imgSettings) string {
+	o, _ := st.options(0)
 	var parts []string
 	switch spec.Table {
 	case tableGANMNIST, tableGANCIFAR:
@@ -794,16 +766,16 @@ func imgNote(spec Spec, p *imgParams) string {
 	case tableCommonMNIST:
 		parts = append(parts, "same leave-one-digit-out split and subsets for every detector of the table")
 	case tableContam:
-		parts = append(parts, fmt.Sprintf("normal training data contaminated with %s of held-out digit %s images", strings.TrimPrefix(spec.Task, "contamination="), p.str("abnormal", "?")))
+		parts = append(parts, fmt.Sprintf("normal training data contaminated with %s of held-out digit %d images", strings.TrimPrefix(spec.Task, "contamination="), st.proto.Abnormal))
 	}
 	switch spec.Method {
-	case ganomaly.MethodGANomaly, ganomaly.MethodCAE:
-		o, _ := imgGANOptions(&imgParams{m: spec.Params}, 0)
-		s := fmt.Sprintf("%s schedule %s: width %d, nz %d, %d epochs, batch %d", spec.Method, p.str("schedule", "cpu"), o.Width, o.NZ, o.Epochs, o.BatchSize)
-		if o.MaxImages > 0 {
-			s += fmt.Sprintf(", at most %d training images (validation included)", o.MaxImages)
+	case ganomaly.Method, cae.Method:
+		g := imgGANView(o)
+		s := fmt.Sprintf("%s schedule %s: width %d, nz %d, %d epochs, batch %d", spec.Method, st.proto.Schedule, g.Width, g.NZ, g.Epochs, g.BatchSize)
+		if g.MaxImages > 0 {
+			s += fmt.Sprintf(", at most %d training images (validation included)", g.MaxImages)
 		}
-		if o.Width != 64 || o.Epochs != 15 || o.MaxImages > 0 {
+		if g.Width != 64 || g.Epochs != 15 || g.MaxImages > 0 {
 			s += " (the paper: width 64, 15 epochs, all images)"
 		}
 		parts = append(parts, s+"; epoch picked on 10% normal validation images, BatchNorm in inference mode at test")
@@ -811,31 +783,44 @@ func imgNote(spec Spec, p *imgParams) string {
 			parts = append(parts, "no published per-class figure: the paper shows MNIST per-class AUC only as a bar chart")
 		}
 	case deepcluster.Method:
-		cfg, _ := imgDCConfig(&imgParams{m: spec.Params}, 0)
+		cfg := *o.(*deepcluster.Options)
 		parts = append(parts, fmt.Sprintf("deep clustering (DCEC) with k = %d on the normal training images, %d pretraining epochs in batches of %d, at most %d fine-tuning steps; score %s",
 			cfg.K, cfg.PretrainEpochs, cfg.BatchSize, cfg.MaxSteps, map[string]string{"distance": "distance of z to the nearest centroid", "maxq": "1 - max q"}[cfg.Score]))
 	case dplan.Method:
-		n := p.int("labeled", 0)
-		o := dplan.DefaultOptions()
-		s := fmt.Sprintf("DPLAN on flattened pixels in [0, 1], %s×%s steps", p.str("episodes", strconv.Itoa(o.Episodes)), p.str("steps", strconv.Itoa(o.StepsPerEpisode)))
+		n := st.proto.Labeled
+		dp := o.(*dplan.Options)
+		s := fmt.Sprintf("DPLAN on flattened pixels in [0, 1], %d×%d steps", dp.Episodes, dp.StepsPerEpisode)
 		if n == 0 {
 			s += "; no labelled anomaly (p = 0): unsupervised"
 		} else {
 			s += fmt.Sprintf("; %d labelled training images of the held-out digit: weakly supervised, a different (easier) task than the others' unsupervised one", n)
 		}
 		parts = append(parts, s)
-	case iforest.MethodName:
+	case iforest.Method:
 		parts = append(parts, "Isolation Forest on raw pixels")
-	case autoencoder.MethodName:
+	case autoencoder.Method:
 		parts = append(parts, "dense autoencoder on flattened pixels, mean squared reconstruction error")
 	}
-	if n := p.str("max-train", "0"); n != "0" {
-		parts = append(parts, "training images subsampled to "+n)
+	if n := st.proto.MaxTrain; n != 0 {
+		parts = append(parts, fmt.Sprintf("training images subsampled to %d", n))
 	}
-	if n := p.str("max-test", "0"); n != "0" {
-		parts = append(parts, "test split subsampled to "+n+" (stratified)")
+	if n := st.proto.MaxTest; n != 0 {
+		parts = append(parts, fmt.Sprintf("test split subsampled to %d (stratified)", n))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// imgGANFields is the part of GANomaly's or the CAE's options a note shows.
+type imgGANFields struct{ Width, NZ, Epochs, BatchSize, MaxImages int }
+
+func imgGANView(o any) imgGANFields {
+	switch o := o.(type) {
+	case *ganomaly.Options:
+		return imgGANFields{o.Width, o.NZ, o.Epochs, o.BatchSize, o.MaxImages}
+	case *cae.Options:
+		return imgGANFields{o.Width, o.NZ, o.Epochs, o.BatchSize, o.MaxImages}
+	}
+	return imgGANFields{}
 }
 
 // imgReconFigure writes the first seed's reconstruction grid: ten normal
@@ -951,11 +936,11 @@ var imgClusterPublished = map[string]struct {
 // runClusteringCell runs deep clustering on a whole data set and measures
 // the clusters against the classes.
 func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
-	p := &imgParams{m: spec.Params}
-	limit, tsneN := p.int("limit", 0), p.int("tsne-n", 0)
-	if p.err != nil {
-		return nil, p.err
+	st, err := imgParse(deepcluster.Method, spec.Params)
+	if err != nil {
+		return nil, err
 	}
+	limit, tsneN := st.proto.Limit, st.proto.TSNEN
 	if len(spec.Seeds) == 0 {
 		return nil, fmt.Errorf("suite: clustering cell without seeds")
 	}
@@ -970,10 +955,11 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 	if all.Y == nil {
 		return nil, fmt.Errorf("suite: %s is unlabelled; clustering cells need classes", spec.Data)
 	}
-	cfg, err := imgDCConfig(p, spec.Seeds[0])
+	o, err := st.options(spec.Seeds[0])
 	if err != nil {
 		return nil, err
 	}
+	cfg := *o.(*deepcluster.Options)
 	prog := env.resumeSeeds(spec)
 	cell := &prog.Cell
 	for si := prog.Done; si < len(spec.Seeds); si++ {
@@ -992,7 +978,7 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 			}
 		}
 		cfg.Seed = seed // the settings were read and checked once, above
-		t := &deepcluster.Trainer{Config: cfg}
+		t := &deepcluster.Trainer{Options: cfg}
 		t0 := time.Now()
 		m, res, err := t.Fit(ctx, ds)
 		if err != nil {

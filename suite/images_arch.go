@@ -32,8 +32,8 @@ func imageArchitectures() []Architecture {
 		name, variant string
 		o             ganomaly.Options
 	}{
-		{"cpu", "CPU schedule (the suite's cells)", ganomaly.CPUOptions()},
-		{"paper", "paper schedule (--schedule paper; not run by the suite)", ganomaly.DefaultOptions()},
+		{"cpu", "CPU schedule (the suite's cells)", ganomaly.DefaultOptions()},
+		{"paper", "paper schedule (--schedule paper; not run by the suite)", ganomaly.PaperOptions()},
 	} {
 		g, c := imgArchGAN(s.name, s.o), imgArchCAE(s.name, s.o)
 		g.Variant, c.Variant = s.variant, s.variant
@@ -209,10 +209,7 @@ func imgArchCAE(schedule string, o ganomaly.Options) Architecture {
 // cluster`'s defaults.
 func imgArchDCEC() Architecture {
 	const input = "1x28x28"
-	cfg, err := deepcluster.Config{K: 10}.WithDefaults()
-	if err != nil {
-		return imgArchFailed("deepcluster", input, err)
-	}
+	cfg := deepcluster.DefaultOptions()
 	a, err := deepcluster.NewAutoencoder(1, 28, cfg.Embedding, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return imgArchFailed("deepcluster", input, err)

@@ -12,9 +12,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oddity-ml/oddity/autoencoder"
+	"github.com/oddity-ml/oddity/cae"
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/deepcluster"
+	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/ganomaly"
+	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/internal/shared"
 	"github.com/oddity-ml/oddity/nn"
 	"github.com/oddity-ml/oddity/tensor"
@@ -72,7 +76,7 @@ func tinyCommon(method, variant string, extra map[string]string) Spec {
 
 func TestGANomalyTinyCellFiniteAndRepeatable(t *testing.T) {
 	useShared(t, "mnist")
-	spec := tinyCommon(ganomaly.MethodGANomaly, "", map[string]string{"width": "4", "nz": "8", "epochs": "1", "batch": "32",
+	spec := tinyCommon(ganomaly.Method, "", map[string]string{"width": "4", "nz": "8", "epochs": "1", "batch": "32",
 		"max-images": "0", "embed-n": "60", "recon": "1"})
 	c, out := runCell(t, spec)
 	checkUnit(t, c, "auc_roc", "auc_pr")
@@ -167,7 +171,7 @@ func TestCommonCellsShowTheirLatentSpace(t *testing.T) {
 			withTSNE[sp.Method] = true
 		}
 	}
-	for _, m := range []string{ganomaly.MethodGANomaly, ganomaly.MethodCAE, deepcluster.Method, "dplan", "autoencoder"} {
+	for _, m := range []string{ganomaly.Method, cae.Method, deepcluster.Method, "dplan", "autoencoder"} {
 		if !withTSNE[m] {
 			t.Errorf("full suite: no t-SNE asked of %s on common ground", m)
 		}
@@ -177,7 +181,7 @@ func TestCommonCellsShowTheirLatentSpace(t *testing.T) {
 	dp := map[string]string{"episodes": "1", "steps": "200", "warmup": "50", "eps-steps": "100", "target-update": "100", "labeled": "5"}
 	spaces := map[string]bool{}
 	for _, spec := range []Spec{
-		tinyCommon(ganomaly.MethodCAE, "", map[string]string{"width": "4", "nz": "8", "epochs": "1", "batch": "32", "max-images": "0", "embed-n": "40"}),
+		tinyCommon(cae.Method, "", map[string]string{"width": "4", "nz": "8", "epochs": "1", "batch": "32", "max-images": "0", "embed-n": "40"}),
 		tinyCommon("dplan", "labeled=5", imgMerge(dp, map[string]string{"embed-n": "40"})),
 		tinyCommon("autoencoder", "", map[string]string{"epochs": "2", "embed-n": "40"}),
 	} {
@@ -216,20 +220,32 @@ func TestClusteringCellMeasuresAndPublished(t *testing.T) {
 }
 
 func TestImageParamsRejectBadValues(t *testing.T) {
-	spec := tinyCommon(ganomaly.MethodGANomaly, "", map[string]string{"epochs": "two"})
+	spec := tinyCommon(ganomaly.Method, "", map[string]string{"epochs": "two"})
 	spec.Params["max-train"] = "-3"
 	_, err := runImageCell(context.Background(), &Env{Out: t.TempDir(), Log: io.Discard}, spec)
 	if err == nil || !strings.Contains(err.Error(), "max-train") {
 		t.Errorf("want an error naming max-train, got %v", err)
 	}
-	p := &imgParams{m: map[string]string{"schedule": "fast"}}
-	if _, err := imgGANOptions(p, 0); err == nil || !strings.Contains(err.Error(), "fast") {
+	if _, err := imgParse(ganomaly.Method, map[string]string{"schedule": "fast"}); err == nil || !strings.Contains(err.Error(), "fast") {
 		t.Errorf("unknown schedule accepted: %v", err)
 	}
-	p = &imgParams{m: map[string]string{"hidden": "64,x"}}
-	p.ints("hidden", nil)
-	if p.err == nil {
-		t.Error("bad hidden list accepted")
+	if _, err := imgParse(autoencoder.Method, map[string]string{"hidden": "64,x"}); err == nil || !strings.Contains(err.Error(), "hidden") {
+		t.Errorf("bad hidden list: %v", err)
+	}
+	// A key that is neither the cell's nor the method's is refused, naming
+	// both (image cells used to ignore it).
+	_, err = imgParse(iforest.Method, map[string]string{"tress": "5"})
+	if !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), "tress") || !strings.Contains(err.Error(), "iforest") {
+		t.Errorf("unknown key: %v", err)
+	}
+	// The old image-cell name of Isolation Forest's subsample still reads.
+	st, err := imgParse(iforest.Method, map[string]string{"samples": "64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := st.options(0)
+	if o.(*iforest.Options).MaxSamples != 64 {
+		t.Errorf("samples=64 gave %+v", o)
 	}
 }
 
@@ -402,7 +418,7 @@ func TestImageCellStopsOnCancel(t *testing.T) {
 	useShared(t, "mnist")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	spec := tinyCommon(ganomaly.MethodGANomaly, "", map[string]string{"width": "4", "nz": "8", "epochs": "1"})
+	spec := tinyCommon(ganomaly.Method, "", map[string]string{"width": "4", "nz": "8", "epochs": "1"})
 	if _, err := runImageCell(ctx, &Env{Out: t.TempDir(), Log: io.Discard}, spec); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run returned %v, want context.Canceled", err)
 	}

@@ -17,23 +17,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/oddity-ml/oddity/autoencoder"
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/protocol"
-	"github.com/oddity-ml/oddity/deepsad"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/devnet"
-	"github.com/oddity-ml/oddity/dplan"
+	_ "github.com/oddity-ml/oddity/detector/all" // every method
 	"github.com/oddity-ml/oddity/evaluate"
-	"github.com/oddity-ml/oddity/iforest"
-	"github.com/oddity-ml/oddity/pca"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // The tabular tables.
@@ -193,8 +188,10 @@ type tabSetup struct {
 	proto tabProtocol
 	// fresh makes the seeded, unfitted detector.
 	fresh evaluate.Fresh
-	// protoFS and methodFS hold every setting, parsed.
-	protoFS, methodFS *pflag.FlagSet
+	// protoFS holds the protocol's settings, parsed; opts points to the
+	// method's Options, parsed.
+	protoFS *pflag.FlagSet
+	opts    any
 	// nonDefault lists "name=value (default d)" for the method settings
 	// that differ from the method's defaults, sorted.
 	nonDefault []string
@@ -203,17 +200,16 @@ type tabSetup struct {
 // all returns every setting as strings: the protocol's and the method's.
 func (s *tabSetup) all() map[string]string {
 	out := map[string]string{}
-	for _, fs := range []*pflag.FlagSet{s.protoFS, s.methodFS} {
-		fs.VisitAll(func(f *pflag.Flag) { out[f.Name] = f.Value.String() })
+	s.protoFS.VisitAll(func(f *pflag.Flag) { out[f.Name] = f.Value.String() })
+	for k, v := range option.Values(s.opts) {
+		out[k] = v
 	}
 	return out
 }
 
 // methodParams returns the method's settings as strings.
 func (s *tabSetup) methodParams() map[string]string {
-	out := map[string]string{}
-	s.methodFS.VisitAll(func(f *pflag.Flag) { out[f.Name] = f.Value.String() })
-	return out
+	return option.Values(s.opts)
 }
 
 // tabProtocol is how a cell splits its data.
@@ -233,14 +229,10 @@ type tabProtocol struct {
 // adbench) and that protocol's settings, then the method's, each under its
 // CLI flag name. Unknown names and malformed values are errors.
 func parseTabular(method string, params map[string]string) (*tabSetup, error) {
-	bind, ok := tabMethods[method]
-	if !ok {
-		known := make([]string, 0, len(tabMethods))
-		for m := range tabMethods {
-			known = append(known, m)
-		}
-		sort.Strings(known)
-		return nil, fmt.Errorf("%w: unknown method %q (tabular methods: %s)", ErrTabular, method, strings.Join(known, ", "))
+	mfs := pflag.NewFlagSet(method, pflag.ContinueOnError)
+	fresh, opts, err := tabMethod(method, mfs)
+	if err != nil {
+		return nil, err
 	}
 	st := &tabSetup{}
 	p := &st.proto
@@ -265,10 +257,7 @@ func parseTabular(method string, params map[string]string) (*tabSetup, error) {
 	default:
 		return nil, fmt.Errorf("%w: protocol %q, want dplan or adbench", ErrTabular, p.name)
 	}
-	mfs := pflag.NewFlagSet(method, pflag.ContinueOnError)
-	fresh := bind(mfs)
-	defaults := map[string]string{}
-	mfs.VisitAll(func(f *pflag.Flag) { defaults[f.Name] = f.Value.String() })
+	defaults := option.Values(opts)
 	keys := make([]string, 0, len(params))
 	for k := range params {
 		keys = append(keys, k)
@@ -292,16 +281,19 @@ func parseTabular(method string, params map[string]string) (*tabSetup, error) {
 			return nil, fmt.Errorf("%w: no anomaly classes", ErrTabular)
 		}
 	}
-	mfs.VisitAll(func(f *pflag.Flag) {
-		if v := f.Value.String(); v != defaults[f.Name] {
-			st.nonDefault = append(st.nonDefault, fmt.Sprintf("%s=%s (default %s)", f.Name, v, defaults[f.Name]))
+	for _, f := range option.Fields(opts) {
+		if d := defaults[f.Name]; f.Value != d {
+			if _, recorded := option.Values(opts)[f.Name]; recorded || d != "" {
+				st.nonDefault = append(st.nonDefault, fmt.Sprintf("%s=%s (default %s)", f.Name, f.Value, d))
+			}
 		}
-	})
+	}
+	sort.Strings(st.nonDefault)
 	// Check the options now, not after the data is loaded.
 	if _, err := fresh(0); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrTabular, method, err)
 	}
-	st.fresh, st.protoFS, st.methodFS = fresh, pfs, mfs
+	st.fresh, st.protoFS, st.opts = fresh, pfs, opts
 	return st, nil
 }
 
@@ -456,120 +448,25 @@ func tabPublished(spec Spec, st *tabSetup) (map[string]float64, string) {
 	return nil, ""
 }
 
-// tabMethods bind each tabular method's options to a flag set, defaults
-// first, and return the constructor that reads them.
-var tabMethods = map[string]func(fs *pflag.FlagSet) evaluate.Fresh{
-	"dplan":       bindDPLAN,
-	"devnet":      bindDevNet,
-	"deepsad":     bindDeepSAD,
-	"iforest":     bindIForest,
-	"pca":         bindPCA,
-	"autoencoder": bindAutoencoder,
-}
-
-// bindDPLAN uses `oddity train dplan`'s flag names.
-func bindDPLAN(fs *pflag.FlagSet) evaluate.Fresh {
-	o := dplan.DefaultOptions()
-	dplan.BindFlags(fs, &o)
+// tabMethod returns the registered tabular method called name, and binds
+// its options (its package's declaration, defaults first) to fs. The
+// returned constructor reads them.
+func tabMethod(name string, fs *pflag.FlagSet) (evaluate.Fresh, any, error) {
+	in, err := detector.Lookup(name)
+	if err != nil || in.Kind&detector.Tables == 0 {
+		var known []string
+		for _, in := range detector.Infos() {
+			if in.Kind&detector.Tables != 0 {
+				known = append(known, in.Method)
+			}
+		}
+		return nil, nil, fmt.Errorf("%w: unknown method %q (tabular methods: %s)", ErrTabular, name, strings.Join(known, ", "))
+	}
+	o := in.Options()
+	option.Bind(fs, o)
 	return func(seed uint64) (detector.Detector, error) {
-		oo := o
-		oo.Seed = seed
-		if err := oo.Validate(); err != nil {
-			return nil, err
-		}
-		return dplan.New(oo), nil
-	}
-}
-
-func bindDevNet(fs *pflag.FlagSet) evaluate.Fresh {
-	o := devnet.DefaultOptions()
-	fs.IntVar(&o.Hidden, "hidden", o.Hidden, "hidden units")
-	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "epochs")
-	fs.IntVar(&o.BatchesPerEpoch, "batches", o.BatchesPerEpoch, "batches per epoch")
-	fs.IntVar(&o.Batch, "batch", o.Batch, "batch size")
-	fs.Float64Var(&o.LR, "lr", o.LR, "RMSprop learning rate")
-	fs.Float64Var(&o.Rho, "rho", o.Rho, "RMSprop rho")
-	fs.Float64Var(&o.Eps, "eps", o.Eps, "RMSprop epsilon")
-	fs.Float64Var(&o.ClipNorm, "clipnorm", o.ClipNorm, "global gradient-norm clip (0: none)")
-	fs.Float64Var(&o.L2, "l2", o.L2, "L2 penalty on the hidden weights")
-	fs.Float64Var(&o.Margin, "margin", o.Margin, "deviation margin")
-	fs.IntVar(&o.RefSize, "ref-size", o.RefSize, "reference scores")
-	return func(seed uint64) (detector.Detector, error) {
-		oo := o
-		oo.Seed = seed
-		if err := oo.Validate(); err != nil {
-			return nil, err
-		}
-		return devnet.New(oo), nil
-	}
-}
-
-// bindDeepSAD uses `oddity eval dplan`'s Deep SAD flags without their
-// "deepsad-" prefix.
-func bindDeepSAD(fs *pflag.FlagSet) evaluate.Fresh {
-	o := deepsad.DefaultOptions()
-	hidden := tabInts{v: o.Hidden}
-	fs.Var(&hidden, "hidden", "hidden widths, comma-separated")
-	fs.IntVar(&o.Rep, "rep", o.Rep, "representation width")
-	fs.IntVar(&o.AEEpochs, "ae-epochs", o.AEEpochs, "autoencoder pretraining epochs")
-	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "training epochs")
-	fs.IntVar(&o.Batch, "batch", o.Batch, "batch size")
-	fs.IntVar(&o.MaxBatches, "max-batches", o.MaxBatches, "cap on batches per epoch (0: full epochs)")
-	fs.Float64Var(&o.LR, "lr", o.LR, "Adam learning rate")
-	fs.Float64Var(&o.WeightDecay, "weight-decay", o.WeightDecay, "Adam weight decay")
-	fs.Float64Var(&o.Eta, "eta", o.Eta, "weight of the labelled anomalies' term")
-	return func(seed uint64) (detector.Detector, error) {
-		oo := o
-		oo.Hidden, oo.Seed = append([]int(nil), hidden.v...), seed
-		if err := oo.Validate(); err != nil {
-			return nil, err
-		}
-		return deepsad.New(oo), nil
-	}
-}
-
-func bindIForest(fs *pflag.FlagSet) evaluate.Fresh {
-	o := iforest.DefaultOptions()
-	fs.IntVar(&o.NTrees, "trees", o.NTrees, "trees")
-	fs.IntVar(&o.MaxSamples, "max-samples", o.MaxSamples, "subsample per tree")
-	fs.Float64Var(&o.MaxFeatures, "max-features", o.MaxFeatures, "fraction of features per tree")
-	return func(seed uint64) (detector.Detector, error) {
-		if o.NTrees < 1 || o.MaxSamples < 1 || !(o.MaxFeatures > 0 && o.MaxFeatures <= 1) {
-			return nil, fmt.Errorf("iforest: trees %d, max-samples %d, max-features %v", o.NTrees, o.MaxSamples, o.MaxFeatures)
-		}
-		oo := o
-		oo.Seed = seed
-		return iforest.NewDetector(oo), nil
-	}
-}
-
-func bindPCA(fs *pflag.FlagSet) evaluate.Fresh {
-	var o pca.Options
-	fs.IntVar(&o.NComponents, "components", 0, "principal axes kept (0: half the features, rounded up)")
-	return func(uint64) (detector.Detector, error) {
-		if o.NComponents < 0 {
-			return nil, fmt.Errorf("pca: components %d", o.NComponents)
-		}
-		return pca.NewDetector(o), nil
-	}
-}
-
-func bindAutoencoder(fs *pflag.FlagSet) evaluate.Fresh {
-	o := autoencoder.Options{Epochs: 50, BatchSize: 128, LR: 1e-3}
-	hidden := tabInts{auto: true}
-	fs.Var(&hidden, "hidden", "encoder widths, comma-separated (auto: min(64, d), min(32, d/2))")
-	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "epochs")
-	fs.IntVar(&o.BatchSize, "batch", o.BatchSize, "batch size")
-	fs.Float64Var(&o.LR, "lr", o.LR, "Adam learning rate")
-	return func(seed uint64) (detector.Detector, error) {
-		// The package reads 0 as "default", so 0 epochs cannot be asked for.
-		if o.Epochs < 1 || o.BatchSize < 1 || !(o.LR > 0) || math.IsInf(o.LR, 0) {
-			return nil, fmt.Errorf("autoencoder: epochs %d, batch %d, lr %v", o.Epochs, o.BatchSize, o.LR)
-		}
-		oo := o
-		oo.Hidden, oo.Seed = append([]int(nil), hidden.v...), seed
-		return autoencoder.New(oo), nil
-	}
+		return in.Configure(option.Values(o), seed)
+	}, o, nil
 }
 
 // tabInts is a pflag value holding comma-separated positive integers

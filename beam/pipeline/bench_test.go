@@ -40,7 +40,7 @@ func BenchmarkScoreCSV(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := detector.Fit(context.Background(), iforest.NewDetector(iforest.Options{Seed: 1}), detector.TrainSet{X: ds}, detector.ThresholdRule{})
+	m, err := detector.Fit(context.Background(), iforest.New(iforest.Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1}), detector.TrainSet{X: ds}, detector.ThresholdRule{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,10 +19,10 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 
+	"github.com/oddity-ml/oddity/cae"
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/ganomaly"
 	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/metrics"
 )
@@ -118,7 +118,7 @@ func fitTabular(t *testing.T, path, out string, opt iforest.Options) (*detector.
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := detector.Fit(context.Background(), iforest.NewDetector(opt), detector.TrainSet{X: ds}, detector.ThresholdRule{Contamination: 0.05})
+	m, err := detector.Fit(context.Background(), iforest.New(opt), detector.TrainSet{X: ds}, detector.ThresholdRule{Contamination: 0.05})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestScoreTableMatchesInProcess(t *testing.T) {
 	in := filepath.Join(dir, "rows.csv")
 	writeTable(t, in, 1500, 6, true, 1)
 	model := filepath.Join(dir, "m.odm")
-	m, ds := fitTabular(t, in, model, iforest.Options{NTrees: 40, Seed: 3})
+	m, ds := fitTabular(t, in, model, iforest.Options{NTrees: 40, MaxSamples: 256, MaxFeatures: 1, Seed: 3})
 	want, err := m.Score(context.Background(), ds)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +201,7 @@ func TestScoreJSONLinesAndHeaderless(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := detector.Fit(context.Background(), iforest.NewDetector(iforest.Options{NTrees: 20, Seed: 1}), detector.TrainSet{X: ds}, detector.ThresholdRule{})
+	m, err := detector.Fit(context.Background(), iforest.New(iforest.Options{NTrees: 20, MaxSamples: 256, MaxFeatures: 1, Seed: 1}), detector.TrainSet{X: ds}, detector.ThresholdRule{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,9 +307,9 @@ func TestScoreImagesMatchesInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := ganomaly.DefaultOptions()
+	o := cae.PaperOptions()
 	o.Width, o.NZ, o.Epochs, o.BatchSize, o.Seed = 8, 8, 1, 8, 1
-	m, err := detector.Fit(context.Background(), ganomaly.NewCAE(o), detector.TrainSet{X: ds}, detector.ThresholdRule{})
+	m, err := detector.Fit(context.Background(), cae.New(o), detector.TrainSet{X: ds}, detector.ThresholdRule{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +355,7 @@ func TestFitIForestMatchesLocal(t *testing.T) {
 	train, test := filepath.Join(dir, "train.csv"), filepath.Join(dir, "test.csv")
 	writeTable(t, train, 3000, 5, true, 7)
 	writeTable(t, test, 1000, 5, true, 8)
-	opt := iforest.Options{NTrees: 60, MaxSamples: 200, Seed: 42}
+	opt := iforest.Options{NTrees: 60, MaxSamples: 200, MaxFeatures: 1, Seed: 42}
 	rule := detector.ThresholdRule{Contamination: 0.04}
 	out := filepath.Join(dir, "beam.odm")
 	run(t, func(s beam.Scope) error {
@@ -369,7 +369,7 @@ func TestFitIForestMatchesLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	local, err := detector.Fit(context.Background(), iforest.NewDetector(opt), detector.TrainSet{X: tr}, rule)
+	local, err := detector.Fit(context.Background(), iforest.New(opt), detector.TrainSet{X: tr}, rule)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	// Every detector registers itself for loading.
 	_ "github.com/oddity-ml/oddity/autoencoder"
+	_ "github.com/oddity-ml/oddity/cae"
 	_ "github.com/oddity-ml/oddity/deepcluster"
 	_ "github.com/oddity-ml/oddity/deepsad"
 	_ "github.com/oddity-ml/oddity/devnet"

@@ -18,11 +18,11 @@ import (
 // baselines are the classic detectors `oddity baseline` evaluates.
 var baselines = map[string]func(seed uint64) (detector.Detector, error){
 	"iforest": func(seed uint64) (detector.Detector, error) {
-		return iforest.NewDetector(iforest.Options{Seed: seed}), nil
+		return iforest.New(iforest.Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: seed}), nil
 	},
-	"pca": func(uint64) (detector.Detector, error) { return pca.NewDetector(pca.Options{}), nil },
+	"pca": func(uint64) (detector.Detector, error) { return pca.New(pca.DefaultOptions()), nil },
 	"autoencoder": func(seed uint64) (detector.Detector, error) {
-		return autoencoder.New(autoencoder.Options{Seed: seed}), nil
+		return autoencoder.New(autoencoder.Options{Epochs: 50, BatchSize: 128, LR: 1e-3, Seed: seed}), nil
 	},
 }
 

@@ -11,31 +11,30 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all"
-	"github.com/oddity-ml/oddity/data/idx"
-	"github.com/oddity-ml/oddity/data/matfile"
+	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/deepcluster"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/internal/shared"
+	"github.com/oddity-ml/oddity/internal/progress"
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/option"
 	"github.com/oddity-ml/oddity/tsne"
 	"github.com/oddity-ml/oddity/viz"
 )
 
 // clusterFlags are the options of `oddity cluster`.
 type clusterFlags struct {
-	data, datasets, out string
-	cfg                 deepcluster.Config
-	runs                int
-	limit               int
-	tsneN               int
-	noPlots, asJSON     bool
+	data, out       string
+	cfg             deepcluster.Options
+	runs            int
+	limit           int
+	tsneN           int
+	noPlots, asJSON bool
 }
 
 func init() {
@@ -60,29 +59,11 @@ every metric are printed.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.data, "data", "", "data set: mnist (all 70,000), usps (all 9,298), coil20 (1,440) or a path")
-	fl.StringVar(&f.datasets, "datasets", "", "folder of the shared data sets (default $ODDITY_DATASETS or ../shared/datasets)")
 	fl.StringVar(&f.out, "out", "", "output folder (created)")
-	fl.IntVar(&f.cfg.K, "k", 0, "number of clusters")
 	fl.Uint64Var(&f.cfg.Seed, "seed", 0, "seed of the first run")
 	fl.IntVar(&f.runs, "runs", 1, "number of seeds to run (seed, seed+1, ...)")
-	fl.IntVar(&f.cfg.PretrainEpochs, "epochs", 200, "pretraining epochs")
-	fl.BoolVar(&f.cfg.NoPretrain, "no-pretrain", false, "skip pretraining")
-	fl.IntVar(&f.cfg.BatchSize, "batch", 256, "batch size")
-	fl.Float64Var(&f.cfg.LR, "lr", 1e-3, "Adam learning rate of pretraining")
-	fl.Float64Var(&f.cfg.FinetuneLR, "finetune-lr", 1e-3, "Adam learning rate of fine-tuning")
-	fl.IntVar(&f.cfg.Embedding, "z", 10, "embedding size")
-	fl.IntVar(&f.cfg.KMeansInit, "kmeans-init", 20, "k-means++ restarts of the initialisation")
-	fl.IntVar(&f.cfg.MaxSteps, "max-steps", 20000, "fine-tuning step limit")
-	fl.IntVar(&f.cfg.UpdateInterval, "update-interval", 140, "steps between target distribution updates (T)")
-	fl.Float64Var(&f.cfg.Tol, "tol", 0.001, "stop when fewer than this fraction of assignments change between updates")
-	fl.StringVar(&f.cfg.Loss, "loss", "kl", "clustering loss: kl (assignment hardening) or kmeans (DCN)")
-	fl.StringVar(&f.cfg.Schedule, "schedule", "gamma", "combination: gamma (gamma*L_c + L_AE) or alpha (a*L_c + (1-a)*L_AE, a rising)")
-	fl.Float64Var(&f.cfg.Gamma, "gamma", 0.1, "weight of the clustering loss (schedule gamma)")
-	fl.Float64Var(&f.cfg.AlphaFrom, "alpha-from", 0, "starting a (schedule alpha)")
-	fl.Float64Var(&f.cfg.AlphaTo, "alpha-to", 0.5, "final a (schedule alpha)")
-	fl.IntVar(&f.cfg.AlphaSteps, "alpha-steps", 0, "steps over which a rises (default max-steps/5)")
-	fl.StringVar(&f.cfg.Final, "final", "argmax", "final clustering: argmax (of q) or kmeans (re-run on the embedding)")
-	fl.StringVar(&f.cfg.Score, "score", "distance", "anomaly score: distance (to the nearest centroid) or maxq (1 - max q)")
+	f.cfg = deepcluster.DefaultOptions()
+	option.Bind(fl, &f.cfg) // deep clustering's options, as its package declares them
 	fl.IntVar(&f.limit, "limit", 0, "use only a seeded random subset of this many images (0: all)")
 	fl.IntVar(&f.tsneN, "tsne-n", 5000, "points of the t-SNE plot (a seeded random subset when the data has more)")
 	fl.BoolVar(&f.noPlots, "no-plots", false, "skip the t-SNE and reconstruction plots")
@@ -90,47 +71,31 @@ every metric are printed.`,
 	rootCmd.AddCommand(cmd)
 }
 
-// loadClusterData resolves the named data sets (all images, train and test
-// joined) or loads a path with the registered formats.
-func loadClusterData(name, root string) (*data.Dataset, error) {
-	if root == "" {
-		if env := os.Getenv("ODDITY_DATASETS"); env != "" {
-			root = env
-		} else if _, err := os.Stat(filepath.Join("..", "shared", "datasets")); err == nil {
-			root = filepath.Join("..", "shared", "datasets")
-		} else {
-			root, _ = shared.Root()
-		}
-	}
-	switch strings.ToLower(name) {
-	case "mnist":
-		tr, te, err := idx.LoadMNIST(filepath.Join(root, "mnist"))
-		if err != nil {
-			return nil, err
-		}
-		return data.Concat("mnist", tr, te)
-	case "usps":
-		return matfile.LoadUSPS(filepath.Join(root, "usps", "usps.mat"))
-	case "coil20":
-		return matfile.LoadCOIL20(filepath.Join(root, "coil20", "COIL20.mat"))
-	case "":
+// loadClusterData resolves a named data set through the catalog (all
+// images, train and test joined) or loads a path.
+func loadClusterData(name string) (*data.Dataset, error) {
+	if name == "" {
 		return nil, fmt.Errorf("--data is required (mnist, usps, coil20 or a path)")
 	}
-	return data.Load(name)
+	s, err := catalog.Load(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.All()
 }
 
 // clusterMetrics is metrics.json.
 type clusterMetrics struct {
-	Data     string             `json:"data"`
-	N        int                `json:"n"`
-	Seed     uint64             `json:"seed"`
-	Config   deepcluster.Config `json:"config"`
-	ACC      float64            `json:"acc,omitempty"`
-	NMIArith float64            `json:"nmi_arithmetic,omitempty"`
-	NMIGeom  float64            `json:"nmi_geometric,omitempty"`
-	ARI      float64            `json:"ari,omitempty"`
-	InitACC  float64            `json:"init_acc,omitempty"`
-	InitNMI  float64            `json:"init_nmi_arithmetic,omitempty"`
+	Data     string              `json:"data"`
+	N        int                 `json:"n"`
+	Seed     uint64              `json:"seed"`
+	Config   deepcluster.Options `json:"config"`
+	ACC      float64             `json:"acc,omitempty"`
+	NMIArith float64             `json:"nmi_arithmetic,omitempty"`
+	NMIGeom  float64             `json:"nmi_geometric,omitempty"`
+	ARI      float64             `json:"ari,omitempty"`
+	InitACC  float64             `json:"init_acc,omitempty"`
+	InitNMI  float64             `json:"init_nmi_arithmetic,omitempty"`
 	// AltACC and AltNMI score the other final clustering (k-means re-run
 	// when --final argmax, argmax q when --final kmeans) for comparison.
 	AltFinal  string                   `json:"alt_final,omitempty"`
@@ -153,10 +118,10 @@ func runCluster(cmd *cobra.Command, f clusterFlags) error {
 	if f.runs < 1 {
 		return fmt.Errorf("--runs must be at least 1, got %d", f.runs)
 	}
-	if _, err := f.cfg.WithDefaults(); err != nil {
+	if err := f.cfg.Validate(); err != nil {
 		return err
 	}
-	ds, err := loadClusterData(f.data, f.datasets)
+	ds, err := loadClusterData(f.data)
 	if err != nil {
 		return err
 	}
@@ -242,21 +207,23 @@ func printClusterMetrics(w io.Writer, m *clusterMetrics) {
 		m.Steps, m.Converged, m.Timings.Pretrain, m.Timings.Init, m.Timings.Finetune, m.Timings.Final)
 }
 
-func clusterOnce(ctx context.Context, f clusterFlags, cfg deepcluster.Config, ds *data.Dataset, dir string) (*clusterMetrics, error) {
+func clusterOnce(ctx context.Context, f clusterFlags, cfg deepcluster.Options, ds *data.Dataset, dir string) (*clusterMetrics, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	d := deepcluster.New(cfg)
 	d.MonitorLabels = ds.Y != nil
 	start := time.Now()
-	model, err := detector.Fit(ctx, d, detector.TrainSet{X: ds}, detector.ThresholdRule{})
+	bars := progress.NewPhases(fmt.Sprintf("cluster seed %d", cfg.Seed))
+	model, err := detector.Fit(ctx, d, detector.TrainSet{X: ds, Progress: bars.Report}, detector.ThresholdRule{})
+	bars.Close()
 	if err != nil {
 		return nil, err
 	}
 	total := time.Since(start).Seconds()
 	res := d.Result
 	model.Meta.Extra = map[string]string{"data": f.data}
-	cm := &clusterMetrics{Data: f.data, N: ds.N, Seed: cfg.Seed, Config: d.Config, Steps: res.Steps,
+	cm := &clusterMetrics{Data: f.data, N: ds.N, Seed: cfg.Seed, Config: d.Options, Steps: res.Steps,
 		Converged: res.Converged, Timings: res.Timings, TotalS: total, Pretrain: res.PretrainLoss, History: res.History}
 	if ds.Y != nil {
 		cm.Labelled = true
@@ -266,12 +233,12 @@ func clusterOnce(ctx context.Context, f clusterFlags, cfg deepcluster.Config, ds
 		cm.ARI, _ = metrics.ARI(ds.Y, res.Labels)
 		cm.InitACC, _ = metrics.ACC(ds.Y, res.InitLabels)
 		cm.InitNMI, _ = metrics.NMI(ds.Y, res.InitLabels, metrics.Arithmetic)
-		var alt deepcluster.FinalClustering = deepcluster.KMeansRerun{NInit: d.Config.KMeansInit}
+		var alt deepcluster.FinalClustering = deepcluster.KMeansRerun{NInit: d.Options.KMeansInit}
 		cm.AltFinal = "kmeans"
-		if d.Config.Final == "kmeans" {
+		if d.Options.Final == "kmeans" {
 			alt, cm.AltFinal = deepcluster.ArgmaxQ{}, "argmax"
 		}
-		k, dz := d.Config.K, d.Config.Embedding
+		k, dz := d.Options.K, d.Options.Embedding
 		altLabels, err := alt.Assign(ctx, res.Embedding, res.Q, d.Model.Centroids.Data, ds.N, dz, k, cfg.Seed)
 		if err != nil {
 			return nil, err
@@ -337,7 +304,7 @@ func writeAssignments(path string, ds *data.Dataset, res *deepcluster.Result) er
 
 // clusterPlots writes tsne.png (two panels: true labels and clusters, on a
 // seeded random subset of at most --tsne-n points) and reconstructions.png.
-func clusterPlots(ctx context.Context, f clusterFlags, cfg deepcluster.Config, ds *data.Dataset, m *deepcluster.Model, res *deepcluster.Result, dir string) error {
+func clusterPlots(ctx context.Context, f clusterFlags, cfg deepcluster.Options, ds *data.Dataset, m *deepcluster.Model, res *deepcluster.Result, dir string) error {
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x75e))
 	sub := r.Perm(ds.N)
 	if f.tsneN > 0 && f.tsneN < ds.N {

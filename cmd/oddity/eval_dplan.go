@@ -254,7 +254,9 @@ func evalMethods(list string, o dplan.Options, extraP []float64, sadMax, sadEp, 
 				return deepsad.New(oo)
 			}})
 		case "iforest":
-			out = append(out, evalMethod{"iforest", func(seed uint64) detector.Detector { return iforest.NewDetector(iforest.Options{Seed: seed}) }})
+			out = append(out, evalMethod{"iforest", func(seed uint64) detector.Detector {
+				return iforest.New(iforest.Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: seed})
+			}})
 		default:
 			return nil, fmt.Errorf("unknown method %q (dplan, devnet, deepsad, iforest)", name)
 		}

@@ -10,11 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oddity-ml/oddity/cae"
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/ganomaly"
 	"github.com/oddity-ml/oddity/iforest"
+	"github.com/oddity-ml/oddity/internal/progress"
 	"github.com/oddity-ml/oddity/metrics"
 )
 
@@ -48,7 +50,7 @@ images). Each run's figures are also logged to stderr as it finishes.`,
 			return runEvalGAN(cmd, &g, abnormal, baselines, plots, seeds, seed0, jsonOut)
 		},
 	}
-	g.bind(cmd)
+	g.bind(cmd, ganomaly.Method, cae.Method)
 	f := cmd.Flags()
 	f.StringVar(&abnormal, "abnormal", "all", "held-out classes: all, or a comma-separated list of numbers or names")
 	f.StringVar(&baselines, "baselines", "", "comma-separated baselines run on the same splits: cae, iforest")
@@ -89,14 +91,14 @@ type ganEvalMethod struct {
 }
 
 type ganEvalReport struct {
-	Data     string           `json:"data"`
-	Protocol string           `json:"protocol"`
-	Schedule string           `json:"schedule"`
-	Options  ganomaly.Options `json:"options"`
-	Seeds    []uint64         `json:"seeds"`
-	Methods  []ganEvalMethod  `json:"methods"`
-	Seconds  float64          `json:"wall_seconds"`
-	Note     string           `json:"note"`
+	Data     string          `json:"data"`
+	Protocol string          `json:"protocol"`
+	Schedule string          `json:"schedule"`
+	Options  any             `json:"options"`
+	Seeds    []uint64        `json:"seeds"`
+	Methods  []ganEvalMethod `json:"methods"`
+	Seconds  float64         `json:"wall_seconds"`
+	Note     string          `json:"note"`
 }
 
 func runEvalGAN(cmd *cobra.Command, g *ganFlags, abnormal, baselines, plots string, seeds int, seed0 uint64, jsonOut bool) error {
@@ -105,11 +107,11 @@ func runEvalGAN(cmd *cobra.Command, g *ganFlags, abnormal, baselines, plots stri
 	if seeds < 1 {
 		return fmt.Errorf("--seeds must be at least 1, got %d", seeds)
 	}
-	opt, err := g.options(seed0)
+	opt, err := g.options(ganomaly.Method, seed0)
 	if err != nil {
 		return err
 	}
-	methods := []string{ganomaly.MethodGANomaly}
+	methods := []string{ganomaly.Method}
 	for _, b := range strings.Split(baselines, ",") {
 		switch b = strings.TrimSpace(b); b {
 		case "":
@@ -160,9 +162,7 @@ func runEvalGAN(cmd *cobra.Command, g *ganFlags, abnormal, baselines, plots stri
 			ec := ganEvalClass{Class: c, Name: ganClassName(train, c)}
 			for si, seed := range rep.Seeds {
 				t0 := time.Now()
-				o := opt
-				o.Seed = seed
-				scores, d, err := ganEvalRun(cmd, m, o, split)
+				scores, d, err := ganEvalRun(cmd, g, m, seed, split)
 				if err != nil {
 					return fmt.Errorf("%s, class %s, seed %d: %w", m, ec.Name, seed, err)
 				}
@@ -202,8 +202,8 @@ func runEvalGAN(cmd *cobra.Command, g *ganFlags, abnormal, baselines, plots stri
 		e.SetIndent("", "  ")
 		return e.Encode(rep)
 	}
-	fmt.Fprintf(w, "%s, leave-one-class-out, schedule %s (width %d, nz %d, %d epochs, batch %d, max images %d, select %s), seeds %v\n",
-		g.data, g.schedule, opt.Width, opt.NZ, opt.Epochs, opt.BatchSize, opt.MaxImages, opt.Select, rep.Seeds)
+	fmt.Fprintf(w, "%s, leave-one-class-out, schedule %s (%s), seeds %v\n",
+		g.data, g.schedule, ganSummary(opt), rep.Seeds)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprint(tw, "class")
 	for _, m := range res {
@@ -256,13 +256,22 @@ func ganSummarize(m *ganEvalMethod, seeds int) {
 
 // ganEvalRun fits one method on the split's training images and scores its
 // test split once. It returns the detector when it can reconstruct.
-func ganEvalRun(cmd *cobra.Command, method string, o ganomaly.Options, split *protocol.ImageSplit) ([]float64, detector.Detector, error) {
+func ganEvalRun(cmd *cobra.Command, g *ganFlags, method string, seed uint64, split *protocol.ImageSplit) ([]float64, detector.Detector, error) {
 	ctx := cmd.Context()
 	if method == "iforest" {
-		return ganIForest(o.Seed, split.Train, split.Test)
+		return ganIForest(seed, split.Train, split.Test)
 	}
-	d := newGANDetector(method, o)
-	if err := d.Fit(ctx, detector.TrainSet{X: split.Train}); err != nil {
+	o, err := g.options(method, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := newGANDetector(method, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	bars := progress.NewPhases(fmt.Sprintf("%s seed %d", method, seed))
+	defer bars.Close()
+	if err := d.Fit(ctx, detector.TrainSet{X: split.Train, Progress: bars.Report}); err != nil {
 		return nil, nil, err
 	}
 	s, err := d.Score(ctx, split.Test)

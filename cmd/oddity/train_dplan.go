@@ -15,13 +15,14 @@ import (
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/dplan"
 	"github.com/oddity-ml/oddity/internal/progress"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // dplanFlags binds every DPLAN option to a flag, with the package default.
 func dplanFlags(fs *pflag.FlagSet, o *dplan.Options, paper *bool) {
 	*o = dplan.DefaultOptions()
 	fs.BoolVar(paper, "paper", false, "start from the paper's settings (dplan.PaperOptions) instead of the package defaults; explicit flags still apply")
-	dplan.BindFlags(fs, o)
+	option.Bind(fs, o)
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
 }
 

@@ -10,106 +10,104 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/oddity-ml/oddity/cae"
 	"github.com/oddity-ml/oddity/data"
-	"github.com/oddity-ml/oddity/data/idx"
+	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/data/imagefolder"
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/ganomaly"
-	"github.com/oddity-ml/oddity/internal/shared"
+	"github.com/oddity-ml/oddity/internal/progress"
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/option"
 	"github.com/oddity-ml/oddity/viz"
 )
 
 // ganFlags are the data and schedule flags shared by `oddity train
-// ganomaly|cae` and `oddity eval ganomaly`.
+// ganomaly|cae` and `oddity eval ganomaly`, and the methods' options as
+// their packages declare them.
 type ganFlags struct {
-	data, datasets, schedule string
-	width, nz, epochs, batch int
-	maxImages, side          int
-	lr, wAdv, wCon, wEnc     float64
-	valFrac                  float64
-	sel, fit, loss           string
+	data, schedule string
+	fs             *pflag.FlagSet
+	// bound are the options structs bound to fs, by method.
+	bound map[string]any
 }
 
-func (g *ganFlags) bind(cmd *cobra.Command) {
+// bind adds --data, --schedule and the options of methods (the first
+// method's, then any others' that the first does not have) to cmd.
+func (g *ganFlags) bind(cmd *cobra.Command, methods ...string) {
 	f := cmd.Flags()
 	f.StringVar(&g.data, "data", "mnist", "mnist, cifar10, or an image folder/archive with train/ and test/ splits of class folders")
-	f.StringVar(&g.datasets, "datasets", "", "folder holding mnist/ and cifar10/ (default ../shared/datasets or $ODDITY_DATASETS)")
-	f.StringVar(&g.schedule, "schedule", "cpu", "cpu (width 16, 4 epochs, 12,000 images) or paper (width 64, 15 epochs, all images); the flags below override it")
-	f.IntVar(&g.width, "width", 0, "network width w (channels of the first layer)")
-	f.IntVar(&g.nz, "nz", 0, "latent size")
-	f.IntVar(&g.epochs, "epochs", 0, "training epochs")
-	f.IntVar(&g.batch, "batch", 0, "batch size")
-	f.IntVar(&g.maxImages, "max-images", -1, "use at most this many training images, validation included (0 = all)")
-	f.IntVar(&g.side, "side", 0, "network input side 4·2^k (0 = smallest that holds the images)")
-	f.Float64Var(&g.lr, "lr", 0, "Adam learning rate")
-	f.Float64Var(&g.wAdv, "w-adv", -1, "adversarial loss weight")
-	f.Float64Var(&g.wCon, "w-con", -1, "contextual (L1) loss weight")
-	f.Float64Var(&g.wEnc, "w-enc", -1, "encoder loss weight")
-	f.Float64Var(&g.valFrac, "val-frac", -1, "fraction of the training images held out for validation")
-	f.StringVar(&g.sel, "select", "", "epoch kept: val (lowest validation loss) or last")
-	f.StringVar(&g.fit, "fit", "", "how images reach the network side: pad (default; MNIST 28→32 with a 2-pixel border) or resize (bilinear)")
-	f.StringVar(&g.loss, "cae-loss", "", "autoencoder baseline loss and score: l2 (default) or l1")
+	f.StringVar(&g.schedule, "schedule", "cpu", "cpu (the method's defaults: width 16, 4 epochs, 12,000 images) or paper (width 64, 15 epochs, all images); the option flags override it")
+	g.fs, g.bound = f, map[string]any{}
+	for _, m := range methods {
+		in, err := detector.Lookup(m)
+		if err != nil {
+			panic(err) // the methods are this file's constants
+		}
+		o := in.Options()
+		option.Bind(f, o)
+		g.bound[m] = o
+	}
 }
 
-// options turns the schedule and overrides into detector options.
-func (g *ganFlags) options(seed uint64) (ganomaly.Options, error) {
-	var o ganomaly.Options
+// options returns method's options for a run: its defaults or the
+// paper's (--schedule), with every option flag the user set that the
+// method declares, and the seed.
+func (g *ganFlags) options(method string, seed uint64) (any, error) {
+	in, err := detector.Lookup(method)
+	if err != nil {
+		return nil, err
+	}
+	var o any
 	switch g.schedule {
 	case "cpu":
-		o = ganomaly.CPUOptions()
+		o = in.Options()
 	case "paper":
-		o = ganomaly.DefaultOptions()
+		o = in.Paper()
 	default:
-		return o, fmt.Errorf("--schedule %q: want cpu or paper", g.schedule)
+		return nil, fmt.Errorf("--schedule %q: want cpu or paper", g.schedule)
 	}
-	setI := func(dst *int, v, unset int) {
-		if v != unset {
-			*dst = v
+	set := map[string]string{}
+	for _, b := range g.bound {
+		for k, v := range option.Changed(g.fs, b) {
+			if _, ok := option.Lookup(o, k); ok {
+				set[k] = v
+			}
 		}
 	}
-	setF := func(dst *float64, v, unset float64) {
-		if v != unset {
-			*dst = v
+	if err := option.Apply(o, set); err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	option.SetSeed(o, seed)
+	if _, err := in.New(o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// ganSummary describes the options a run uses, for its first line.
+func ganSummary(o any) string {
+	var parts []string
+	for _, k := range []string{"width", "nz", "epochs", "batch", "max-images", "select"} {
+		if f, ok := option.Lookup(o, k); ok {
+			parts = append(parts, k+" "+f.Value)
 		}
 	}
-	setI(&o.Width, g.width, 0)
-	setI(&o.NZ, g.nz, 0)
-	setI(&o.Epochs, g.epochs, 0)
-	setI(&o.BatchSize, g.batch, 0)
-	setI(&o.MaxImages, g.maxImages, -1)
-	setI(&o.Side, g.side, 0)
-	setF(&o.LR, g.lr, 0)
-	setF(&o.WAdv, g.wAdv, -1)
-	setF(&o.WCon, g.wCon, -1)
-	setF(&o.WEnc, g.wEnc, -1)
-	setF(&o.ValFraction, g.valFrac, -1)
-	if g.sel != "" {
-		o.Select = g.sel
-	}
-	if g.fit != "" {
-		o.FitMode = g.fit
-	}
-	if g.loss != "" {
-		o.Loss = g.loss
-	}
-	o.Seed = seed
-	return o, o.Validate()
+	return strings.Join(parts, ", ")
 }
 
 // loadImages reads the training and test splits of --data.
 func (g *ganFlags) loadImages() (train, test *data.Dataset, err error) {
-	root := g.datasets
-	if root == "" {
-		root, _ = shared.Root()
-	}
-	switch g.data {
-	case "mnist":
-		return idx.LoadMNIST(filepath.Join(root, "mnist"))
-	case "cifar10":
-		return imagefolder.LoadCIFAR10(filepath.Join(root, "cifar10", "cifar10-jpeg.tar.gz"))
+	switch strings.ToLower(g.data) {
+	case "mnist", "cifar10", "cifar-10":
+		s, err := catalog.Load(g.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s.Train, s.Test, nil
 	}
 	m, err := imagefolder.LoadSplits(g.data, data.Options{})
 	if err != nil {
@@ -142,22 +140,24 @@ func ganClassName(ds *data.Dataset, k int) string {
 	return strconv.Itoa(k)
 }
 
-// newGANDetector returns the detector of method (ganomaly or cae).
-func newGANDetector(method string, o ganomaly.Options) detector.Detector {
-	if method == ganomaly.MethodCAE {
-		return ganomaly.NewCAE(o)
+// newGANDetector returns an unfitted detector of method with options o
+// (from ganFlags.options).
+func newGANDetector(method string, o any) (detector.Detector, error) {
+	in, err := detector.Lookup(method)
+	if err != nil {
+		return nil, err
 	}
-	return ganomaly.New(o)
+	return in.New(o)
 }
 
 func init() {
-	for _, method := range []string{ganomaly.MethodGANomaly, ganomaly.MethodCAE} {
+	for _, method := range []string{ganomaly.Method, cae.Method} {
 		var g ganFlags
 		var abnormal, out, plots string
 		var seed uint64
 		var jsonOut bool
 		short := "Train GANomaly on all classes but one (leave-one-class-out) and save the model"
-		if method == ganomaly.MethodCAE {
+		if method == cae.Method {
 			short = "Train the convolutional-autoencoder baseline (GANomaly's generator, reconstruction loss only)"
 		}
 		cmd := &cobra.Command{
@@ -181,7 +181,7 @@ MNIST's 28×28 digits are padded to 32×32 unless --fit resize.`,
 				return runTrainGAN(cmd, method, &g, abnormal, out, plots, seed, jsonOut)
 			},
 		}
-		g.bind(cmd)
+		g.bind(cmd, method)
 		cmd.Flags().StringVar(&abnormal, "abnormal", "0", "held-out (anomalous) class, by number or name")
 		cmd.Flags().StringVar(&out, "out", "", "model file to write")
 		cmd.Flags().StringVar(&plots, "plots", "", "folder for a grid of test inputs and reconstructions and score histograms")
@@ -197,7 +197,7 @@ type ganTrainResult struct {
 	Data      string                `json:"data"`
 	Abnormal  string                `json:"abnormal"`
 	Schedule  string                `json:"schedule"`
-	Options   ganomaly.Options      `json:"options"`
+	Options   any                   `json:"options"`
 	Model     string                `json:"model"`
 	AUCROC    float64               `json:"auc_roc"`
 	AUCPR     float64               `json:"auc_pr_average_precision"`
@@ -210,7 +210,7 @@ type ganTrainResult struct {
 
 func runTrainGAN(cmd *cobra.Command, method string, g *ganFlags, abnormal, out, plots string, seed uint64, jsonOut bool) error {
 	ctx := cmd.Context()
-	opt, err := g.options(seed)
+	opt, err := g.options(method, seed)
 	if err != nil {
 		return err
 	}
@@ -226,10 +226,15 @@ func runTrainGAN(cmd *cobra.Command, method string, g *ganFlags, abnormal, out, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: %d normal training images of %s without class %s (schedule %s: width %d, %d epochs, max images %d)\n",
-		method, split.Train.N, g.data, ganClassName(train, ab), g.schedule, opt.Width, opt.Epochs, opt.MaxImages)
-	d := newGANDetector(method, opt)
-	m, err := detector.Fit(ctx, d, detector.TrainSet{X: split.Train}, detector.ThresholdRule{Contamination: 0.1})
+	fmt.Fprintf(os.Stderr, "%s: %d normal training images of %s without class %s (schedule %s: %s)\n",
+		method, split.Train.N, g.data, ganClassName(train, ab), g.schedule, ganSummary(opt))
+	d, err := newGANDetector(method, opt)
+	if err != nil {
+		return err
+	}
+	bars := progress.NewPhases(method)
+	m, err := detector.Fit(ctx, d, detector.TrainSet{X: split.Train, Progress: bars.Report}, detector.ThresholdRule{Contamination: 0.1})
+	bars.Close()
 	if err != nil {
 		return err
 	}
@@ -273,8 +278,8 @@ func runTrainGAN(cmd *cobra.Command, method string, g *ganFlags, abnormal, out, 
 		e.SetIndent("", "  ")
 		return e.Encode(res)
 	}
-	fmt.Fprintf(w, "%s on %s, abnormal class %s, schedule %s (width %d, %d epochs, %d training + %d validation images): kept epoch %d\n",
-		method, g.data, res.Abnormal, g.schedule, opt.Width, opt.Epochs, h.TrainImages(), h.ValImages(), res.BestEpoch)
+	fmt.Fprintf(w, "%s on %s, abnormal class %s, schedule %s (%s; %d training + %d validation images): kept epoch %d\n",
+		method, g.data, res.Abnormal, g.schedule, ganSummary(opt), h.TrainImages(), h.ValImages(), res.BestEpoch)
 	fmt.Fprintf(w, "test AUC-ROC %.4f, AUC-PR (average precision) %.4f; fit %.0f s; model %s\n", roc, ap, res.FitSecs, out)
 	return nil
 }
@@ -287,10 +292,7 @@ func ganPlots(ctx context.Context, dir, method string, d detector.Detector, test
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	rec, ok := d.(interface {
-		Reconstruct(context.Context, *data.Dataset) ([]float32, []float32, error)
-		Side() int
-	})
+	rec, ok := d.(detector.Reconstructor)
 	if !ok {
 		return fmt.Errorf("%s cannot reconstruct", method)
 	}
@@ -308,11 +310,12 @@ func ganPlots(ctx context.Context, dir, method string, d detector.Detector, test
 	if err != nil {
 		return err
 	}
-	in, out, err := rec.Reconstruct(ctx, sub)
+	inD, outD, err := rec.Reconstruct(ctx, sub)
 	if err != nil {
 		return err
 	}
-	s := rec.Side()
+	in, out := inD.X, outD.X
+	s := inD.Shape[1]
 	c := test.Shape[0]
 	sz := c * s * s
 	nn := 0
@@ -324,7 +327,7 @@ func ganPlots(ctx context.Context, dir, method string, d detector.Detector, test
 	rows := [][]float32{in[:nn*sz], out[:nn*sz], in[nn*sz:], out[nn*sz:]}
 	err = viz.ImageGrid(filepath.Join(dir, method+"-reconstructions.png"),
 		fmt.Sprintf("%s: test inputs and reconstructions (normal, then abnormal class %s)", method, abName), rows,
-		viz.GridOptions{Channels: c, Height: s, Width: s, Lo: -1, Hi: 1,
+		viz.GridOptions{Channels: c, Height: s, Width: s, Lo: 0, Hi: 1,
 			RowLabels: []string{"normal", "recon", "abnormal", "recon"}})
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/oddity-ml/oddity/detector"
 )
 
 func TestLogLines(t *testing.T) {
@@ -27,4 +29,26 @@ func TestLogLines(t *testing.T) {
 	if !strings.HasPrefix(lines[2], "epoch: done 4 in ") {
 		t.Errorf("summary %q", lines[2])
 	}
+}
+
+func TestPhasesOneBarPerPhase(t *testing.T) {
+	var buf strings.Builder
+	p := NewPhasesTo(&buf, "fit", false)
+	for i := 1; i <= 3; i++ {
+		p.Report(detector.Progress{Phase: "pretrain", Done: i, Total: 3, Metrics: map[string]float64{"loss": float64(i)}})
+	}
+	p.Report(detector.Progress{Phase: "finetune", Done: 2, Total: 4})
+	p.Close()
+	out := buf.String()
+	for _, want := range []string{"fit pretrain: done 3", "loss=3", "fit finetune: done 2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "done") != 2 {
+		t.Errorf("want two finished bars:\n%s", out)
+	}
+	var nilPhases *Phases
+	nilPhases.Report(detector.Progress{Phase: "x"}) // must not panic
+	nilPhases.Close()
 }

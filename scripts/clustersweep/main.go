@@ -65,15 +65,16 @@ func run(ctx context.Context, ds string, k, z, batch, epochs, maxSteps int, seed
 		return fmt.Errorf("%s has no labels to measure the clustering with", ds)
 	}
 	// Check every variant before an hour of pretraining.
-	base := deepcluster.Config{K: k, Embedding: z, Seed: seed, PretrainEpochs: epochs, BatchSize: batch, MaxSteps: 1, Tol: -1}
-	cfgs := make([]deepcluster.Config, len(variants))
+	base := deepcluster.DefaultOptions()
+	base.K, base.Embedding, base.Seed, base.PretrainEpochs, base.BatchSize, base.MaxSteps, base.Tol = k, z, seed, epochs, batch, 1, -1
+	cfgs := make([]deepcluster.Options, len(variants))
 	for i, v := range variants {
 		if cfgs[i], err = variant(base, v, maxSteps); err != nil {
 			return err
 		}
 	}
 	t0 := time.Now()
-	m, res, err := (&deepcluster.Trainer{Config: base}).Fit(ctx, x)
+	m, res, err := (&deepcluster.Trainer{Options: base}).Fit(ctx, x)
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func run(ctx context.Context, ds string, k, z, batch, epochs, maxSteps int, seed
 			copy(p.Data, saved[j])
 		}
 		t1 := time.Now()
-		_, r, err := (&deepcluster.Trainer{Config: c, Net: ae, Labels: x.Y}).Fit(ctx, x)
+		_, r, err := (&deepcluster.Trainer{Options: c, Net: ae, Labels: x.Y}).Fit(ctx, x)
 		if err != nil {
 			return err
 		}
@@ -121,7 +122,7 @@ func run(ctx context.Context, ds string, k, z, batch, epochs, maxSteps int, seed
 
 // variant applies the "+"-joined changes of v to the fine-tuning
 // configuration.
-func variant(c deepcluster.Config, v string, maxSteps int) (deepcluster.Config, error) {
+func variant(c deepcluster.Options, v string, maxSteps int) (deepcluster.Options, error) {
 	c.MaxSteps, c.Tol, c.NoPretrain = maxSteps, 0.001, true
 	for _, ch := range strings.Split(v, "+") {
 		switch ch {
@@ -148,7 +149,7 @@ func variant(c deepcluster.Config, v string, maxSteps int) (deepcluster.Config, 
 			return c, fmt.Errorf("unknown variant part %q in %q", ch, v)
 		}
 	}
-	return c.WithDefaults()
+	return c, c.Validate()
 }
 
 func l2normalise(e []float32, n, d int) {

@@ -4,21 +4,37 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/oddity-ml/oddity/tensor"
+	"slices"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/tensor"
 )
 
 // Method is DPLAN's registered method name.
 const Method = "dplan"
 
 func init() {
-	detector.Register(Method, func() detector.Detector { return &Detector{} })
+	detector.Register(detector.Info{
+		Method:  Method,
+		Kind:    detector.WeaklySupervised | detector.Tables,
+		Summary: "DPLAN, deep Q-learning from partially labelled anomalies (Pang, van den Hengel, Shen and Cao, KDD 2021)",
+		Options: func() any { o := DefaultOptions(); return &o },
+		Paper:   func() any { o := PaperOptions(); return &o },
+		New: func(o any) (detector.Detector, error) {
+			opt := *o.(*Options)
+			if err := opt.Validate(); err != nil {
+				return nil, err
+			}
+			return New(opt), nil
+		},
+	})
 }
 
 // Detector is DPLAN as a detector.Detector: Fit trains the agent on the
-// unlabelled data plus the labelled anomalies, Score returns Q(s, a1).
+// unlabelled data plus the labelled anomalies, Score returns Q(s, a1). It is
+// also a detector.Embedder: Embed returns the Q-network's hidden
+// representation.
 type Detector struct {
 	// Options are the settings Fit uses.
 	Options Options
@@ -26,11 +42,16 @@ type Detector struct {
 	History []EpisodeStats
 
 	net *QNet
+	// shape is the training samples' shape; nil for a model saved before
+	// it was stored, which checks the sample width only.
+	shape []int
 	// lo and span are the input scaling (ScaleInput): x' = (x - lo) / span.
 	lo, span []float32
 }
 
-// New returns an unfitted DPLAN detector with options o.
+var _ detector.Embedder = (*Detector)(nil)
+
+// New returns an unfitted DPLAN detector with options o; Fit validates them.
 func New(o Options) *Detector { return &Detector{Options: o} }
 
 // Method implements detector.Detector.
@@ -40,41 +61,41 @@ func (m *Detector) Method() string { return Method }
 func (m *Detector) Net() *QNet { return m.net }
 
 // Fit implements detector.Detector. ts.X is the unlabelled data D_u and
-// ts.Anomalies the labelled anomalies D_a (required when P > 0).
+// ts.Anomalies the labelled anomalies D_a (required when P > 0, of the
+// same sample shape). Samples of any shape are flattened to rows. Progress
+// is reported to ts.Progress once per episode.
 func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	o := m.Options
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if ts.X == nil || ts.X.N == 0 {
-		return fmt.Errorf("%w: no unlabelled training data", ErrInput)
+	if err := detector.CheckInput(ts.X, nil); err != nil {
+		return err
 	}
-	if err := ts.X.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrInput, err)
+	if ts.X.N == 0 {
+		return fmt.Errorf("%w: no unlabelled training data", detector.ErrInput)
 	}
 	d := ts.X.Dim()
 	nA := 0
 	if ts.Anomalies != nil {
-		if err := ts.Anomalies.Validate(); err != nil {
-			return fmt.Errorf("%w: labelled anomalies: %v", ErrInput, err)
-		}
-		if ts.Anomalies.Dim() != d {
-			return fmt.Errorf("%w: labelled anomalies have %d features, unlabelled data %d", ErrInput, ts.Anomalies.Dim(), d)
+		if err := detector.CheckInput(ts.Anomalies, ts.X.Shape); err != nil {
+			return fmt.Errorf("dplan: labelled anomalies: %w", err)
 		}
 		nA = ts.Anomalies.N
 	}
 	if nA == 0 && o.P > 0 {
-		return fmt.Errorf("%w: DPLAN needs labelled anomalies when p = %v > 0", ErrInput, o.P)
+		return fmt.Errorf("%w: DPLAN needs labelled anomalies when p = %v > 0", detector.ErrInput, o.P)
 	}
 	x := make([]float32, 0, (ts.X.N+nA)*d)
 	x = append(x, ts.X.X...)
 	if nA > 0 {
 		x = append(x, ts.Anomalies.X...)
 	}
-	m.lo, m.span = nil, nil
+	m.net, m.shape, m.lo, m.span = nil, nil, nil, nil
+	var lo, span []float32
 	if o.ScaleInput {
-		m.lo, m.span = fitMinMax(x, d)
-		scaleRows(x, x, m.lo, m.span)
+		lo, span = fitMinMax(x, d)
+		scaleRows(x, x, lo, span)
 	}
 	ag, err := newAgent(o, x, ts.X.N, nA, d)
 	if err != nil {
@@ -91,56 +112,54 @@ func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	if err != nil {
 		return err
 	}
-	m.net = ag.online
-	for _, p := range m.net.Params() {
+	for _, p := range ag.online.Params() {
 		p.SetRequiresGrad(false)
 	}
+	m.net, m.shape, m.lo, m.span = ag.online, slices.Clone(ts.X.Shape), lo, span
 	return nil
 }
 
-// Score implements detector.Detector: Q(s, a1) of each sample.
-func (m *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
+// input checks x against the fitted model and returns its rows as the
+// network takes them (scaled when ScaleInput was on).
+func (m *Detector) input(ctx context.Context, x *data.Dataset) ([]float32, error) {
 	if m.net == nil {
 		return nil, detector.ErrNotFitted
 	}
-	if x == nil {
-		return nil, fmt.Errorf("%w: nil data set", ErrInput)
+	if err := detector.CheckInput(x, m.shape); err != nil {
+		return nil, err
 	}
 	if x.Dim() != m.net.d {
-		return nil, fmt.Errorf("%w: model has %d features, data %s has %d", detector.ErrSchema, m.net.d, x.Name, x.Dim())
+		return nil, fmt.Errorf("%w: the model takes %d features, data %s has %d", detector.ErrSchema, m.net.d, x.Name, x.Dim())
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if m.lo != nil {
-		xs := make([]float32, len(x.X))
-		scaleRows(xs, x.X, m.lo, m.span)
-		return m.net.ScoreAnomaly(xs, x.N, m.Options.Workers)
+	if m.lo == nil {
+		return x.X, nil
 	}
-	return m.net.ScoreAnomaly(x.X, x.N, m.Options.Workers)
+	xs := make([]float32, len(x.X))
+	scaleRows(xs, x.X, m.lo, m.span)
+	return xs, nil
 }
 
-// Hidden returns the Q-network's hidden representation relu(W1·x + b1) of
-// each row of x (x.N × H, with the input scaling of ScaleInput applied) and
-// H: the space in which the agent tells anomalies apart, which the
-// benchmark report shows with t-SNE.
-func (m *Detector) Hidden(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
-	if m.net == nil {
-		return nil, 0, detector.ErrNotFitted
+// Score implements detector.Detector: Q(s, a1) of each sample. It is safe
+// for concurrent use.
+func (m *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
+	in, err := m.input(ctx, x)
+	if err != nil {
+		return nil, err
 	}
-	if x == nil {
-		return nil, 0, fmt.Errorf("%w: nil data set", ErrInput)
-	}
-	if x.Dim() != m.net.d {
-		return nil, 0, fmt.Errorf("%w: model has %d features, data %s has %d", detector.ErrSchema, m.net.d, x.Name, x.Dim())
-	}
-	if err := ctx.Err(); err != nil {
+	return m.net.ScoreAnomaly(in, x.N, m.Options.Workers)
+}
+
+// Embed implements detector.Embedder: the Q-network's hidden representation
+// relu(W1·x + b1) of each sample of x (x.N × H values, with the input
+// scaling of ScaleInput applied) and H. It is the space in which the agent
+// tells anomalies apart and in which the sampler measures distances.
+func (m *Detector) Embed(ctx context.Context, x *data.Dataset) ([]float32, int, error) {
+	in, err := m.input(ctx, x)
+	if err != nil {
 		return nil, 0, err
-	}
-	in := x.X
-	if m.lo != nil {
-		in = make([]float32, len(x.X))
-		scaleRows(in, x.X, m.lo, m.span)
 	}
 	hid := make([]float32, x.N*m.net.h)
 	m.net.Hidden(hid, in, x.N)
@@ -182,37 +201,59 @@ func scaleRows(dst, src, lo, span []float32) {
 type config struct {
 	Options Options   `json:"options"`
 	Dim     int       `json:"dim"`
+	Shape   []int     `json:"shape,omitempty"`
 	Min     []float32 `json:"input_min,omitempty"`
 	Span    []float32 `json:"input_span,omitempty"`
 }
 
-// Marshal implements detector.Detector: the options and the Q-network's four
-// tensors.
+// Marshal implements detector.Detector: the options, the sample shape, the
+// input scaling and the Q-network's four tensors.
 func (m *Detector) Marshal() (*detector.Payload, error) {
 	if m.net == nil {
 		return nil, detector.ErrNotFitted
 	}
-	c, err := json.Marshal(config{Options: m.Options, Dim: m.net.d, Min: m.lo, Span: m.span})
+	c, err := json.Marshal(config{Options: m.Options, Dim: m.net.d, Shape: m.shape, Min: m.lo, Span: m.span})
 	if err != nil {
 		return nil, err
 	}
 	return &detector.Payload{Config: c, Tensors: m.net.Params()}, nil
 }
 
-// Unmarshal implements detector.Detector.
+// Unmarshal implements detector.Detector. It restores the saved options
+// whatever the detector was made with, except Workers, which is not saved
+// and keeps the receiver's value.
 func (m *Detector) Unmarshal(p *detector.Payload) error {
 	var c config
 	if err := json.Unmarshal(p.Config, &c); err != nil {
 		return fmt.Errorf("%w: dplan config: %v", detector.ErrPayload, err)
 	}
+	c.Options.Workers = m.Options.Workers
 	if err := c.Options.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", detector.ErrPayload, err)
 	}
 	if c.Dim < 1 {
 		return fmt.Errorf("%w: dplan input width %d", detector.ErrPayload, c.Dim)
 	}
+	if c.Shape != nil {
+		n := 1
+		for _, s := range c.Shape {
+			if s < 1 || s > c.Dim {
+				n = -1
+				break
+			}
+			n *= s
+		}
+		if n != c.Dim {
+			return fmt.Errorf("%w: dplan sample shape %v for %d features", detector.ErrPayload, c.Shape, c.Dim)
+		}
+	}
 	if (c.Min != nil || c.Span != nil) && (len(c.Min) != c.Dim || len(c.Span) != c.Dim) {
 		return fmt.Errorf("%w: dplan input scaling has %d/%d values for %d features", detector.ErrPayload, len(c.Min), len(c.Span), c.Dim)
+	}
+	for _, v := range c.Min {
+		if v != v || v > 3.4e38 || v < -3.4e38 {
+			return fmt.Errorf("%w: dplan input scaling has a minimum %v", detector.ErrPayload, v)
+		}
 	}
 	for _, v := range c.Span {
 		if !(v > 0) || v > 3.4e38 {
@@ -246,6 +287,6 @@ func (m *Detector) Unmarshal(p *detector.Payload) error {
 		}
 		*w.dst = t
 	}
-	m.Options, m.net, m.lo, m.span = c.Options, q, c.Min, c.Span
+	m.Options, m.net, m.shape, m.lo, m.span = c.Options, q, c.Shape, c.Min, c.Span
 	return nil
 }

@@ -1,22 +1,18 @@
-package ganomaly
+package dcgan
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/detector"
 )
-
-// ErrInput is wrapped by errors about images the detectors cannot take
-// (wrong rank, a side that does not fit, a shape other than the fitted one).
-var ErrInput = errors.New("ganomaly: unusable input")
 
 // Fit modes: how an H×W image is brought to the networks' S×S.
 const (
 	// FitPad centres the image on an S×S canvas of the value that 0 maps to
 	// (black, -1 after scaling). It needs H, W ≤ S and loses nothing: MNIST's
-	// 28×28 digits get a 2-pixel border. This is the default.
+	// 28×28 digits get a 2-pixel border.
 	FitPad = "pad"
 	// FitResize resamples the image to S×S bilinearly (half-pixel centres,
 	// no antialiasing), as the reference code's transforms.Resize(32) does
@@ -24,8 +20,8 @@ const (
 	FitResize = "resize"
 )
 
-// geometry describes how samples of a data set become network inputs.
-type geometry struct {
+// Geometry describes how samples of a data set become network inputs.
+type Geometry struct {
 	C, H, W int    // input sample shape
 	S       int    // network side
 	Mode    string // FitPad or FitResize
@@ -39,7 +35,7 @@ func imageShape(shape []int) (c, h, w int, err error) {
 	case 3:
 		return shape[0], shape[1], shape[2], nil
 	}
-	return 0, 0, 0, fmt.Errorf("%w: samples of shape %v are not images ([C,H,W] or [H,W])", ErrInput, shape)
+	return 0, 0, 0, fmt.Errorf("%w: samples of shape %v are not images ([C,H,W] or [H,W])", detector.ErrInput, shape)
 }
 
 // SideFor returns the network side for h×w images: side if it is non-zero
@@ -55,48 +51,38 @@ func SideFor(h, w, side int) (int, error) {
 	return s, nil
 }
 
-// newGeometry checks shape against the options' side and fit mode.
-func newGeometry(shape []int, side int, mode string) (geometry, error) {
+// NewGeometry checks the sample shape against a side (0: the smallest that
+// holds the images) and a fit mode. Errors about the shape wrap
+// detector.ErrInput.
+func NewGeometry(shape []int, side int, mode string) (Geometry, error) {
 	c, h, w, err := imageShape(shape)
 	if err != nil {
-		return geometry{}, err
+		return Geometry{}, err
 	}
 	if c < 1 || h < 1 || w < 1 {
-		return geometry{}, fmt.Errorf("%w: image shape %v", ErrInput, shape)
+		return Geometry{}, fmt.Errorf("%w: image shape %v", detector.ErrInput, shape)
 	}
 	s, err := SideFor(h, w, side)
 	if err != nil {
-		return geometry{}, err
+		return Geometry{}, err
 	}
 	switch mode {
 	case FitPad:
 		if h > s || w > s {
-			return geometry{}, fmt.Errorf("%w: %d×%d images do not fit a %d×%d canvas by padding; use the %q fit mode or a larger side",
-				ErrInput, h, w, s, s, FitResize)
+			return Geometry{}, fmt.Errorf("%w: %d×%d images do not fit a %d×%d canvas by padding; use the %q fit mode or a larger side",
+				detector.ErrInput, h, w, s, s, FitResize)
 		}
 	case FitResize:
 	default:
-		return geometry{}, fmt.Errorf("%w: unknown fit mode %q (want %q or %q)", ErrInput, mode, FitPad, FitResize)
+		return Geometry{}, fmt.Errorf("unknown fit mode %q (want %q or %q)", mode, FitPad, FitResize)
 	}
-	return geometry{C: c, H: h, W: w, S: s, Mode: mode}, nil
+	return Geometry{C: c, H: h, W: w, S: s, Mode: mode}, nil
 }
 
-// check returns an error unless ds's samples have the geometry's input shape.
-func (g geometry) check(ds *data.Dataset) error {
-	c, h, w, err := imageShape(ds.Shape)
-	if err != nil {
-		return err
-	}
-	if c != g.C || h != g.H || w != g.W {
-		return fmt.Errorf("%w: the detector was fitted on %d×%d×%d images, got %v", ErrInput, g.C, g.H, g.W, ds.Shape)
-	}
-	return nil
-}
-
-// fill writes the network inputs for samples idx of ds into dst
+// Fill writes the network inputs for samples idx of ds into dst
 // (len(idx)·C·S·S values): pixel values v in [0, 1] become 2v - 1, then the
 // image is padded or resized to S×S.
-func (g geometry) fill(dst []float32, ds *data.Dataset, idx []int) {
+func (g Geometry) Fill(dst []float32, ds *data.Dataset, idx []int) {
 	in, out := g.C*g.H*g.W, g.C*g.S*g.S
 	for b, i := range idx {
 		src := ds.X[i*in : (i+1)*in]
@@ -146,24 +132,4 @@ func resizeBilinear(dst []float32, oh, ow int, src []float32, h, w int) {
 			dst[y*ow+x] = top*(1-fy) + bot*fy
 		}
 	}
-}
-
-// MinMax returns the scores scaled to [0, 1] by their minimum and maximum
-// (all zeros when they are equal). It is for reports and plots only: models
-// store and return raw scores.
-func MinMax(scores []float64) []float64 {
-	if len(scores) == 0 {
-		return nil
-	}
-	lo, hi := scores[0], scores[0]
-	for _, s := range scores {
-		lo, hi = min(lo, s), max(hi, s)
-	}
-	out := make([]float64, len(scores))
-	if hi > lo {
-		for i, s := range scores {
-			out[i] = (s - lo) / (hi - lo)
-		}
-	}
-	return out
 }

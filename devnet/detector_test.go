@@ -43,7 +43,7 @@ func planted(seed uint64, d int) (unl, lab, test *data.Dataset) {
 
 func fastOptions(seed uint64) Options {
 	o := DefaultOptions()
-	o.Epochs, o.BatchesPerEpoch, o.Batch, o.Seed = 10, 10, 64, seed
+	o.Epochs, o.BatchesPerEpoch, o.BatchSize, o.Seed = 10, 10, 64, seed
 	return o
 }
 
@@ -164,11 +164,15 @@ func TestSeedAndSaveLoad(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	unl, lab, _ := planted(3, 4)
 	ctx := context.Background()
-	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{X: unl}); !errors.Is(err, ErrInput) {
+	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{X: unl}); !errors.Is(err, detector.ErrInput) {
 		t.Errorf("no anomalies: %v", err)
 	}
+	wide := &data.Dataset{X: make([]float32, 10), N: 2, Shape: []int{5}}
+	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{X: unl, Anomalies: wide}); !errors.Is(err, detector.ErrSchema) {
+		t.Errorf("anomalies of another width: %v", err)
+	}
 	o := fastOptions(1)
-	o.Batch = 1
+	o.BatchSize = 1
 	if err := New(o).Fit(ctx, detector.TrainSet{X: unl, Anomalies: lab}); !errors.Is(err, ErrOption) {
 		t.Errorf("batch 1: %v", err)
 	}
@@ -176,7 +180,6 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("unfitted: %v", err)
 	}
 	m := fit(t, fastOptions(1), unl, lab)
-	wide := &data.Dataset{X: make([]float32, 5), N: 1, Shape: []int{5}}
 	if _, err := m.Score(ctx, wide); !errors.Is(err, detector.ErrSchema) {
 		t.Errorf("wrong width: %v", err)
 	}

@@ -152,11 +152,11 @@ func TestBadInput(t *testing.T) {
 	if err := New(o).Fit(ctx, detector.TrainSet{X: unl, Anomalies: lab}); !errors.Is(err, ErrOption) {
 		t.Errorf("rep 0: %v", err)
 	}
-	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{}); !errors.Is(err, ErrInput) {
+	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{}); !errors.Is(err, detector.ErrInput) {
 		t.Errorf("no data: %v", err)
 	}
 	wide := &data.Dataset{X: make([]float32, 10), N: 2, Shape: []int{5}}
-	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{X: unl, Anomalies: wide}); !errors.Is(err, ErrInput) {
+	if err := New(fastOptions(1)).Fit(ctx, detector.TrainSet{X: unl, Anomalies: wide}); !errors.Is(err, detector.ErrSchema) {
 		t.Errorf("width mismatch: %v", err)
 	}
 	if _, err := New(fastOptions(1)).Score(ctx, unl); !errors.Is(err, detector.ErrNotFitted) {

@@ -1,0 +1,56 @@
+package detector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/oddity-ml/oddity/data"
+)
+
+// Optional capabilities. A detector that can do more than score says so by
+// implementing one of these small interfaces; callers find them by type
+// assertion, as net/http finds an http.Flusher:
+//
+//	if e, ok := det.(detector.Embedder); ok { codes, dim, err := e.Embed(ctx, x) ... }
+//
+// The benchmark runner uses Embedder for its t-SNE pictures and
+// Reconstructor for its reconstruction grids; the explanation interfaces
+// (per-feature attributions, per-pixel anomaly maps) join them here.
+
+// Embedder is a fitted detector with a latent space: Embed returns one
+// code of dim values per sample of x, row-major.
+type Embedder interface {
+	Embed(ctx context.Context, x *data.Dataset) (codes []float32, dim int, err error)
+}
+
+// Reconstructor is a fitted detector that reconstructs its input:
+// Reconstruct returns x's samples as the network sees them (after the
+// method's own preprocessing, such as padding to the network's side) and
+// as it rebuilds them, both of the same shape, so the two compare pixel
+// for pixel.
+type Reconstructor interface {
+	Reconstruct(ctx context.Context, x *data.Dataset) (in, out *data.Dataset, err error)
+}
+
+// ErrInput is wrapped by errors about unusable samples: a non-finite
+// value, an empty set, or values a method cannot take.
+var ErrInput = errors.New("detector: unusable input")
+
+// CheckInput is what every detector's Score (and Fit) checks first: x is a
+// valid data set of finite values, and, when shape is not nil, its samples
+// have that shape. A shape mismatch wraps ErrSchema; a malformed set or a
+// non-finite value wraps ErrInput.
+func CheckInput(x *data.Dataset, shape []int) error {
+	if x == nil {
+		return fmt.Errorf("%w: no data", ErrInput)
+	}
+	if shape != nil && !slices.Equal(x.Shape, shape) {
+		return fmt.Errorf("%w: the detector was fitted on samples of shape %v, got %v", ErrSchema, shape, x.Shape)
+	}
+	if err := x.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInput, err)
+	}
+	return nil
+}
