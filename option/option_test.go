@@ -146,11 +146,21 @@ func TestFieldsAndSeed(t *testing.T) {
 
 func TestMalformedDeclarationsPanic(t *testing.T) {
 	for name, v := range map[string]any{
-		"no help":   &struct{ A int `opt:"a"` }{},
-		"dup":       &struct{ A, B int `opt:"a" help:"x"` }{},
-		"upper":     &struct{ A int `opt:"Alpha" help:"x"` }{},
-		"type":      &struct{ A float32 `opt:"a" help:"x"` }{},
-		"modifier":  &struct{ A int `opt:"a,bogus" help:"x"` }{},
+		"no help": &struct {
+			A int `opt:"a"`
+		}{},
+		"dup": &struct {
+			A, B int `opt:"a" help:"x"`
+		}{},
+		"upper": &struct {
+			A int `opt:"Alpha" help:"x"`
+		}{},
+		"type": &struct {
+			A float32 `opt:"a" help:"x"`
+		}{},
+		"modifier": &struct {
+			A int `opt:"a,bogus" help:"x"`
+		}{},
 		"not a ptr": struct{}{},
 	} {
 		func() {

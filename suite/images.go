@@ -318,19 +318,6 @@ func (st *imgSettings) options(seed uint64) (any, error) {
 	return o, nil
 }
 
-// imgDCOptions returns deep clustering's options for a cell's settings.
-func imgDCOptions(params map[string]string, seed uint64) (deepcluster.Options, error) {
-	st, err := imgParse(deepcluster.Method, params)
-	if err != nil {
-		return deepcluster.Options{}, err
-	}
-	o, err := st.options(seed)
-	if err != nil {
-		return deepcluster.Options{}, err
-	}
-	return *o.(*deepcluster.Options), nil
-}
-
 // imgSplit is one seed's leave-one-class-out split, after subsampling.
 type imgSplit struct {
 	// train holds the normal training images (plus any contamination);
