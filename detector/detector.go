@@ -1,13 +1,50 @@
 // Package detector is the one interface every anomaly detector in oddity
-// implements, and the model that wraps a fitted detector for use: input
-// schema, threshold, training metadata, and saving to and loading from a
-// model file.
+// implements, the registry through which the CLI, the benchmark runner and
+// the server find them, and the model that wraps a fitted detector for use:
+// input schema, threshold, training metadata, and saving to and loading
+// from a model file.
 //
 // It follows PyOD's shape: Fit on training data, Score new data (higher =
 // more anomalous, always), then Predict with a threshold chosen after fitting
 // from the training scores (by contamination, by a target false-positive
-// rate, or explicitly). The benchmark runner, the CLI and the server handle
-// every method through it alike.
+// rate, or explicitly).
+//
+// # Writing a detector
+//
+// A method is one package, named for the method, with these files and
+// names (package iforest is a small complete example):
+//
+//   - doc.go: the package documentation, mapping each step of the paper to
+//     the function that implements it, and citing docs/methods.md.
+//   - options.go: const Method (the registered name); type Options, each
+//     field with a JSON tag, a doc comment stating its default, and, for a
+//     setting a user may change, an `opt:"name" help:"..."` tag (package
+//     option: the option's one declaration, from which flags, benchmark
+//     settings and `oddity methods` are derived); Seed uint64 (not an
+//     option: set per run); DefaultOptions(), what `oddity train` runs;
+//     PaperOptions() where the paper's settings differ; and
+//     (Options) Validate(), whose errors wrap ErrOption and name the
+//     option. The zero Options is not a configuration.
+//   - detector.go: type Detector with Method, Fit, Score, Marshal and
+//     Unmarshal; New(Options) *Detector; and, in init, Register(Info{...})
+//     with the method's Kind, a one-line Summary, Options and New.
+//   - the network and training files the method needs.
+//
+// The contract, checked for every registered method by
+// detectortest.Conformance (package detector/all's test fails for a method
+// whose package does not run it): Score before Fit wraps ErrNotFitted;
+// Fit and Score start with CheckInput (another sample shape wraps
+// ErrSchema, NaN or Inf wraps ErrInput); Score is safe for concurrent use;
+// a saved and loaded model scores bit for bit the same; the same seed
+// gives the same scores; Fit returns within a second of its context's
+// cancellation; DefaultOptions validates and a bad option is refused.
+// Detectors never print: Fit reports progress only through
+// TrainSet.Progress, and the commands draw the bars.
+//
+// What a detector can do beyond scoring it says by implementing small
+// optional interfaces, found by type assertion as net/http finds a
+// Flusher: Embedder (a latent code per sample) and Reconstructor. Add the
+// package to detector/all so every command knows it.
 package detector
 
 import (

@@ -3,27 +3,27 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/oddity-ml/oddity/autoencoder"
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/evaluate"
-	"github.com/oddity-ml/oddity/iforest"
-	"github.com/oddity-ml/oddity/pca"
 )
 
-// baselines are the classic detectors `oddity baseline` evaluates.
-var baselines = map[string]func(seed uint64) (detector.Detector, error){
-	"iforest": func(seed uint64) (detector.Detector, error) {
-		return iforest.New(iforest.Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: seed}), nil
-	},
-	"pca": func(uint64) (detector.Detector, error) { return pca.New(pca.DefaultOptions()), nil },
-	"autoencoder": func(seed uint64) (detector.Detector, error) {
-		return autoencoder.New(autoencoder.Options{Epochs: 50, BatchSize: 128, LR: 1e-3, Seed: seed}), nil
-	},
+// unsupervisedTabular lists the registered unsupervised methods for
+// tables: the ones `oddity baseline` evaluates.
+func unsupervisedTabular() []string {
+	var out []string
+	for _, in := range detector.Infos() {
+		if in.Kind&detector.Tables != 0 && in.Kind&detector.Unsupervised != 0 {
+			out = append(out, in.Method)
+		}
+	}
+	return out
 }
 
 func init() {
@@ -32,6 +32,7 @@ func init() {
 		seeds    int
 		ratio    float64
 		asJSON   bool
+		sets     methodSettings
 	)
 	cmd := &cobra.Command{
 		Use:   "baseline METHOD --data FILE",
@@ -41,13 +42,22 @@ stratified 70/30 split, min-max scaling fitted on the training part, one run
 per seed. Prints AUC-ROC and AUC-PR (average precision) with mean and sample
 standard deviation over the seeds.`,
 		Example: `  oddity baseline iforest --data ../shared/datasets/adbench/2_annthyroid.npz --json
-  oddity baseline pca --data adbench/6_cardio --seeds 5`,
+  oddity baseline pca --data adbench/6_cardio --seeds 5
+  oddity baseline iforest --data adbench/6_cardio --set trees=200 --set max-samples=512`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			newDet, ok := baselines[args[0]]
-			if !ok {
-				return fmt.Errorf("unknown baseline %q (have iforest, pca, autoencoder)", args[0])
+			methods := unsupervisedTabular()
+			if !slices.Contains(methods, args[0]) {
+				return fmt.Errorf("unknown baseline %q (have %s)", args[0], strings.Join(methods, ", "))
 			}
+			settings, err := sets.forMethod(args[0], true, methods)
+			if err != nil {
+				return err
+			}
+			if _, err := configure(args[0], settings, 0); err != nil {
+				return err
+			}
+			newDet := func(seed uint64) (detector.Detector, error) { return configure(args[0], settings, seed) }
 			if seeds < 1 {
 				return fmt.Errorf("--seeds must be at least 1, got %d", seeds)
 			}
@@ -83,6 +93,7 @@ standard deviation over the seeds.`,
 	f.IntVar(&seeds, "seeds", 3, "number of seeds (0, 1, ...)")
 	f.Float64Var(&ratio, "labeled-ratio", 0, "fraction of training anomalies revealed as labelled (unsupervised baselines ignore them)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	sets.bind(f, "an option of the method, as OPTION=VALUE (repeatable), e.g. trees=200; `oddity methods METHOD` lists them")
 	_ = cmd.MarkFlagRequired("data")
 	rootCmd.AddCommand(cmd)
 }

@@ -14,12 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oddity-ml/oddity/data/protocol"
-	"github.com/oddity-ml/oddity/deepsad"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/devnet"
 	"github.com/oddity-ml/oddity/dplan"
-	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // evalRun is one method's result on one data set and seed.
@@ -66,7 +64,7 @@ func init() {
 		seedBase                           uint64
 		contamination, testFrac, labRatio  float64
 		extraP                             []float64
-		sadMaxBatches, sadEpochs, sadAE    int
+		sets                               methodSettings
 		minLab                             int
 	)
 	cmd := &cobra.Command{
@@ -111,7 +109,7 @@ may be a folder, in which case every .npz in it is evaluated.`,
 			if err != nil {
 				return err
 			}
-			methods, err := evalMethods(meth, o, extraP, sadMaxBatches, sadEpochs, sadAE)
+			methods, err := evalMethods(meth, o, extraP, &sets)
 			if err != nil {
 				return err
 			}
@@ -216,19 +214,27 @@ may be a folder, in which case every .npz in it is evaluated.`,
 	fs.Uint64Var(&seedBase, "seed-base", 0, "first seed")
 	fs.StringVar(&meth, "methods", "dplan,devnet,deepsad,iforest", "methods to run, comma-separated")
 	fs.Float64SliceVar(&extraP, "extra-p", nil, "also run DPLAN with these sampler probabilities p (e.g. 0.05)")
-	fs.IntVar(&sadMaxBatches, "deepsad-max-batches", 0, "Deep SAD: cap on batches per epoch (0: full epochs)")
-	fs.IntVar(&sadEpochs, "deepsad-epochs", deepsad.DefaultOptions().Epochs, "Deep SAD: training epochs")
-	fs.IntVar(&sadAE, "deepsad-ae-epochs", deepsad.DefaultOptions().AEEpochs, "Deep SAD: autoencoder pretraining epochs")
+	sets.bind(fs, "an option of a baseline, as METHOD.OPTION=VALUE (repeatable), e.g. deepsad.max-batches=20; `oddity methods` lists them")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	_ = cmd.MarkFlagRequired("data")
 	evalCmd.AddCommand(cmd)
 }
 
-func evalMethods(list string, o dplan.Options, extraP []float64, sadMax, sadEp, sadAE int) ([]evalMethod, error) {
+func evalMethods(list string, o dplan.Options, extraP []float64, sets *methodSettings) ([]evalMethod, error) {
 	var out []evalMethod
-	for _, name := range strings.Split(list, ",") {
-		switch name = strings.TrimSpace(name); name {
+	names := strings.Split(list, ",")
+	for i := range names {
+		names[i] = strings.TrimSpace(names[i])
+	}
+	for _, name := range names {
+		switch name {
 		case "dplan":
+			if s, err := sets.forMethod("dplan", false, names); err != nil || len(s) > 0 {
+				if err == nil {
+					err = fmt.Errorf("--set dplan.OPTION: DPLAN's options are flags of this command (--%s ...)", option.Names(&o)[0])
+				}
+				return nil, err
+			}
 			out = append(out, evalMethod{"dplan", func(seed uint64) detector.Detector {
 				oo := o
 				oo.Seed = seed
@@ -241,21 +247,18 @@ func evalMethods(list string, o dplan.Options, extraP []float64, sadMax, sadEp, 
 					return dplan.New(oo)
 				}})
 			}
-		case "devnet":
-			out = append(out, evalMethod{"devnet", func(seed uint64) detector.Detector {
-				oo := devnet.DefaultOptions()
-				oo.Seed = seed
-				return devnet.New(oo)
-			}})
-		case "deepsad":
-			out = append(out, evalMethod{"deepsad", func(seed uint64) detector.Detector {
-				oo := deepsad.DefaultOptions()
-				oo.Seed, oo.MaxBatches, oo.Epochs, oo.AEEpochs = seed, sadMax, sadEp, sadAE
-				return deepsad.New(oo)
-			}})
-		case "iforest":
-			out = append(out, evalMethod{"iforest", func(seed uint64) detector.Detector {
-				return iforest.New(iforest.Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: seed})
+		case "devnet", "deepsad", "iforest":
+			settings, err := sets.forMethod(name, false, names)
+			if err != nil {
+				return nil, err
+			}
+			// Check the settings once, before any data is read.
+			if _, err := configure(name, settings, 0); err != nil {
+				return nil, err
+			}
+			out = append(out, evalMethod{name, func(seed uint64) detector.Detector {
+				d, _ := configure(name, settings, seed) // checked above; the seed cannot make it fail
+				return d
 			}})
 		default:
 			return nil, fmt.Errorf("unknown method %q (dplan, devnet, deepsad, iforest)", name)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/oddity-ml/oddity/data/catalog"
 )
 
 var rootCmd = &cobra.Command{
@@ -43,12 +45,18 @@ var evalCmd = &cobra.Command{
 	Short: "Evaluate a method under its paper's protocol",
 }
 
+// datasetsDir is the --datasets flag: the folder of the named data sets
+// (mnist, cifar10, usps, coil20, thyroid, adbench/NAME), ahead of
+// $ODDITY_DATASETS; package data/catalog resolves every name.
+var datasetsDir string
+
 // cpuProfile is the --cpuprofile flag: a pprof CPU profile of the whole
 // command, for finding where a slow run spends its time.
 var cpuProfile string
 
 func init() {
 	rootCmd.AddCommand(benchCmd, trainCmd, evalCmd)
+	rootCmd.PersistentFlags().StringVar(&datasetsDir, "datasets", "", "folder of the named data sets (default $ODDITY_DATASETS, else ../shared/datasets)")
 	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (inspect with go tool pprof)")
 }
 
@@ -75,6 +83,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rootCmd.PersistentPreRunE = func(*cobra.Command, []string) error {
+		catalog.SetRoot(datasetsDir)
 		stopProfile, err := startProfile()
 		if err != nil {
 			return err

@@ -8,55 +8,116 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/internal/progress"
 )
 
-// `oddity train iforest|pca|autoencoder` fits an unsupervised baseline on a user's file.
+// `oddity train METHOD` for every registered tabular method that has no
+// command of its own (DPLAN's follows its paper's protocol): fit on a
+// user's file and save the model. The method's options are flags, bound
+// from its package's declaration.
 func init() {
-	for _, method := range []string{"iforest", "pca", "autoencoder"} {
-		var (
-			dataPath, out, labelCol string
-			contamination           float64
-			seed                    uint64
-		)
-		cmd := &cobra.Command{
-			Use:   method + " --data FILE --out MODEL",
-			Short: fmt.Sprintf("Fit %s on a data file (unsupervised) and save the model", method),
-			Example: fmt.Sprintf(`  oddity train %s --data rows.csv --label-column class --out %s.odm
-  oddity score --model %s.odm new-rows.csv`, method, method, method),
-			Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				var opts []data.Option
-				if labelCol != "" {
-					opts = append(opts, data.WithLabelColumn(labelCol))
-				}
-				s, err := catalog.Load(dataPath, opts...)
-				if err != nil {
-					return err
-				}
-				d, err := baselines[method](seed)
-				if err != nil {
-					return err
-				}
-				m, err := detector.Fit(cmd.Context(), d, detector.TrainSet{X: s.Train}, detector.ThresholdRule{Contamination: contamination})
-				if err != nil {
-					return err
-				}
-				m.Meta.Extra = map[string]string{"data": dataPath, "seed": fmt.Sprint(seed)}
-				if err := m.SaveFile(out); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s on %d samples of shape %v, threshold %.6g (%.2fs)\n",
-					out, method, m.Meta.Train, m.Schema.Shape, m.Threshold, m.Meta.Seconds)
-				return nil
-			},
+	for _, in := range detector.Infos() {
+		if in.Kind&detector.Tables == 0 || in.Method == "dplan" {
+			continue
 		}
-		f := cmd.Flags()
-		f.StringVar(&dataPath, "data", "", "training data file, or a named data set (required)")
-		f.StringVar(&out, "out", method+".odm", "model file to write")
-		f.StringVar(&labelCol, "label-column", "", "label column of a CSV file, left out of the features")
-		f.Float64Var(&contamination, "contamination", 0.1, "expected anomaly fraction of the training data (sets the threshold)")
-		f.Uint64Var(&seed, "seed", 0, "random seed")
-		_ = cmd.MarkFlagRequired("data")
-		trainCmd.AddCommand(cmd)
+		addTrainTabular(in)
 	}
+}
+
+func addTrainTabular(in detector.Info) {
+	var (
+		dataPath, out, labelCol string
+		contamination           float64
+		seed                    uint64
+	)
+	method := in.Method
+	weak := in.Kind&detector.WeaklySupervised != 0
+	short := fmt.Sprintf("Fit %s on a data file and save the model", method)
+	long := in.Summary + ", trained on the rows of --data (unlabelled, assumed mostly normal)."
+	if weak {
+		long = in.Summary + `. Rows whose --label-column is 1 are the labelled
+anomalies it learns from; every other row is unlabelled.`
+	}
+	cmd := &cobra.Command{
+		Use:   method + " --data FILE --out MODEL",
+		Short: short,
+		Long:  long + "\n\n`oddity methods " + method + "` lists the options with their defaults.",
+		Example: fmt.Sprintf(`  oddity train %s --data rows.csv --label-column class --out %s.odm
+  oddity score --model %s.odm new-rows.csv`, method, method, method),
+		Args: cobra.NoArgs,
+	}
+	f := cmd.Flags()
+	options := bindMethodOptions(f, in)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		o, err := options(seed)
+		if err != nil {
+			return err
+		}
+		d, err := in.New(o)
+		if err != nil {
+			return err
+		}
+		var opts []data.Option
+		if labelCol != "" {
+			opts = append(opts, data.WithLabelColumn(labelCol))
+		}
+		s, err := catalog.Load(dataPath, opts...)
+		if err != nil {
+			return err
+		}
+		ts := detector.TrainSet{X: s.Train}
+		if weak {
+			if ts, err = splitLabelled(s.Train); err != nil {
+				return err
+			}
+		}
+		bars := progress.NewPhases(method)
+		ts.Progress = bars.Report
+		m, err := detector.Fit(cmd.Context(), d, ts, detector.ThresholdRule{Contamination: contamination})
+		bars.Close()
+		if err != nil {
+			return err
+		}
+		m.Meta.Extra = map[string]string{"data": dataPath, "seed": fmt.Sprint(seed)}
+		if err := m.SaveFile(out); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s on %d samples (%d labelled anomalies) of shape %v, threshold %.6g (%.2fs)\n",
+			out, method, m.Meta.Train, m.Meta.Labeled, m.Schema.Shape, m.Threshold, m.Meta.Seconds)
+		return nil
+	}
+	f.StringVar(&dataPath, "data", "", "training data file, or a named data set (required)")
+	f.StringVar(&out, "out", method+".odm", "model file to write")
+	f.StringVar(&labelCol, "label-column", "", "label column of a CSV file, left out of the features")
+	f.Float64Var(&contamination, "contamination", 0.1, "expected anomaly fraction of the training data (sets the threshold)")
+	f.Uint64Var(&seed, "seed", 0, "random seed")
+	_ = cmd.MarkFlagRequired("data")
+	trainCmd.AddCommand(cmd)
+}
+
+// splitLabelled makes a weakly supervised training set: the rows labelled
+// 1 are the labelled anomalies, every other row is unlabelled.
+func splitLabelled(x *data.Dataset) (detector.TrainSet, error) {
+	if x.Y == nil {
+		return detector.TrainSet{}, fmt.Errorf("%s: no labels (give --label-column): a weakly supervised method learns from the rows labelled 1", x.Name)
+	}
+	var unl, anom []int
+	for i, y := range x.Y {
+		if y == 1 {
+			anom = append(anom, i)
+		} else {
+			unl = append(unl, i)
+		}
+	}
+	u, err := x.Subset(unl)
+	if err != nil {
+		return detector.TrainSet{}, err
+	}
+	ts := detector.TrainSet{X: u}
+	if len(anom) > 0 {
+		if ts.Anomalies, err = x.Subset(anom); err != nil {
+			return detector.TrainSet{}, err
+		}
+	}
+	return ts, nil
 }

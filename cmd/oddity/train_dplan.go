@@ -10,6 +10,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all" // every file format
+	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/data/csvfile"
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/detector"
@@ -41,11 +42,19 @@ func applyPaper(fs *pflag.FlagSet, o *dplan.Options) error {
 	return err
 }
 
-// loadTabular reads a data file, or the UCI thyroid folder (ann-train.data +
+// loadTabular reads a named data set (thyroid, adbench/NAME: package
+// data/catalog), a data file, or a UCI thyroid folder (ann-train.data +
 // ann-test.data).
 func loadTabular(path, labelCol string) (*data.Dataset, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return csvfile.LoadUCIThyroid(path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		s, err := catalog.Load(path)
+		if err != nil {
+			return nil, err
+		}
+		return s.All()
 	}
 	var opts []data.Option
 	if labelCol != "" {

@@ -3,13 +3,17 @@
 // "demo-digits" and "demo-tabular" (package data/demo, no files needed) or an
 // ADBench file's name as well as a path.
 //
-// The data sets live in a folder found, in order, from the ODDITY_DATASETS
-// environment variable or ../shared/datasets relative to the working
-// directory.
+// The data sets live in one folder: the one given to SetRoot (the
+// commands' --datasets flag), else $ODDITY_DATASETS, else
+// ../shared/datasets relative to the working directory. Every command
+// resolves named data sets here, and a missing one is an error that says
+// where it looked and how to point elsewhere.
 package catalog
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,12 +28,38 @@ import (
 	"github.com/oddity-ml/oddity/data/matfile"
 )
 
+// EnvRoot is the environment variable naming the data-set folder.
+const EnvRoot = "ODDITY_DATASETS"
+
+var root string // set by SetRoot
+
+// SetRoot makes dir the data-set folder, ahead of $ODDITY_DATASETS (the
+// commands call it with their --datasets flag); "" restores the default.
+func SetRoot(dir string) { root = dir }
+
 // Root returns the data-set folder.
 func Root() string {
-	if d := os.Getenv("ODDITY_DATASETS"); d != "" {
-		return d
+	d, _ := rootAndSource()
+	return d
+}
+
+// rootAndSource returns the data-set folder and what chose it.
+func rootAndSource() (dir, source string) {
+	if root != "" {
+		return root, "--datasets"
 	}
-	return filepath.Join("..", "shared", "datasets")
+	if d := os.Getenv(EnvRoot); d != "" {
+		return d, "$" + EnvRoot
+	}
+	return filepath.Join("..", "shared", "datasets"), "the default, ../shared/datasets"
+}
+
+// missing wraps err about the named data set with where it was looked for
+// and how to look elsewhere.
+func missing(name, path string, err error) error {
+	dir, source := rootAndSource()
+	return fmt.Errorf("data set %s: looked for %s in %s (%s): %w; point --datasets or $%s at the folder that holds it",
+		name, path, dir, source, err, EnvRoot)
 }
 
 // Names lists the built-in names.
@@ -61,31 +91,31 @@ func Load(name string, opts ...data.Option) (*Splits, error) {
 	case "mnist":
 		tr, te, err := idx.LoadMNIST(in("mnist"))
 		if err != nil {
-			return nil, fmt.Errorf("mnist (looked in %s; set ODDITY_DATASETS): %w", in("mnist"), err)
+			return nil, missing("mnist", "mnist/", err)
 		}
 		return &Splits{tr, te}, nil
 	case "cifar10", "cifar-10":
 		tr, te, err := imagefolder.LoadCIFAR10(in("cifar10/cifar10-jpeg.tar.gz"))
 		if err != nil {
-			return nil, fmt.Errorf("cifar10 (set ODDITY_DATASETS): %w", err)
+			return nil, missing("cifar10", "cifar10/cifar10-jpeg.tar.gz", err)
 		}
 		return &Splits{tr, te}, nil
 	case "usps":
 		tr, te, err := matfile.LoadUSPSSplits(in("usps/usps.mat"))
 		if err != nil {
-			return nil, fmt.Errorf("usps (set ODDITY_DATASETS): %w", err)
+			return nil, missing("usps", "usps/usps.mat", err)
 		}
 		return &Splits{tr, te}, nil
 	case "coil20", "coil-20":
 		d, err := matfile.LoadCOIL20(in("coil20/COIL20.mat"))
 		if err != nil {
-			return nil, fmt.Errorf("coil20 (set ODDITY_DATASETS): %w", err)
+			return nil, missing("coil20", "coil20/COIL20.mat", err)
 		}
 		return &Splits{Train: d}, nil
 	case "thyroid", "uci-thyroid":
 		d, err := csvfile.LoadUCIThyroid(in("uci-thyroid"))
 		if err != nil {
-			return nil, fmt.Errorf("thyroid (set ODDITY_DATASETS): %w", err)
+			return nil, missing("thyroid", "uci-thyroid/", err)
 		}
 		return &Splits{Train: d}, nil
 	case demo.DigitsName:
@@ -106,6 +136,9 @@ func Load(name string, opts ...data.Option) (*Splits, error) {
 			rest += ".npz"
 		}
 		d, err := data.Load(in(filepath.Join("adbench", rest)), opts...)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, missing(name, filepath.Join("adbench", rest), err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +161,7 @@ func ADBench() ([]string, error) {
 		return nil, err
 	}
 	if len(m) == 0 {
-		return nil, fmt.Errorf("no ADBench files in %s (set ODDITY_DATASETS)", filepath.Join(Root(), "adbench"))
+		return nil, missing("adbench", "adbench/*.npz", fs.ErrNotExist)
 	}
 	sort.Strings(m)
 	return m, nil

@@ -1,5 +1,7 @@
 // Package shared locates the data sets that live beside the repository in
-// ../shared/datasets, for tests and benchmarks.
+// ../shared/datasets, for tests and benchmarks only: it finds the source
+// tree through runtime.Caller, which means nothing in an installed binary.
+// Commands resolve data sets through package data/catalog.
 //
 // A user's fresh clone has no ../shared: tests that need it skip with a
 // message. CI sets ODDITY_REQUIRE_SHARED=1, which turns those skips into
