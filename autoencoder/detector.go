@@ -18,19 +18,9 @@ import (
 const Method = "autoencoder"
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.Unsupervised | detector.Tables,
-		Summary: "dense autoencoder, scored by its mean squared reconstruction error",
-		Options: func() any { o := DefaultOptions(); return &o },
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			return New(opt), nil
-		},
-	})
+	detector.Register(detector.Define(Method, detector.Unsupervised|detector.Tables,
+		"dense autoencoder, scored by its mean squared reconstruction error",
+		DefaultOptions, nil, New))
 }
 
 // Detector is the dense autoencoder baseline. It takes samples of any

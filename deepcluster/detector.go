@@ -15,20 +15,10 @@ import (
 const Method = "deepcluster"
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.Unsupervised | detector.Images,
-		Summary: "Deep clustering, DCEC layout (Guo et al. 2017; taxonomy of Aljalbout et al. 2018)",
-		Options: func() any { o := DefaultOptions(); return &o },
-		Paper:   nil, // DefaultOptions are DCEC's settings
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			return New(opt), nil
-		},
-	})
+	// DefaultOptions are DCEC's settings
+	detector.Register(detector.Define(Method, detector.Unsupervised|detector.Images,
+		"Deep clustering, DCEC layout (Guo et al. 2017; taxonomy of Aljalbout et al. 2018)",
+		DefaultOptions, nil, New))
 }
 
 // Detector is deep clustering as an anomaly detector (detector.Detector):

@@ -13,21 +13,10 @@ import (
 )
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.WeaklySupervised | detector.Tables,
-		Summary: "Deep SAD, deep semi-supervised anomaly detection (Ruff et al., ICLR 2020)",
-		Options: func() any { o := DefaultOptions(); return &o },
-		Paper:   nil, // the defaults are the official code's for tabular data
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			opt.Hidden = slices.Clone(opt.Hidden)
-			return New(opt), nil
-		},
-	})
+	// the defaults are the official code's for tabular data
+	detector.Register(detector.Define(Method, detector.WeaklySupervised|detector.Tables,
+		"Deep SAD, deep semi-supervised anomaly detection (Ruff et al., ICLR 2020)",
+		DefaultOptions, nil, New))
 }
 
 // Detector is Deep SAD as a detector.Detector. It is also a

@@ -148,3 +148,40 @@ func Infos() []Info {
 	}
 	return out
 }
+
+// Options is what a method's Options type provides: Validate, whose errors
+// wrap ErrOption.
+type Options interface {
+	Validate() error
+}
+
+// Define builds a method's Info from its package's names: the
+// DefaultOptions and (or nil) PaperOptions functions and the New
+// constructor. A package registers with
+//
+//	func init() {
+//		detector.Register(detector.Define(Method, detector.Unsupervised|detector.Tables,
+//			"Isolation Forest (Liu, Ting and Zhou 2008)", DefaultOptions, nil, New))
+//	}
+func Define[O Options, D Detector](method string, kind Kind, summary string, defaults, paper func() O, newDetector func(O) D) Info {
+	in := Info{
+		Method:  method,
+		Kind:    kind,
+		Summary: summary,
+		Options: func() any { o := defaults(); return &o },
+		New: func(o any) (Detector, error) {
+			p, ok := o.(*O)
+			if !ok {
+				return nil, fmt.Errorf("%w: %s takes %T options, got %T", ErrOption, method, p, o)
+			}
+			if err := (*p).Validate(); err != nil {
+				return nil, err
+			}
+			return newDetector(*p), nil
+		},
+	}
+	if paper != nil {
+		in.Paper = func() any { o := paper(); return &o }
+	}
+	return in
+}

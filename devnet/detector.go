@@ -14,20 +14,10 @@ import (
 )
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.WeaklySupervised | detector.Tables,
-		Summary: "DevNet, deviation networks (Pang, Shen and van den Hengel, KDD 2019)",
-		Options: func() any { o := DefaultOptions(); return &o },
-		Paper:   nil, // the defaults are the official code's, which are the paper's
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			return New(opt), nil
-		},
-	})
+	// the defaults are the official code's, which are the paper's
+	detector.Register(detector.Define(Method, detector.WeaklySupervised|detector.Tables,
+		"DevNet, deviation networks (Pang, Shen and van den Hengel, KDD 2019)",
+		DefaultOptions, nil, New))
 }
 
 // Detector is DevNet as a detector.Detector.

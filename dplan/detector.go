@@ -15,20 +15,9 @@ import (
 const Method = "dplan"
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.WeaklySupervised | detector.Tables,
-		Summary: "DPLAN, deep Q-learning from partially labelled anomalies (Pang, van den Hengel, Shen and Cao, KDD 2021)",
-		Options: func() any { o := DefaultOptions(); return &o },
-		Paper:   func() any { o := PaperOptions(); return &o },
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			return New(opt), nil
-		},
-	})
+	detector.Register(detector.Define(Method, detector.WeaklySupervised|detector.Tables,
+		"DPLAN, deep Q-learning from partially labelled anomalies (Pang, van den Hengel, Shen and Cao, KDD 2021)",
+		DefaultOptions, PaperOptions, New))
 }
 
 // Detector is DPLAN as a detector.Detector: Fit trains the agent on the

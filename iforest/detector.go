@@ -14,19 +14,9 @@ import (
 const Method = "iforest"
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.Unsupervised | detector.Tables,
-		Summary: "Isolation Forest (Liu, Ting and Zhou 2008)",
-		Options: func() any { o := DefaultOptions(); return &o },
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			return New(opt), nil
-		},
-	})
+	detector.Register(detector.Define(Method, detector.Unsupervised|detector.Tables,
+		"Isolation Forest (Liu, Ting and Zhou 2008)",
+		DefaultOptions, nil, New))
 }
 
 // Detector is Isolation Forest behind the shared detector interface: it

@@ -13,19 +13,9 @@ import (
 const Method = "pca"
 
 func init() {
-	detector.Register(detector.Info{
-		Method:  Method,
-		Kind:    detector.Unsupervised | detector.Tables,
-		Summary: "PCA reconstruction error: squared distance to the principal subspace",
-		Options: func() any { o := DefaultOptions(); return &o },
-		New: func(o any) (detector.Detector, error) {
-			opt := *o.(*Options)
-			if err := opt.Validate(); err != nil {
-				return nil, err
-			}
-			return New(opt), nil
-		},
-	})
+	detector.Register(detector.Define(Method, detector.Unsupervised|detector.Tables,
+		"PCA reconstruction error: squared distance to the principal subspace",
+		DefaultOptions, nil, New))
 }
 
 // Detector scores a sample by its squared reconstruction error from the
