@@ -35,18 +35,27 @@ func Demo(seed uint64) Suite {
 	// Leave-one-digit-out on the embedded digits: every image detector on
 	// the same split.
 	base := map[string]string{"abnormal": demoDigit, "max-train": "0", "max-test": "0"}
-	gan := map[string]string{"schedule": "cpu", "epochs": "10", "max-images": "0", "recon": "1", "embed-n": "500"}
+	gan := imgMerge(map[string]string{"schedule": "cpu", "recon": "1", "embed-n": "500"}, optParams(func(o *ganomaly.Options) []any {
+		o.Epochs, o.MaxImages = 10, 0
+		return []any{&o.Epochs, &o.MaxImages}
+	}))
 	img := func(method, variant string, p ...map[string]string) {
 		specs = append(specs, Spec{Section: SectionCommon, Table: tableDemoImages, Method: method, Variant: variant,
 			Data: "demo-digits", Task: "abnormal=" + demoDigit, Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
 	}
 	img(ganomaly.Method, "", gan)
-	img(deepcluster.Method, "", map[string]string{"k": "9", "epochs": "10", "max-steps": "100", "update-interval": "20", "kmeans-init": "3", "score": "distance", "embed-n": "500"})
+	img(deepcluster.Method, "", map[string]string{"embed-n": "500"}, optParams(func(o *deepcluster.Options) []any {
+		o.K, o.PretrainEpochs, o.MaxSteps, o.UpdateInterval, o.KMeansInit, o.Score = 9, 10, 100, 20, 3, "distance"
+		return []any{&o.K, &o.PretrainEpochs, &o.MaxSteps, &o.UpdateInterval, &o.KMeansInit, &o.Score}
+	}))
 	img(iforest.Method, "")
-	img(autoencoder.Method, "", map[string]string{"epochs": "10"})
+	img(autoencoder.Method, "", optParams(func(o *autoencoder.Options) []any { o.Epochs = 10; return []any{&o.Epochs} }))
 	// Clustering the embedded digits.
 	specs = append(specs, Spec{Section: SectionOwn, Table: tableDemoClustering, Method: imgMethodClustering, Data: "demo-digits",
-		Task: "k=10", Params: map[string]string{"k": "10", "limit": "0", "epochs": "20", "max-steps": "200", "update-interval": "20", "kmeans-init": "5", "tsne-n": "800"},
+		Task: "k=10", Params: imgMerge(map[string]string{"limit": "0", "tsne-n": "800"}, optParams(func(o *deepcluster.Options) []any {
+			o.K, o.PretrainEpochs, o.MaxSteps, o.UpdateInterval, o.KMeansInit = 10, 20, 200, 20, 5
+			return []any{&o.K, &o.PretrainEpochs, &o.MaxSteps, &o.UpdateInterval, &o.KMeansInit}
+		})),
 		Seeds: seeds})
 	// DPLAN's protocol on the embedded thyroid table (hypothyroid known).
 	for _, m := range []string{"dplan", "devnet", "iforest"} {

@@ -5,7 +5,7 @@ package suite
 // common ground, and the labelled-anomaly sweep.
 //
 // A cell's settings travel in Spec.Params as strings under the names of the
-// CLI flags (dplan's "episodes", "p", ...; the protocol's "known-class",
+// CLI flags (the names each method's package declares; the protocol's "known-class",
 // "labeled-ratio", ...). The spec builders record every setting, defaults
 // included, so a change of a package default changes the cell's hash and the
 // cell is recomputed rather than served stale from the cache. The executor
@@ -27,6 +27,7 @@ import (
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/detector"
 	_ "github.com/oddity-ml/oddity/detector/all" // every method
+	"github.com/oddity-ml/oddity/dplan"
 	"github.com/oddity-ml/oddity/evaluate"
 	"github.com/oddity-ml/oddity/option"
 )
@@ -124,9 +125,9 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 			kv := proto
 			switch m.variant {
 			case "p=0.05":
-				kv = append(append([]string(nil), proto...), "p", "0.05")
+				kv = append(append([]string(nil), proto...), kvOf(optParams(func(o *dplan.Options) []any { o.P = 0.05; return []any{&o.P} }))...)
 			case "episodes=20": // twice the paper's training, which meets its figures here
-				kv = append(append([]string(nil), proto...), "episodes", "20")
+				kv = append(append([]string(nil), proto...), kvOf(optParams(func(o *dplan.Options) []any { o.Episodes = 20; return []any{&o.Episodes} }))...)
 			}
 			out = append(out, tabSpec(SectionOwn, tableDPLANThyroid, m.method, m.variant, "thyroid", task, seedsThy, with(m.method, kv...)))
 		}
@@ -146,7 +147,7 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 		ad := []string{"protocol", "adbench", "labeled-ratio", "0.05"}
 		out = append(out,
 			tabSpec(SectionCommon, tableCommonTabular, "dplan", "labeled=0", d, "labeled=5%", seedsAD,
-				with("dplan", "protocol", "adbench", "labeled-ratio", "0", "min-labeled", "0", "p", "0")),
+				with("dplan", append([]string{"protocol", "adbench", "labeled-ratio", "0", "min-labeled", "0"}, kvOf(optParams(func(o *dplan.Options) []any { o.P = 0; return []any{&o.P} }))...)...)),
 			tabSpec(SectionCommon, tableCommonTabular, "dplan", "labeled=5%", d, "labeled=5%", seedsAD, with("dplan", ad...)))
 		for _, m := range []string{"devnet", "deepsad", "iforest", "pca", "autoencoder"} {
 			out = append(out, tabSpec(SectionCommon, tableCommonTabular, m, "", d, "labeled=5%", seedsAD, with(m, ad...)))
@@ -164,6 +165,21 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 			out = append(out, tabSpec(SectionRobustness, tableRobustLabels, m, "", "thyroid", fmt.Sprintf("labeled=%d", n), seedsThy,
 				with(m, "protocol", "dplan", "known-class", "1", "labeled", strconv.Itoa(n))))
 		}
+	}
+	return out
+}
+
+// kvOf flattens a map of one or more settings into key, value pairs,
+// sorted by key.
+func kvOf(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, k, m[k])
 	}
 	return out
 }
