@@ -26,8 +26,8 @@
 //     (Options) Validate(), whose errors wrap ErrOption and name the
 //     option. The zero Options is not a configuration.
 //   - detector.go: type Detector with Method, Fit, Score, Marshal and
-//     Unmarshal; New(Options) *Detector; and, in init, Register(Info{...})
-//     with the method's Kind, a one-line Summary, Options and New.
+//     Unmarshal; New(Options) *Detector; and, in init,
+//     Register(Define(Method, kind, summary, DefaultOptions, PaperOptions, New)).
 //   - the network and training files the method needs.
 //
 // The contract, checked for every registered method by

@@ -43,7 +43,7 @@ per seed. Prints AUC-ROC and AUC-PR (average precision) with mean and sample
 standard deviation over the seeds.`,
 		Example: `  oddity baseline iforest --data ../shared/datasets/adbench/2_annthyroid.npz --json
   oddity baseline pca --data adbench/6_cardio --seeds 5
-  oddity baseline iforest --data adbench/6_cardio --set trees=200 --set max-samples=512`,
+  oddity baseline iforest --data adbench/6_cardio --set trees=200`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			methods := unsupervisedTabular()

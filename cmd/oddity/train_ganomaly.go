@@ -88,15 +88,14 @@ func (g *ganFlags) options(method string, seed uint64) (any, error) {
 	return o, nil
 }
 
-// ganSummary describes the options a run uses, for its first line.
+// ganSummary describes the options a run uses, for its first line: every
+// option as name=value, in the order the package declares them.
 func ganSummary(o any) string {
 	var parts []string
-	for _, k := range []string{"width", "nz", "epochs", "batch", "max-images", "select"} {
-		if f, ok := option.Lookup(o, k); ok {
-			parts = append(parts, k+" "+f.Value)
-		}
+	for _, f := range option.Fields(o) {
+		parts = append(parts, f.Name+"="+f.Value)
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, " ")
 }
 
 // loadImages reads the training and test splits of --data.

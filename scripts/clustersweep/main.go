@@ -4,8 +4,12 @@
 // embedding, raw and L2-normalised, is reported beside them). It is how the
 // COIL-20 schedule of the full suite was chosen (docs/results/README.md):
 //
-//	go run ./scripts/clustersweep -data coil20 -k 20 -z 10 -batch 32 -epochs 100 \
-//	    -v base,g1,kml,t45,alpha,g1+t45
+//	go run ./scripts/clustersweep --data coil20 --k 20 --z 10 --batch 32 --epochs 100 \
+//	    --v base,g1,kml,t45,alpha,g1+t45
+//
+// Its flags are deep clustering's options as package deepcluster declares
+// them (the sweep's defaults differ: k 20, batch 32, 100 epochs, 4,000
+// fine-tuning steps per variant), plus --data, --seed and --v.
 //
 // A variant is a "+"-joined list of changes to the fine-tuning
 // configuration: base (none), g1 / g03 (gamma 1 / 0.3), kml (k-means loss),
@@ -19,7 +23,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -32,21 +35,23 @@ import (
 	"github.com/oddity-ml/oddity/deepcluster"
 	"github.com/oddity-ml/oddity/kmeans"
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/option"
+	"github.com/spf13/pflag"
 )
 
 func main() {
-	z := flag.Int("z", 10, "embedding size")
-	batch := flag.Int("batch", 32, "batch size of both phases")
-	epochs := flag.Int("epochs", 100, "pretraining epochs")
-	seed := flag.Uint64("seed", 0, "seed of weights, batch order and k-means")
-	ds := flag.String("data", "coil20", "catalog data set")
-	k := flag.Int("k", 20, "number of clusters")
-	maxSteps := flag.Int("max-steps", 4000, "fine-tuning step limit of each variant")
-	variants := flag.String("v", "base", "comma-separated variants (see the package doc)")
-	flag.Parse()
+	fs := pflag.NewFlagSet("clustersweep", pflag.ExitOnError)
+	o := deepcluster.DefaultOptions()
+	o.K, o.BatchSize, o.PretrainEpochs, o.MaxSteps = 20, 32, 100, 4000
+	option.Bind(fs, &o)
+	seed := fs.Uint64("seed", 0, "seed of weights, batch order and k-means")
+	ds := fs.String("data", "coil20", "catalog data set")
+	variants := fs.String("v", "base", "comma-separated variants (see the package doc)")
+	_ = fs.Parse(os.Args[1:])
+	k, z, batch, epochs, maxSteps := o.K, o.Embedding, o.BatchSize, o.PretrainEpochs, o.MaxSteps
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *ds, *k, *z, *batch, *epochs, *maxSteps, *seed, strings.Split(*variants, ",")); err != nil {
+	if err := run(ctx, *ds, k, z, batch, epochs, maxSteps, *seed, strings.Split(*variants, ",")); err != nil {
 		fmt.Fprintln(os.Stderr, "clustersweep:", err)
 		os.Exit(1)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/oddity-ml/oddity/beam/pipeline"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/iforest"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // `oddity-beam fit-iforest` fits an Isolation Forest with trees grown in
@@ -49,9 +51,8 @@ data, seed and options (same trees, same threshold), and is used the same way.`,
 	f.StringVar(&o.Format, "format", "", "input format: csv or jsonl (default: from the name)")
 	f.StringVar(&o.LabelColumn, "label-column", "", "label column of a CSV input, left out of the features")
 	f.StringVar(&o.Output, "output", "", "model file to write (local, gs://, s3://) (required)")
-	f.IntVar(&o.Forest.NTrees, "trees", 100, "number of trees")
-	f.IntVar(&o.Forest.MaxSamples, "max-samples", 256, "subsample size per tree")
-	f.Float64Var(&o.Forest.MaxFeatures, "max-features", 1, "fraction of features each tree may split on, in (0, 1]")
+	o.Forest = iforest.DefaultOptions()
+	option.Bind(f, &o.Forest) // Isolation Forest's options, as package iforest declares them
 	f.Uint64Var(&o.Forest.Seed, "seed", 0, "random seed (same seed and options: the forest `oddity train iforest` fits)")
 	f.Float64Var(&contamination, "contamination", 0.1, "expected anomaly fraction of the training data (sets the threshold)")
 	f.Float64Var(&fpr, "fpr", 0, "target false-positive rate on the training data (sets the threshold instead of --contamination)")
