@@ -568,9 +568,11 @@ func imgDCKey(spec Spec, seed uint64) string {
 // imgFit trains the spec's method on one seed's split. The method comes
 // from the registry; what it can show (a latent space, reconstructions) is
 // found through the detector's optional interfaces.
-func imgFit(ctx context.Context, spec Spec, st *imgSettings, seed uint64, ld *imgSplit) (*imgFitted, error) {
+func imgFit(ctx context.Context, env *Env, spec Spec, st *imgSettings, seed uint64, ld *imgSplit) (*imgFitted, error) {
 	f := &imgFitted{}
-	ts := detector.TrainSet{X: ld.train}
+	bars := env.phases(fmt.Sprintf("  %s seed %d", spec.Method, seed))
+	defer bars.Close()
+	ts := detector.TrainSet{X: ld.train, Progress: bars.Report}
 	o, err := st.options(seed)
 	if err != nil {
 		return nil, err
@@ -717,7 +719,7 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 		if err != nil {
 			return nil, err
 		}
-		f, err := imgFit(ctx, spec, st, seed, ld)
+		f, err := imgFit(ctx, env, spec, st, seed, ld)
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
@@ -1018,9 +1020,11 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 			}
 		}
 		cfg.Seed = seed // the settings were read and checked once, above
-		t := &deepcluster.Trainer{Options: cfg}
+		bars := env.phases(fmt.Sprintf("  clustering %s seed %d", spec.Data, seed))
+		t := &deepcluster.Trainer{Options: cfg, Progress: bars.Report}
 		t0 := time.Now()
 		m, res, err := t.Fit(ctx, ds)
+		bars.Close()
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}

@@ -70,6 +70,16 @@ type Env struct {
 	resumedWall float64
 }
 
+// phases reports a detector's training progress (detector.Progress) as
+// log lines on env.Log, one bar a phase: detectors never print, the runner
+// shows their progress.
+func (env *Env) phases(prefix string) *progress.Phases {
+	if env.Log == nil {
+		return nil
+	}
+	return progress.NewPhasesTo(env.Log, prefix, false)
+}
+
 // Data loads a catalog data set once per run.
 func (e *Env) Data(name string) (*catalog.Splits, error) {
 	e.mu.Lock()

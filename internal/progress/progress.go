@@ -30,9 +30,6 @@ type Bar struct {
 	metrics map[string]float64
 }
 
-// Quiet, when set, silences every bar (tests, --quiet).
-var Quiet bool
-
 // New starts a bar for total units of work described by desc, writing to
 // stderr.
 func New(desc string, total int) *Bar {
@@ -46,10 +43,6 @@ func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 func NewTo(w io.Writer, desc string, total int, tty bool) *Bar {
 	b := &Bar{desc: desc, total: total, start: time.Now(), every: 5 * time.Second, w: w}
 	b.last = b.start
-	if Quiet {
-		b.w = io.Discard
-		return b
-	}
 	if tty {
 		b.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
