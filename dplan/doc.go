@@ -77,7 +77,7 @@
 // reported) the intrinsic-reward scale (0, 0.5, 1) was tried as well.
 // A small subset gave the largest and most consistent gain, on both thyroid
 // tasks and on the ADBench files, while the intrinsic-reward scale mattered
-// little; the figures are in docs/results.
+// little; the figures are in docs/results/README.md.
 //
 // The reason: with 1,000 candidates the nearest point to an anomaly and the
 // farthest point of the data are extreme points, so the unlabelled states

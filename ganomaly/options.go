@@ -38,19 +38,12 @@ const (
 // `oddity train ganomaly` runs; PaperOptions is the paper's. Fit
 // validates them.
 //
-// The embedded Settings are the options GANomaly shares with the
-// convolutional autoencoder (package cae), with the same names, defaults
-// and meaning: Width (option width, w: the first convolution's channel
-// count), NZ (nz, the latent size), Epochs (epochs), BatchSize (batch;
-// the last incomplete batch of an epoch is dropped, as the reference
-// code's loader does), MaxImages (max-images: a seeded random subset of at
-// most that many training images, validation included; 0 uses all),
-// Side (side, the network input side 4·2^k; 0 the smallest that holds the
-// images), LR (lr, Adam's learning rate), ValFraction (val-frac, the
-// fraction of the used training images held out for validation), Select
-// (select: SelectVal or SelectLast), FitMode (fit: FitPad or FitResize),
-// Adam's Beta1 and Beta2 (settable from code only) and Seed (which seeds
-// initialisation, the validation split, subsampling and shuffling).
+// The embedded Settings hold what GANomaly shares with the convolutional
+// autoencoder (package cae), with the same names, defaults and meaning:
+// Width, NZ, Epochs, BatchSize, MaxImages, Side, LR, ValFraction, Select
+// and FitMode (options width, nz, epochs, batch, max-images, side, lr,
+// val-frac, select and fit, as `oddity methods` lists them), Adam's Beta1
+// and Beta2 (settable from code only), and the Seed.
 type Options struct {
 	dcgan.Settings
 	// WAdv weights the adversarial (feature-matching) loss (default 1).

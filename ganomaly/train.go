@@ -1,54 +1,23 @@
 package ganomaly
 
 import (
-	"context"
-	"fmt"
 	"math/rand/v2"
 
-	"github.com/oddity-ml/oddity/data"
-	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/internal/dcgan"
 	"github.com/oddity-ml/oddity/nn"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
-// netStream seeds the networks' initialisation (ASCII "NET").
-const netStream = 0x4e4554
-
-// build makes GANomaly's networks for the geometry, drawn from the options'
-// seed.
-func build(o Options, geo dcgan.Geometry) (ganNet, error) {
-	r := rand.New(rand.NewPCG(o.Seed, netStream))
+// build makes GANomaly's networks for the geometry, drawing their
+// initialisation from r; the shared detector (dcgan.Detector) trains them
+// with the loop it shares with package cae (dcgan.Train: TrainStep on
+// shuffled batches, the validation generator loss after each epoch, and
+// the epoch Options.Select keeps).
+func build(o Options, geo dcgan.Geometry, r *rand.Rand) (dcgan.Net, error) {
 	n, err := NewNetworks(NetConfig{Channels: geo.C, Side: geo.S, Width: o.Width, NZ: o.NZ,
 		WAdv: float32(o.WAdv), WCon: float32(o.WCon), WEnc: float32(o.WEnc),
 		LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2, ReinitBelow: float32(o.ReinitBelow)}, r)
 	return ganNet{n}, err
-}
-
-// schedule is the training loop's view of the options.
-func (o Options) schedule() dcgan.Schedule {
-	return dcgan.Schedule{Epochs: o.Epochs, BatchSize: o.BatchSize, MaxImages: o.MaxImages,
-		ValFraction: o.ValFraction, SelectVal: o.Select == SelectVal, NZ: o.NZ, Seed: o.Seed}
-}
-
-// train fits GANomaly's networks on the images x (docs/methods.md §1):
-// TrainStep on shuffled batches for Options.Epochs epochs, the validation
-// generator loss after each epoch, and the epoch Options.Select keeps. The
-// loop itself is shared with package cae (internal/dcgan.Train).
-func train(ctx context.Context, o Options, x *data.Dataset, progress func(detector.Progress)) (*dcgan.Fitted, error) {
-	geo, err := dcgan.NewGeometry(x.Shape, o.Side, o.FitMode)
-	if err != nil {
-		return nil, fmt.Errorf("ganomaly: %w", err)
-	}
-	net, err := build(o, geo)
-	if err != nil {
-		return nil, fmt.Errorf("ganomaly: %w", err)
-	}
-	f, err := dcgan.Train(ctx, net, geo, x, o.schedule(), progress)
-	if err != nil {
-		return nil, fmt.Errorf("ganomaly: %w", err)
-	}
-	return f, nil
 }
 
 // ganNet adapts Networks to the training loop.

@@ -24,3 +24,8 @@
 // ../shared/reference/gemm_reference.py; compare configurations with
 // KERNELS_TUNE=1 go test -run Tune (tune_test.go).
 package kernels
+
+// The SGEMM micro-kernels (sgemm_*_amd64.s) are generated; edit
+// asm_gen.go, then run go generate ./kernels.
+//
+//go:generate go run asm_gen.go

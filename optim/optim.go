@@ -11,7 +11,7 @@
 // library because no Go library implements these exact update rules over
 // oddity's tensors, and each one is a dozen lines.
 //
-// Mapping the methods' settings (docs/METHODS.md):
+// Mapping the methods' settings (docs/methods.md):
 //
 //   - GANomaly, deep clustering: Adam (AdamDefaults with LR and Beta1 changed).
 //   - DPLAN: RMSprop{LR: 2.5e-4, Alpha: 0.99, Momentum: 0.95, Eps: 0.01}.

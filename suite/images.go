@@ -113,7 +113,7 @@ func imgMerge(ms ...map[string]string) map[string]string {
 }
 
 // Settings of the quick suite's image part, sized so its cells finish in
-// about 12 minutes on 2 cores: GANomaly with the CPU schedule (width 16, 4
+// minutes on 2 cores (docs/results/quick has the times): GANomaly with the CPU schedule (width 16, 4
 // epochs) on 2,000 images; deep clustering with a few pretraining epochs in
 // batches of 64 (more updates for the same work than 256) and 60-150
 // fine-tuning steps; DPLAN with 2 episodes of 1,000 steps.
@@ -154,10 +154,9 @@ var (
 	})
 	// imgFullDCCOIL is COIL-20's schedule: in batches of 256 its 1,440
 	// images give 6 updates an epoch, and 200 epochs leave the autoencoder
-	// undertrained (reconstruction loss 0.0105, against 0.0055 after 100
-	// epochs in batches of 32). Of the nine pretraining and fine-tuning
-	// settings tried on seed 0 (docs/results/README.md), this one clustered
-	// best (ACC 0.733) and costs no more time than the papers'.
+	// undertrained. Of the nine pretraining and fine-tuning settings tried
+	// on seed 0 (docs/results/README.md, with the figures), this one
+	// clustered best and costs no more time than the papers'.
 	imgFullDCCOIL = optParams(func(o *deepcluster.Options) []any {
 		o.BatchSize, o.PretrainEpochs, o.UpdateInterval = 32, 100, 45
 		return []any{&o.BatchSize, &o.PretrainEpochs, &o.UpdateInterval}
@@ -216,8 +215,8 @@ func fullImages(seed uint64) []Spec {
 			optParams(func(o *deepcluster.Options) []any { o.K = imgClusterK(ds); return []any{&o.K} }))
 		switch ds {
 		case "mnist":
-			// The 45-minute schedule (issue #4); `oddity cluster`'s
-			// defaults, the papers' 200 epochs, take 3 hours a seed.
+			// A shorter schedule than the papers' 200 epochs, which take
+			// hours a seed on this CPU (issue #4; docs/results).
 			p = imgMerge(p, imgFullDCMNIST)
 		case "coil20":
 			p = imgMerge(p, imgFullDCCOIL)
@@ -758,7 +757,7 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 	if spec.Table == tableGANCIFAR {
 		if v, ok := imgGANCIFARPublished[class]; ok {
 			cell.Published = map[string]float64{"auc_roc": v}
-			cell.Source = "GANomaly (Akcay et al., ACCV 2018), CIFAR-10 per-class AUC as quoted by a later paper; only bird .510 is confirmed at the source (METHODS.md §1)"
+			cell.Source = "GANomaly (Akcay et al., ACCV 2018), CIFAR-10 per-class AUC as quoted by a later paper; only bird .510 is confirmed at the source (docs/methods.md §1)"
 		}
 	}
 	cell.Note = strings.Join(append([]string{imgNote(spec, st)}, prog.Notes...), "; ")
@@ -794,7 +793,7 @@ func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, st *imgSettin
 	return nil
 }
 
-// imgGANCIFARPublished are GANomaly's CIFAR-10 per-class AUCs (METHODS.md §1),
+// imgGANCIFARPublished are GANomaly's CIFAR-10 per-class AUCs (docs/methods.md §1),
 // by class index in CIFAR-10's order (airplane, automobile, bird, ...).
 var imgGANCIFARPublished = map[int]float64{0: .633, 1: .631, 2: .510, 3: .587, 4: .593, 5: .628, 6: .683, 7: .605, 8: .616, 9: .617}
 
@@ -963,16 +962,16 @@ func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int,
 	return &Embedding{Space: space, X: xs, Y: ys, Label: labels, Cluster: clusters}, nil
 }
 
-// Published clustering figures (METHODS.md §3). The papers' NMI is the
+// Published clustering figures (docs/methods.md §3). The papers' NMI is the
 // geometric normalisation of their era, so it is compared with
 // "nmi_geometric".
 var imgClusterPublished = map[string]struct {
 	acc, nmi float64
 	source   string
 }{
-	"mnist":  {0.890, 0.885, "DCEC (Guo et al., ICONIP 2017) on all 70,000 MNIST images (also DEC 0.843, IDEC 0.881 ACC; Aljalbout et al. AE+KL 0.859 / 0.825) (METHODS.md §3)"},
-	"usps":   {0.790, 0.826, "DCEC (Guo et al., ICONIP 2017) on all 9,298 USPS images (METHODS.md §3)"},
-	"coil20": {0.762, 0.848, "Aljalbout et al. 2018 on COIL-20 (METHODS.md §3)"},
+	"mnist":  {0.890, 0.885, "DCEC (Guo et al., ICONIP 2017) on all 70,000 MNIST images (also DEC 0.843, IDEC 0.881 ACC; Aljalbout et al. AE+KL 0.859 / 0.825) (docs/methods.md §3)"},
+	"usps":   {0.790, 0.826, "DCEC (Guo et al., ICONIP 2017) on all 9,298 USPS images (docs/methods.md §3)"},
+	"coil20": {0.762, 0.848, "Aljalbout et al. 2018 on COIL-20 (docs/methods.md §3)"},
 }
 
 // runClusteringCell runs deep clustering on a whole data set and measures

@@ -15,8 +15,8 @@ import (
 // long cells save it after every seed (Env.saveSeeds) and start from it
 // (Env.resumeSeeds), so a run stopped by Ctrl-C, or by the end of a working
 // session, loses at most the seed in progress: a deep clustering cell on
-// all of MNIST takes 40 minutes a seed, and the cell cache alone would
-// throw all three away.
+// all of MNIST takes most of an hour a seed, and the cell cache alone
+// would throw all three away.
 //
 // The cell's pictures are made from the first seed and are files under
 // figures/ by then, so Cell holds everything the loop has built.

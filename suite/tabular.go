@@ -67,7 +67,7 @@ var tabFullCommon = []string{"2_annthyroid", "6_cardio", "14_glass", "23_mammogr
 var tabRobustLabeled = []int{1, 5, 10, 30, 60, 120}
 
 // Seeds per cell in the full suite: DPLAN's paper reports 5 runs; ADBench's
-// protocol uses 3 seeds (METHODS.md §5).
+// protocol uses 3 seeds (docs/methods.md §5).
 const (
 	tabSeedsThyroid = 5
 	tabSeedsADBench = 3
@@ -441,16 +441,16 @@ func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 }
 
 // tabPublished returns the DPLAN paper's figures for a cell of its own
-// protocol (METHODS.md §2): DPLAN's AUC-PR and AUC-ROC on the two UCI
+// protocol (docs/methods.md §2): DPLAN's AUC-PR and AUC-ROC on the two UCI
 // thyroid tasks, and DevNet's AUC-PR (the paper's DevNet column, quoted in
-// METHODS.md's reproduction note). They apply to the paper's protocol with
+// docs/methods.md §2's reproduction note). They apply to the paper's protocol with
 // 60 labelled anomalies, 2% contamination and the anomaly classes 1, 2.
 func tabPublished(spec Spec, st *tabSetup) (map[string]float64, string) {
 	w := st.proto.weak
 	if st.proto.name != "dplan" || w.Labeled != 60 || w.Contamination != 0.02 || w.TestFraction != 0.2 || spec.Data != "thyroid" {
 		return nil, ""
 	}
-	const src = "Pang et al., DPLAN, KDD 2021, UCI thyroid (METHODS.md §2)"
+	const src = "Pang et al., DPLAN, KDD 2021, UCI thyroid (docs/methods.md §2)"
 	switch {
 	case spec.Method == "dplan" && w.KnownClass == 1:
 		return map[string]float64{"auc_pr": 0.490, "auc_roc": 0.846}, src + ", Hypothyroid; the paper's text says p = 0.05, its code uses 0.5"

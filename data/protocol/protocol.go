@@ -352,7 +352,7 @@ func DPLANThyroid(knownClass int, seed uint64) WeakOptions {
 		Contamination: 0.02, TestFraction: 0.2, Seed: seed}
 }
 
-// Weak builds the weakly supervised protocol (METHODS.md section 2): a
+// Weak builds the weakly supervised protocol (docs/methods.md §2): a
 // stratified train/test split by class; min-max scaling fitted on the
 // training part; o.Labeled training anomalies of the known class drawn as the
 // labelled set; an unlabelled set of all training normals plus
