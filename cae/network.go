@@ -10,6 +10,15 @@ import (
 	"github.com/oddity-ml/oddity/tensor"
 )
 
+// build makes the autoencoder for the geometry, drawing its initialisation
+// from r; the shared detector (dcgan.Detector) trains it with the loop it
+// shares with GANomaly (dcgan.Train: Adam steps on the reconstruction loss
+// over shuffled batches, the validation reconstruction loss after each
+// epoch, and the epoch Options.Select keeps).
+func build(o Options, geo dcgan.Geometry, r *rand.Rand) (dcgan.Net, error) {
+	return newAutoencoder(geo.C, geo.S, o, r)
+}
+
 // autoencoder is GANomaly's generator alone: the DCGAN encoder G_E and
 // decoder G_D, trained on the reconstruction loss with one Adam optimiser.
 type autoencoder struct {

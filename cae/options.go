@@ -2,7 +2,6 @@ package cae
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/internal/dcgan"
@@ -14,12 +13,12 @@ var ErrOption = fmt.Errorf("cae: %w", detector.ErrOption)
 // Epoch selection rules (Options.Select).
 const (
 	// SelectLast keeps the weights after the last epoch.
-	SelectLast = "last"
+	SelectLast = dcgan.SelectLast
 	// SelectVal keeps the weights of the epoch with the lowest validation
 	// reconstruction loss, measured on held-out normal training images with
 	// BatchNorm in inference mode. No anomaly and no test image is
 	// involved.
-	SelectVal = "val"
+	SelectVal = dcgan.SelectVal
 )
 
 // Fit modes (Options.FitMode), as in package ganomaly.
@@ -38,50 +37,18 @@ const (
 	LossL1 = "l1"
 )
 
-// Options configure the autoencoder. The settings it shares with GANomaly
-// have the same names, defaults and meaning as ganomaly.Options, so the two
-// run on the same schedule. DefaultOptions is the reduced CPU schedule
-// `oddity train cae` runs; PaperOptions is GANomaly's paper schedule. Fit
+// Options configure the autoencoder. The embedded Settings are GANomaly's
+// (ganomaly.Options embeds them too): Width, NZ, Epochs, BatchSize,
+// MaxImages, Side, LR, ValFraction, Select, FitMode, Beta1, Beta2 and Seed
+// have the same option names, defaults and meaning, so the two methods run
+// on the same schedule. DefaultOptions is the reduced CPU schedule `oddity
+// train cae` runs; PaperOptions is GANomaly's paper schedule. Fit
 // validates them.
 type Options struct {
-	// Width is the first convolution's channel count w (default 16;
-	// GANomaly's paper 64).
-	Width int `json:"width" opt:"width" help:"network width w (channels of the first layer)"`
-	// NZ is the bottleneck size (default 100).
-	NZ int `json:"nz" opt:"nz" help:"latent size"`
-	// Epochs is the number of passes over the training images (default 4;
-	// GANomaly's paper 15).
-	Epochs int `json:"epochs" opt:"epochs" help:"training epochs"`
-	// BatchSize is the number of images per training step (default 64);
-	// the last incomplete batch of an epoch is dropped.
-	BatchSize int `json:"batch_size" opt:"batch" help:"batch size"`
-	// MaxImages, when positive, uses a seeded random subset of at most that
-	// many training images, validation split included (default 12,000; 0
-	// uses all).
-	MaxImages int `json:"max_images" opt:"max-images" help:"use at most this many training images, validation included (0 = all)"`
-	// Side is the network input side S, 4·2^k (default 0: the smallest
-	// valid side that holds the images, 32 for MNIST and CIFAR-10).
-	Side int `json:"side" opt:"side" help:"network input side 4·2^k (0 = smallest that holds the images)"`
-	// LR is Adam's learning rate (default 2e-4).
-	LR float64 `json:"lr" opt:"lr" help:"Adam learning rate"`
-	// ValFraction is the fraction of the (used) training images held out
-	// for validation (default 0.1).
-	ValFraction float64 `json:"val_fraction" opt:"val-frac" help:"fraction of the training images held out for validation"`
-	// Select is the epoch kept: SelectVal (default) or SelectLast.
-	Select string `json:"select" opt:"select" help:"epoch kept: val (lowest validation loss) or last"`
-	// FitMode is how images reach the network side: FitPad (default) or
-	// FitResize.
-	FitMode string `json:"fit_mode" opt:"fit" help:"how images reach the network side: pad (MNIST 28→32 with a 2-pixel border) or resize (bilinear)"`
+	dcgan.Settings
 	// Loss is the training loss and the score: LossL2 (default, mean
 	// squared error) or LossL1 (mean absolute error).
 	Loss string `json:"loss" opt:"loss" help:"training loss and score: l2 (mean squared error) or l1 (mean absolute error)"`
-	// Beta1 and Beta2 are Adam's moment decay rates (default 0.5 and
-	// 0.999, GANomaly's); settable from code only.
-	Beta1 float64 `json:"beta1"`
-	Beta2 float64 `json:"beta2"`
-	// Seed seeds initialisation, the validation split, subsampling and
-	// shuffling.
-	Seed uint64 `json:"seed"`
 }
 
 // PaperOptions is GANomaly's paper schedule (docs/methods.md §1) applied to
@@ -89,60 +56,19 @@ type Options struct {
 // images, Adam(2e-4, 0.5, 0.999), L2 loss, a 10% validation split and the
 // validation-selected epoch. It differs from DefaultOptions in Width,
 // Epochs and MaxImages.
-func PaperOptions() Options {
-	return Options{Width: 64, NZ: 100, Epochs: 15, BatchSize: 64, LR: 2e-4, Beta1: 0.5, Beta2: 0.999,
-		FitMode: FitPad, ValFraction: 0.1, Select: SelectVal, Loss: LossL2}
-}
+func PaperOptions() Options { return Options{Settings: dcgan.PaperSettings(), Loss: LossL2} }
 
 // DefaultOptions is the reduced CPU schedule that `oddity train cae` and
 // the benchmark suite run, the same as ganomaly.DefaultOptions: width 16
 // and 4 epochs on a random 12,000 training images, other settings as
 // PaperOptions.
-func DefaultOptions() Options {
-	o := PaperOptions()
-	o.Width, o.Epochs, o.MaxImages = 16, 4, 12000
-	return o
-}
+func DefaultOptions() Options { return Options{Settings: dcgan.DefaultSettings(), Loss: LossL2} }
 
 // Validate reports the first unusable option, naming it as the command line
 // does; its errors wrap ErrOption.
 func (o Options) Validate() error {
-	bad := func(name string, v any, why string) error {
-		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, why)
+	if err := dcgan.ValidateSettings(o.Settings, ErrOption); err != nil {
+		return err
 	}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	switch {
-	case o.Width < 1:
-		return bad("width", o.Width, "must be at least 1")
-	case o.NZ < 1:
-		return bad("nz", o.NZ, "must be at least 1")
-	case o.Epochs < 1:
-		return bad("epochs", o.Epochs, "must be at least 1")
-	case o.BatchSize < 2:
-		return bad("batch", o.BatchSize, "must be at least 2 (BatchNorm)")
-	case o.MaxImages < 0:
-		return bad("max-images", o.MaxImages, "must not be negative")
-	case !finite(o.LR) || !(o.LR > 0):
-		return bad("lr", o.LR, "must be a positive number")
-	case !(o.ValFraction >= 0 && o.ValFraction <= 0.5):
-		return bad("val-frac", o.ValFraction, "must lie in [0, 0.5]")
-	case o.Select != SelectVal && o.Select != SelectLast:
-		return bad("select", fmt.Sprintf("%q", o.Select), fmt.Sprintf("want %q or %q", SelectVal, SelectLast))
-	case o.Select == SelectVal && o.ValFraction == 0:
-		return bad("select", SelectVal, "needs a validation split (val-frac above 0)")
-	case o.FitMode != FitPad && o.FitMode != FitResize:
-		return bad("fit", fmt.Sprintf("%q", o.FitMode), fmt.Sprintf("want %q or %q", FitPad, FitResize))
-	case o.Loss != LossL2 && o.Loss != LossL1:
-		return bad("loss", fmt.Sprintf("%q", o.Loss), fmt.Sprintf("want %q or %q", LossL2, LossL1))
-	case !(o.Beta1 >= 0 && o.Beta1 < 1):
-		return bad("Beta1", o.Beta1, "must lie in [0, 1)")
-	case !(o.Beta2 >= 0 && o.Beta2 < 1):
-		return bad("Beta2", o.Beta2, "must lie in [0, 1)")
-	}
-	if o.Side != 0 {
-		if err := dcgan.ValidSide(o.Side); err != nil {
-			return bad("side", o.Side, err.Error())
-		}
-	}
-	return nil
+	return dcgan.Choice(ErrOption, "loss", o.Loss, LossL2, LossL1)
 }

@@ -25,20 +25,16 @@ type EpochStats = dcgan.EpochStats
 // A(x) = mean((G_E(x) - E(G(x)))²). It also embeds images (their code
 // G_E(x)) and reconstructs them (G(x)).
 //
-// Its methods are those of the detector it shares with package cae
-// (internal/dcgan): Fit trains on normal images [C,H,W] or [H,W] with
-// pixel values in [0, 1], holding out Options.ValFraction of them for
-// validation, and reports each epoch to the progress callback (phase
-// "epoch", with the mean losses adv, con, enc, g, d and the validation
-// loss val) and the epoch's progress every few steps (phase "batch");
-// Score returns the raw A(x), BatchNorm in inference mode, and is safe for
-// concurrent use; Embed returns the codes G_E(x), Options.NZ values per
-// image; Reconstruct returns the network inputs and G(x) in [0, 1]; Side,
-// History, BestEpoch, TrainImages and ValImages describe the training;
-// Marshal saves the options, geometry, history and the tensors scoring
-// needs (G_E, G_D and E, BatchNorm running statistics included), and
-// Unmarshal restores them (models saved before the options had option
-// names load unchanged: the stored JSON keys are the same).
+// Its methods come from the detector it shares with package cae
+// (internal/dcgan): Fit (on normal images [C,H,W] or [H,W] in [0, 1],
+// holding out Options.ValFraction; each epoch reports the mean losses adv,
+// con, enc, g, d and the validation loss val), Score (the raw A(x), with
+// BatchNorm in inference mode; safe for concurrent use), Embed (G_E(x),
+// Options.NZ values per image), Reconstruct (the network inputs and G(x),
+// in [0, 1]), Options, Side, History, BestEpoch, TrainImages, ValImages,
+// and Marshal and Unmarshal (options, geometry, history and the tensors of
+// G_E, G_D and E; models saved before the options had option names load
+// unchanged, the stored JSON keys being the same).
 type Detector struct {
 	dcgan.Detector[Options]
 }

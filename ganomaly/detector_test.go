@@ -6,13 +6,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/idx"
 	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/detector/detectortest"
+	"github.com/oddity-ml/oddity/internal/dcgan"
+	"github.com/oddity-ml/oddity/internal/dcgan/dcgantest"
 	"github.com/oddity-ml/oddity/internal/shared"
 	"github.com/oddity-ml/oddity/option"
 	"github.com/oddity-ml/oddity/tensor"
@@ -166,42 +165,6 @@ func TestScoreIndependentOfBatch(t *testing.T) {
 	}
 }
 
-// bars makes n 1×6×6 images: a bright horizontal bar at a random row
-// (vertical bar when vertical), faint noise elsewhere.
-func bars(n int, vertical bool, seed uint64) *data.Dataset {
-	r := rand.New(rand.NewPCG(seed, 9))
-	ds := &data.Dataset{Name: "bars", N: n, Shape: []int{1, 6, 6}, X: make([]float32, n*36)}
-	for i := 0; i < n; i++ {
-		img := ds.X[i*36 : (i+1)*36]
-		for j := range img {
-			img[j] = 0.1 * r.Float32()
-		}
-		k := 1 + r.IntN(4)
-		for j := 0; j < 6; j++ {
-			if vertical {
-				img[j*6+k] = 0.9 + 0.1*r.Float32()
-			} else {
-				img[k*6+j] = 0.9 + 0.1*r.Float32()
-			}
-		}
-	}
-	return ds
-}
-
-func tinyOptions(seed uint64) Options {
-	o := DefaultOptions()
-	o.Width, o.NZ, o.Epochs, o.BatchSize, o.LR, o.Seed = 8, 8, 15, 16, 2e-3, seed
-	return o
-}
-
-func meanOf(s []float64) float64 {
-	var m float64
-	for _, v := range s {
-		m += v
-	}
-	return m / float64(len(s))
-}
-
 // TestMNISTSubset trains a small GANomaly (width 8, two epochs, Adam 1e-3)
 // on 2,000 MNIST training images without digit 0 and checks that 0s of the
 // test split score higher on average than the other digits.
@@ -258,49 +221,25 @@ func TestMNISTSubset(t *testing.T) {
 // the option.
 func TestOptions(t *testing.T) {
 	o := DefaultOptions()
-	want := []string{"width", "nz", "epochs", "batch", "max-images", "side", "lr", "w-adv", "w-con", "w-enc", "val-frac", "select", "fit"}
+	want := []string{"width", "nz", "epochs", "batch", "max-images", "side", "lr", "val-frac", "select", "fit", "w-adv", "w-con", "w-enc"}
 	if got := option.Names(&o); !slices.Equal(got, want) {
 		t.Errorf("option names %v, want %v", got, want)
 	}
-	for name, o := range map[string]Options{"default": DefaultOptions(), "paper": PaperOptions()} {
-		if err := o.Validate(); err != nil {
-			t.Errorf("%s options: %v", name, err)
-		}
-	}
+	// The saved keys are those of the options before they embedded the
+	// shared settings.
+	dcgantest.CheckKeys(t, o, "width", "nz", "epochs", "batch_size", "max_images", "side", "lr", "w_adv", "w_con", "w_enc",
+		"val_fraction", "select", "fit_mode", "beta1", "beta2", "reinit_below", "seed")
 	if o, p := DefaultOptions(), PaperOptions(); o.Width != 16 || o.Epochs != 4 || o.MaxImages != 12000 ||
 		p.Width != 64 || p.Epochs != 15 || p.MaxImages != 0 || p.NZ != 100 || p.WCon != 50 || p.LR != 2e-4 {
 		t.Errorf("default %+v, paper %+v", o, p)
 	}
-	bad := map[string]func(o *Options){
-		"width":       func(o *Options) { o.Width = 0 },
-		"nz":          func(o *Options) { o.NZ = -1 },
-		"epochs":      func(o *Options) { o.Epochs = 0 },
-		"batch":       func(o *Options) { o.BatchSize = 1 },
-		"max-images":  func(o *Options) { o.MaxImages = -1 },
-		"lr":          func(o *Options) { o.LR = math.NaN() },
-		"w-adv":       func(o *Options) { o.WAdv = math.Inf(1) },
-		"w-con":       func(o *Options) { o.WCon = -1 },
-		"w-enc":       func(o *Options) { o.WEnc = math.NaN() },
-		"val-frac":    func(o *Options) { o.ValFraction = 0.7 },
-		"select":      func(o *Options) { o.Select = "test" },
-		"select ":     func(o *Options) { o.ValFraction = 0 },
-		"fit":         func(o *Options) { o.FitMode = "crop" },
-		"side":        func(o *Options) { o.Side = 28 },
-		"Beta1":       func(o *Options) { o.Beta1 = 1 },
-		"Beta2":       func(o *Options) { o.Beta2 = -0.1 },
-		"ReinitBelow": func(o *Options) { o.ReinitBelow = -1 },
-	}
-	for name, f := range bad {
-		o := DefaultOptions()
-		f(&o)
-		err := o.Validate()
-		if !errors.Is(err, detector.ErrOption) || !errors.Is(err, ErrOption) || !strings.Contains(err.Error(), strings.TrimSpace(name)+" = ") {
-			t.Errorf("bad %s: %v", name, err)
-		}
-		if err := New(o).Fit(context.Background(), detector.TrainSet{X: bars(8, false, 1)}); !errors.Is(err, ErrOption) {
-			t.Errorf("Fit with bad %s: %v", name, err)
-		}
-	}
+	dcgantest.CheckOptions(t, DefaultOptions, PaperOptions, func(o *Options) *dcgan.Settings { return &o.Settings }, ErrOption,
+		func(o Options) *dcgan.Detector[Options] { return &New(o).Detector }, map[string]func(o *Options){
+			"w-adv":       func(o *Options) { o.WAdv = math.Inf(1) },
+			"w-con":       func(o *Options) { o.WCon = -1 },
+			"w-enc":       func(o *Options) { o.WEnc = math.NaN() },
+			"ReinitBelow": func(o *Options) { o.ReinitBelow = -1 },
+		})
 	in, err := detector.Lookup(Method)
 	if err != nil {
 		t.Fatal(err)
@@ -323,199 +262,21 @@ func TestOptions(t *testing.T) {
 
 // TestConformance runs the detector contract's checks.
 func TestConformance(t *testing.T) {
-	detectortest.Conformance(t, detectortest.Case{
-		Method:   Method,
-		Settings: map[string]string{"width": "4", "nz": "4", "epochs": "2", "batch": "16"},
-		Slow:     map[string]string{"width": "4", "nz": "4", "epochs": "100000", "batch": "16"},
-		Bad:      map[string]string{"width": "0", "select": "test", "side": "12"},
-		Train:    detectortest.Blobs(64, 8, false, 1),
-		Test:     append2(detectortest.Blobs(12, 8, false, 2), detectortest.Blobs(4, 8, true, 3)),
-	})
+	dcgantest.Conformance(t, Method, map[string]string{"width": "0", "select": "test", "side": "12", "w-con": "-1"})
 }
 
-func append2(a, b *data.Dataset) *data.Dataset {
-	c, err := data.Concat("test", a, b)
-	if err != nil {
-		panic(err)
-	}
-	return c
-}
-
-// TestDetector fits GANomaly on horizontal bars and checks: vertical bars
-// score higher on average, the kept epoch is the one with the lowest
-// validation loss, progress is reported, stored state that does not fit is
-// refused, and the embedding and reconstructions have their shapes.
+// TestDetector fits GANomaly on horizontal bars and runs the checks every
+// detector of package dcgan passes (dcgantest.CheckDetector), and checks
+// that the batch reports carry the discriminator loss.
 func TestDetector(t *testing.T) {
-	ctx := context.Background()
-	train := bars(320, false, 1)
-	test := append2(bars(40, false, 2), bars(40, true, 3))
-	o := tinyOptions(11)
-	d := New(o)
-	var reports []detector.Progress
-	if err := d.Fit(ctx, detector.TrainSet{X: train, Progress: func(p detector.Progress) { reports = append(reports, p) }}); err != nil {
-		t.Fatal(err)
-	}
-	s, err := d.Score(ctx, test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if norm, ab := meanOf(s[:40]), meanOf(s[40:]); !(norm < ab) {
-		t.Errorf("normal mean score %v, abnormal %v", norm, ab)
-	}
-	if d.TrainImages() != 288 || d.ValImages() != 32 || d.Side() != 8 {
-		t.Errorf("%d training, %d validation images, side %d", d.TrainImages(), d.ValImages(), d.Side())
-	}
-
-	// Epoch selection: the kept weights reproduce the best validation loss.
-	h := d.History()
-	best := 0
-	for i := range h {
-		if h[i].Val < h[best].Val {
-			best = i
+	o := DefaultOptions()
+	dcgantest.Tiny(&o.Settings, 11)
+	f := dcgantest.CheckDetector(t, &New(o).Detector, "g", func() *dcgan.Detector[Options] { return &New(PaperOptions()).Detector })
+	for _, p := range f.Reports {
+		if p.Metrics["d"] <= 0 || p.Metrics["con"] <= 0 {
+			t.Errorf("%s report %+v", p.Phase, p)
 		}
 	}
-	if len(h) != o.Epochs || d.BestEpoch() != best+1 {
-		t.Errorf("kept epoch %d, lowest validation loss at %d (%+v)", d.BestEpoch(), best+1, h)
-	}
-	val, _ := o.schedule().Split(train.N)
-	if v, err := d.fit.ValLoss(ctx, train, val); err != nil || math.Abs(v-h[best].Val) > 1e-6*math.Max(1, v) {
-		t.Errorf("validation loss of the kept weights %v (%v), recorded %v", v, err, h[best].Val)
-	}
-
-	// Progress: one "epoch" report per epoch with the losses, "batch"
-	// reports within each (18 steps of 16: at steps 10 and 18).
-	var epochs, batches int
-	for _, p := range reports {
-		switch p.Phase {
-		case "epoch":
-			epochs++
-			if p.Done != epochs || p.Total != o.Epochs || p.Metrics["g"] != h[epochs-1].G || p.Metrics["val"] != h[epochs-1].Val {
-				t.Errorf("epoch report %+v, history %+v", p, h[epochs-1])
-			}
-		case "batch":
-			batches++
-			if p.Total != 18 || (p.Done != 10 && p.Done != 18) || p.Metrics["d"] <= 0 {
-				t.Errorf("batch report %+v", p)
-			}
-		default:
-			t.Errorf("report of phase %q", p.Phase)
-		}
-	}
-	if epochs != o.Epochs || batches != 2*o.Epochs {
-		t.Errorf("%d epoch and %d batch reports for %d epochs", epochs, batches, o.Epochs)
-	}
-
-	// Stored state that does not fit is refused.
-	p, err := d.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	short := &detector.Payload{Config: p.Config, Tensors: p.Tensors[1:]}
-	if err := New(tinyOptions(1)).Unmarshal(short); !errors.Is(err, detector.ErrPayload) {
-		t.Errorf("payload without %s: %v", p.Tensors[0].Name, err)
-	}
-	bent := &detector.Payload{Config: p.Config, Tensors: append([]*tensor.Tensor{tensor.New(3)}, p.Tensors[1:]...)}
-	bent.Tensors[0].Name = p.Tensors[0].Name
-	if err := New(tinyOptions(1)).Unmarshal(bent); !errors.Is(err, detector.ErrPayload) {
-		t.Errorf("payload with a misshapen tensor: %v", err)
-	}
-	for _, cfg := range []string{`{"options":{}}`, `{"options":{"width":8}}`, `{}`, `[`} {
-		if err := New(tinyOptions(1)).Unmarshal(&detector.Payload{Config: []byte(cfg), Tensors: p.Tensors}); !errors.Is(err, detector.ErrPayload) {
-			t.Errorf("payload config %s: %v", cfg, err)
-		}
-	}
-	// Unmarshal restores the stored options, whatever the detector was
-	// made with.
-	d2 := New(PaperOptions())
-	if err := d2.Unmarshal(p); err != nil {
-		t.Fatal(err)
-	}
-	if d2.Options() != d.Options() || d2.BestEpoch() != d.BestEpoch() || len(d2.History()) != len(h) {
-		t.Errorf("restored options %+v, want %+v", d2.Options(), d.Options())
-	}
-
-	// Embed: one row of NZ values per image, the same alone and in a batch.
-	x := bars(6, true, 4)
-	z, dim, err := d.Embed(ctx, x)
-	if err != nil || dim != o.NZ || len(z) != 6*o.NZ {
-		t.Fatalf("Embed: %d values of dim %d, %v", len(z), dim, err)
-	}
-	one, _ := x.Subset([]int{3})
-	z3, _, err := d.Embed(ctx, one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for j := range z3 {
-		if d := math.Abs(float64(z3[j] - z[3*o.NZ+j])); d > 1e-5 {
-			t.Fatalf("code value %d of image 3: %v alone, %v in the batch", j, z3[j], z[3*o.NZ+j])
-		}
-	}
-
-	// Reconstruct: 1×8×8 images in [0, 1]; the input is the image padded
-	// with black.
-	in, out, err := d.Reconstruct(ctx, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.N != 6 || out.N != 6 || !slices.Equal(in.Shape, []int{1, 8, 8}) || !slices.Equal(out.Shape, in.Shape) || len(out.X) != len(in.X) {
-		t.Fatalf("Reconstruct: %d×%v and %d×%v", in.N, in.Shape, out.N, out.Shape)
-	}
-	if in.X[0] != 0 || math.Abs(float64(in.X[64+9]-x.X[36])) > 1e-6 {
-		t.Errorf("input pixels %v, %v; want 0 (border) and %v", in.X[0], in.X[64+9], x.X[36])
-	}
-	for _, v := range out.X {
-		if !(v >= 0 && v <= 1) {
-			t.Fatalf("reconstruction value %v outside [0, 1]", v)
-		}
-	}
-
-	// Wrong shapes and unfitted detectors are refused.
-	wrong := &data.Dataset{N: 1, Shape: []int{1, 8, 8}, X: make([]float32, 64)}
-	if _, err := d.Score(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
-		t.Errorf("Score of the wrong shape: %v", err)
-	}
-	if _, _, err := d.Embed(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
-		t.Errorf("Embed of the wrong shape: %v", err)
-	}
-	if _, _, err := d.Reconstruct(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
-		t.Errorf("Reconstruct of the wrong shape: %v", err)
-	}
-	u := New(o)
-	if _, _, err := u.Embed(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Embed before Fit: %v", err)
-	}
-	if _, _, err := u.Reconstruct(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Reconstruct before Fit: %v", err)
-	}
-	if _, err := u.Marshal(); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Marshal before Fit: %v", err)
-	}
-	if u.Side() != 0 || u.History() != nil || u.BestEpoch() != 0 {
-		t.Error("an unfitted detector reports training")
-	}
-	if err := u.Fit(ctx, detector.TrainSet{X: &data.Dataset{N: 4, Shape: []int{36}, X: make([]float32, 144)}}); !errors.Is(err, detector.ErrInput) {
-		t.Errorf("Fit on rows: %v", err)
-	}
-}
-
-// images makes n c×h×w images of faint noise with one bright row: the
-// generator that made the model files in testdata.
-func images(n, c, h, w int, seed uint64) *data.Dataset {
-	r := rand.New(rand.NewPCG(seed, 99))
-	ds := &data.Dataset{Name: "img", N: n, Shape: []int{c, h, w}, X: make([]float32, n*c*h*w), Y: make([]int, n)}
-	for i := 0; i < n; i++ {
-		img := ds.X[i*c*h*w : (i+1)*c*h*w]
-		for j := range img {
-			img[j] = 0.1 * r.Float32()
-		}
-		k := r.IntN(h)
-		for ch := 0; ch < c; ch++ {
-			for x := 0; x < w; x++ {
-				img[ch*h*w+k*w+x] = 0.8 + 0.2*r.Float32()
-			}
-		}
-	}
-	return ds
 }
 
 // TestOldModel loads a model file written before the options had option
@@ -523,27 +284,37 @@ func images(n, c, h, w int, seed uint64) *data.Dataset {
 // the CAE's loss too) and checks its scores bit for bit against those it
 // gave then.
 func TestOldModel(t *testing.T) {
-	m, err := detector.LoadFile("testdata/old-ganomaly.odm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, ok := m.Detector.(*Detector)
+	d, ok := dcgantest.CheckOldModel(t, "testdata/old-ganomaly.odm", []uint64{0x3ee6e9f6e0000000, 0x3ef9e48c60000000,
+		0x3edbce5b60000000, 0x3edee70f00000000, 0x3eda012360000000, 0x3ee26fb8c0000000, 0x3ee1e85600000000, 0x3ee9c34ea0000000}).(*Detector)
 	if !ok {
-		t.Fatalf("loaded a %T", m.Detector)
+		t.Fatal("loaded another method's detector")
 	}
 	if o := d.Options(); o.Width != 2 || o.NZ != 3 || o.Epochs != 2 || o.BatchSize != 16 || o.LR != 1e-3 || o.Seed != 4 ||
 		o.MaxImages != 0 || o.WCon != 50 || o.FitMode != FitPad || o.Select != SelectVal || o.ReinitBelow != 1e-5 {
 		t.Errorf("loaded options %+v", o)
 	}
-	s, err := m.Score(context.Background(), images(8, 1, 6, 6, 12))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []uint64{0x3ee6e9f6e0000000, 0x3ef9e48c60000000, 0x3edbce5b60000000, 0x3edee70f00000000,
-		0x3eda012360000000, 0x3ee26fb8c0000000, 0x3ee1e85600000000, 0x3ee9c34ea0000000}
-	for i := range want {
-		if math.Float64bits(s[i]) != want[i] {
-			t.Errorf("score %d is %#x, saved model gave %#x", i, math.Float64bits(s[i]), want[i])
+}
+
+// TestGolden fits GANomaly as the code did before it shared its detector
+// with package cae (padded, validation-selected; resized to 16, last
+// epoch) and checks the scores and weights bit for bit.
+func TestGolden(t *testing.T) {
+	for _, c := range []struct {
+		resize bool
+		want   dcgantest.Golden
+	}{
+		{false, dcgantest.Golden{Best: 3, Tensors: "2d5153ffb8faf34d188da102ee13841085a5df881a9543241426b1d5b9ed6dc9",
+			Scores: []uint64{0x3f30473ba0000000, 0x3f343a46e0000000, 0x3f372ff700000000, 0x3f35da5b20000000,
+				0x3f36538320000000, 0x3f38ad7760000000, 0x3f3256ec20000000, 0x3f3009cd40000000}}},
+		{true, dcgantest.Golden{Best: 3, Tensors: "6e47e1eecf409e0f864ca77cfd19874f9113ee1a131ebedbbb206e196492a05f",
+			Scores: []uint64{0x3e7ea554a0000000, 0x3ebae11160000000, 0x3ec314bc00000000, 0x3ec3e32e00000000,
+				0x3e7a3e9180000000, 0x3e79670120000000, 0x3eaca31aa0000000, 0x3e7aac41a0000000}}},
+	} {
+		o := DefaultOptions()
+		o.Width, o.NZ, o.Epochs, o.BatchSize, o.LR, o.Seed = 2, 3, 3, 16, 1e-3, 4
+		if c.resize {
+			o.FitMode, o.Side, o.Select = FitResize, 16, SelectLast
 		}
+		dcgantest.CheckGolden(t, New(o), c.want)
 	}
 }

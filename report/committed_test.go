@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // The reports committed under docs/results are what Write makes from their
@@ -20,7 +20,7 @@ func TestCommittedReportsRegenerate(t *testing.T) {
 	for _, name := range []string{"quick", "full"} {
 		t.Run(name, func(t *testing.T) {
 			src := filepath.Join("..", "docs", "results", name)
-			res, err := suite.ReadResults(filepath.Join(src, "results.json"))
+			res, err := results.Read(filepath.Join(src, "results.json"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/results"
 	"github.com/oddity-ml/oddity/viz"
 )
 
@@ -108,7 +108,7 @@ func tokens(task string) []token {
 // sweptKey picks the swept quantity of a robustness table: the numeric key
 // with the most distinct values over its cells (the first such on a tie).
 // It returns the key and whether its values are percentages.
-func sweptKey(cells []*suite.Cell) (key string, pct, ok bool) {
+func sweptKey(cells []*results.Cell) (key string, pct, ok bool) {
 	distinct := map[string]map[float64]bool{}
 	var order []string
 	isPct := map[string]bool{}
@@ -157,7 +157,7 @@ func placeOf(task, key string) sweep {
 func (b *builder) robustness() *section {
 	s := &section{ID: "robustness", Title: "Robustness",
 		Intro: "How each measure changes with the swept quantity (labelled anomalies, contamination): one line per method, the mean over seeds at each point; the tables give mean ± standard deviation."}
-	for _, g := range groupCells(b.res.Cells, suite.SectionRobustness) {
+	for _, g := range groupCells(b.res.Cells, results.SectionRobustness) {
 		bl := b.gridBlock(g)
 		key, pct, ok := sweptKey(g.Cells)
 		if !ok {
@@ -175,7 +175,7 @@ func (b *builder) robustness() *section {
 		// One plot per data set and remaining task parts, per measure.
 		type plotKey struct{ data, rest string }
 		var plots []plotKey
-		byPlot := map[plotKey][]*suite.Cell{}
+		byPlot := map[plotKey][]*results.Cell{}
 		var unplaced []string
 		for _, c := range g.Cells {
 			p := placeOf(c.Spec.Task, key)
@@ -247,7 +247,7 @@ func (b *builder) pictures() *section {
 	for _, sec := range b.sectionNames() {
 		for _, g := range groupCells(b.res.Cells, sec) {
 			l := makeLayout(g.Cells)
-			byRow := map[string][]*suite.Cell{}
+			byRow := map[string][]*results.Cell{}
 			for _, c := range g.Cells {
 				byRow[rowKey(c)] = append(byRow[rowKey(c)], c)
 			}
@@ -262,7 +262,7 @@ func (b *builder) pictures() *section {
 	return s
 }
 
-func (b *builder) taskPictures(tableName, task string, cells []*suite.Cell) *block {
+func (b *builder) taskPictures(tableName, task string, cells []*results.Cell) *block {
 	bl := &block{Title: tableTitle(tableName) + ": " + task}
 	where := tableName + " " + task
 	var roc, pr []viz.Curve

@@ -1,7 +1,7 @@
 // Package report renders a benchmark suite's results (package suite) as
 // report.md and report.html.
 //
-// The report is made from a suite.Results value alone, so every number and
+// The report is made from a results.Results value alone, so every number and
 // figure in it regenerates from results.json (`oddity bench report DIR`).
 // Both files carry the same content: the run's header, each method on its
 // own ground beside its paper's figures, all methods on common ground, the
@@ -34,7 +34,7 @@ import (
 	"strings"
 
 	"github.com/oddity-ml/oddity/metrics"
-	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // File names Write produces in the output folder; figure files go under
@@ -49,7 +49,7 @@ const (
 // Write renders res into dir/report.md and dir/report.html, and the
 // Markdown's plots into dir/figures/report-*.svg (replacing those of an
 // earlier rendering). Image files listed by cells are read from dir.
-func Write(res *suite.Results, dir string) error {
+func Write(res *results.Results, dir string) error {
 	if res == nil {
 		return errors.New("report: no results")
 	}
@@ -212,7 +212,7 @@ func measureTitle(m string) string {
 var preferred = []string{"auc_roc", "auc_pr", "acc", "nmi", "ari"}
 
 // measures lists the measures any of the cells has, well-known first.
-func measures(cells []*suite.Cell) []string {
+func measures(cells []*results.Cell) []string {
 	have := map[string]bool{}
 	for _, c := range cells {
 		for m := range c.Metrics {
@@ -237,12 +237,12 @@ func measures(cells []*suite.Cell) []string {
 // group is one table's cells in suite order.
 type group struct {
 	Table string
-	Cells []*suite.Cell
+	Cells []*results.Cell
 }
 
 // groupCells splits the cells of one section by table, tables in order of
 // first appearance.
-func groupCells(cells []suite.Cell, sec string) []*group {
+func groupCells(cells []results.Cell, sec string) []*group {
 	var out []*group
 	at := map[string]*group{}
 	for i := range cells {
@@ -262,7 +262,7 @@ func groupCells(cells []suite.Cell, sec string) []*group {
 }
 
 // column is a method with its variant: "dplan (p=0.05)".
-func column(c *suite.Cell) string {
+func column(c *results.Cell) string {
 	if c.Spec.Variant == "" {
 		return orNone(c.Spec.Method)
 	}
@@ -274,16 +274,16 @@ func column(c *suite.Cell) string {
 type layout struct {
 	Rows, Cols []string
 	RowLabel   map[string]string
-	At         map[[2]string]*suite.Cell
+	At         map[[2]string]*results.Cell
 	// Dups counts cells that repeat a row and column (the first is shown).
 	Dups    int
 	multiDS bool
 }
 
-func rowKey(c *suite.Cell) string { return c.Spec.Data + "\x00" + c.Spec.Task }
+func rowKey(c *results.Cell) string { return c.Spec.Data + "\x00" + c.Spec.Task }
 
-func makeLayout(cells []*suite.Cell) *layout {
-	l := &layout{RowLabel: map[string]string{}, At: map[[2]string]*suite.Cell{}}
+func makeLayout(cells []*results.Cell) *layout {
+	l := &layout{RowLabel: map[string]string{}, At: map[[2]string]*results.Cell{}}
 	data := map[string]bool{}
 	for _, c := range cells {
 		data[c.Spec.Data] = true
@@ -312,7 +312,7 @@ func makeLayout(cells []*suite.Cell) *layout {
 
 // taskLabel names a row: the task, with the data set in front when the
 // table spans several.
-func (l *layout) taskLabel(c *suite.Cell) string {
+func (l *layout) taskLabel(c *results.Cell) string {
 	t := c.Spec.Task
 	switch {
 	case t == "":
@@ -374,7 +374,7 @@ func grid(l *layout, m string) *table {
 }
 
 // cellMeasure is a cell's summary of measure m, if the cell exists and has it.
-func cellMeasure(c *suite.Cell, m string) (metrics.Summary, bool) {
+func cellMeasure(c *results.Cell, m string) (metrics.Summary, bool) {
 	if c == nil {
 		return metrics.Summary{}, false
 	}
@@ -385,7 +385,7 @@ func cellMeasure(c *suite.Cell, m string) (metrics.Summary, bool) {
 // cellNotes lists the cells' notes, one line per method and note text
 // (the tasks that share it listed together), and, for duplicates, a
 // warning.
-func cellNotes(l *layout, cells []*suite.Cell) []string {
+func cellNotes(l *layout, cells []*results.Cell) []string {
 	type key struct{ col, note string }
 	var order []key
 	tasks := map[key][]string{}
@@ -409,7 +409,7 @@ func cellNotes(l *layout, cells []*suite.Cell) []string {
 }
 
 // sources lists the distinct citations of the published figures.
-func sources(cells []*suite.Cell) []string {
+func sources(cells []*results.Cell) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range cells {
@@ -423,7 +423,7 @@ func sources(cells []*suite.Cell) []string {
 }
 
 // build turns the results into the document both writers render.
-func build(res *suite.Results, dir string) *document {
+func build(res *results.Results, dir string) *document {
 	b := &builder{res: res, dir: dir, names: map[string]bool{}}
 	doc := &document{Title: "oddity benchmark report: " + orNone(res.Suite) + " suite"}
 	doc.Header = b.header()
@@ -437,7 +437,7 @@ func build(res *suite.Results, dir string) *document {
 }
 
 type builder struct {
-	res   *suite.Results
+	res   *results.Results
 	dir   string
 	names map[string]bool
 }
@@ -485,7 +485,7 @@ func (b *builder) header() [][2]string {
 
 // cellCount says how many cells the results hold and, when the suite has
 // cells still to run, of how many.
-func cellCount(r *suite.Results) string {
+func cellCount(r *results.Results) string {
 	if len(r.Missing) == 0 {
 		return fmt.Sprint(len(r.Cells))
 	}
@@ -495,7 +495,7 @@ func cellCount(r *suite.Results) string {
 // cellCommits counts the cells by the commit that computed them, most
 // cells first: a suite resumed over several sessions mixes commits, and
 // the header's Commit is only the last run's.
-func cellCommits(cells []suite.Cell) string {
+func cellCommits(cells []results.Cell) string {
 	n := map[string]int{}
 	for _, c := range cells {
 		n[c.Commit]++
@@ -526,7 +526,7 @@ func emptyNote(blocks []*block, what string) []*block {
 func (b *builder) own() *section {
 	s := &section{ID: "own", Title: "Each method on its own ground",
 		Intro: "Each method on the data and protocol of its paper: mean ± standard deviation over seeds, with the paper's figure beside ours where it publishes one."}
-	for _, g := range groupCells(b.res.Cells, suite.SectionOwn) {
+	for _, g := range groupCells(b.res.Cells, results.SectionOwn) {
 		s.Blocks = append(s.Blocks, b.gridBlock(g))
 	}
 	s.Blocks = emptyNote(s.Blocks, "own-ground cells")
@@ -550,7 +550,7 @@ func (b *builder) gridBlock(g *group) *block {
 func (b *builder) common() *section {
 	s := &section{ID: "common", Title: "All methods on common ground",
 		Intro: "Every detector on the same tasks: per-method means over the tasks, then each task."}
-	for _, g := range groupCells(b.res.Cells, suite.SectionCommon) {
+	for _, g := range groupCells(b.res.Cells, results.SectionCommon) {
 		l := makeLayout(g.Cells)
 		ms := measures(g.Cells)
 		t := &table{Caption: "Means over tasks", Left: 1, Head: []string{"Method", "Tasks"}}
@@ -559,7 +559,7 @@ func (b *builder) common() *section {
 		}
 		t.Head = append(t.Head, "Fit (s)", "Score rate (samples/s)")
 		for _, col := range l.Cols {
-			var cells []*suite.Cell
+			var cells []*results.Cell
 			for _, r := range l.Rows {
 				if c := l.At[[2]string{r, col}]; c != nil {
 					cells = append(cells, c)
@@ -676,7 +676,7 @@ func (b *builder) cost() *section {
 	if len(b.res.Missing) > 0 {
 		t := &table{Left: 5, Head: []string{"Table", "Method", "Data", "Task", "Cell ID"}}
 		for _, sp := range b.res.Missing {
-			t.Rows = append(t.Rows, []string{sp.Table, column(&suite.Cell{Spec: sp}), orNone(sp.Data), orNone(sp.Task), sp.ID()})
+			t.Rows = append(t.Rows, []string{sp.Table, column(&results.Cell{Spec: sp}), orNone(sp.Data), orNone(sp.Task), sp.ID()})
 		}
 		s.Blocks = append(s.Blocks, &block{Title: "Not run yet", Caveat: b.caveat(),
 			Paras:  []string{fmt.Sprintf("%d cells of the suite are not in this folder yet; running the suite's command again computes them (its --plan flag estimates how long).", len(b.res.Missing))},
@@ -689,12 +689,12 @@ func (b *builder) cost() *section {
 // sectionNames lists the sections present: the known three in report order,
 // then any others sorted.
 func (b *builder) sectionNames() []string {
-	out := []string{suite.SectionOwn, suite.SectionCommon, suite.SectionRobustness}
+	out := []string{results.SectionOwn, results.SectionCommon, results.SectionRobustness}
 	return append(out, b.otherSections()...)
 }
 
 func (b *builder) otherSections() []string {
-	seen := map[string]bool{suite.SectionOwn: true, suite.SectionCommon: true, suite.SectionRobustness: true}
+	seen := map[string]bool{results.SectionOwn: true, results.SectionCommon: true, results.SectionRobustness: true}
 	var out []string
 	for _, c := range b.res.Cells {
 		if !seen[c.Spec.Section] {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/oddity-ml/oddity/metrics"
-	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 func sum(mean, std float64, n int) metrics.Summary {
@@ -23,55 +23,55 @@ func sum(mean, std float64, n int) metrics.Summary {
 }
 
 // synthetic builds a Results with every kind of content the report shows.
-func synthetic() *suite.Results {
-	cell := func(sec, table, method, variant, data, task string, m map[string]metrics.Summary) suite.Cell {
-		return suite.Cell{ID: table + method + variant + task, Spec: suite.Spec{Section: sec, Table: table, Method: method, Variant: variant, Data: data, Task: task, Seeds: []uint64{1, 2, 3}},
+func synthetic() *results.Results {
+	cell := func(sec, table, method, variant, data, task string, m map[string]metrics.Summary) results.Cell {
+		return results.Cell{ID: table + method + variant + task, Spec: results.Spec{Section: sec, Table: table, Method: method, Variant: variant, Data: data, Task: task, Seeds: []uint64{1, 2, 3}},
 			Metrics: m, FitSeconds: 1.5, ScoreRate: 2500, WallSeconds: 12.25, PeakRSSBytes: 512 << 20, Train: 1000, Test: 300}
 	}
-	g0 := cell(suite.SectionOwn, "ganomaly-mnist", "ganomaly", "", "mnist", "abnormal=0", map[string]metrics.Summary{"auc_roc": sum(0.8123, 0.0104, 3)})
+	g0 := cell(results.SectionOwn, "ganomaly-mnist", "ganomaly", "", "mnist", "abnormal=0", map[string]metrics.Summary{"auc_roc": sum(0.8123, 0.0104, 3)})
 	g0.Published = map[string]float64{"auc_roc": 0.846}
 	g0.Source = "Akcay et al. 2018, table 1"
-	g1 := cell(suite.SectionOwn, "ganomaly-mnist", "ganomaly", "", "mnist", "abnormal=1", map[string]metrics.Summary{"auc_roc": sum(0.7004, 0.0311, 3)})
+	g1 := cell(results.SectionOwn, "ganomaly-mnist", "ganomaly", "", "mnist", "abnormal=1", map[string]metrics.Summary{"auc_roc": sum(0.7004, 0.0311, 3)})
 	g1.Published = map[string]float64{"auc_roc": 0.666}
 	g1.Source = "Akcay et al. 2018, table 1"
 	g0.Note, g1.Note = "shared cpu note", "shared cpu note"
 	g0.Commit, g1.Commit = "c0ffee", "c0ffee"
-	g2 := cell(suite.SectionOwn, "ganomaly-mnist", "ganomaly", "w=50", "mnist", "abnormal=0", map[string]metrics.Summary{"auc_roc": sum(0.9, 0, 1)})
+	g2 := cell(results.SectionOwn, "ganomaly-mnist", "ganomaly", "w=50", "mnist", "abnormal=0", map[string]metrics.Summary{"auc_roc": sum(0.9, 0, 1)})
 	g2.Note = "<script>alert(1)</script> short schedule"
-	dc := cell(suite.SectionOwn, "deepcluster-clustering", "deepcluster-clustering", "", "mnist", "k=10",
+	dc := cell(results.SectionOwn, "deepcluster-clustering", "deepcluster-clustering", "", "mnist", "k=10",
 		map[string]metrics.Summary{"acc": sum(0.861, 0.02, 2), "nmi": sum(0.842, 0.01, 2), "ari": sum(0.798, 0.03, 2)})
 	dc.Published = map[string]float64{"acc": 0.89}
-	dc.Embedding = &suite.Embedding{Space: "the embedding z", X: []float64{0, 1, 2, 3}, Y: []float64{1, 0, 1, 0}, Label: []int{0, 1, 0, 1}, Cluster: []int{1, 1, 0, 0}}
+	dc.Embedding = &results.Embedding{Space: "the embedding z", X: []float64{0, 1, 2, 3}, Y: []float64{1, 0, 1, 0}, Label: []int{0, 1, 0, 1}, Cluster: []int{1, 1, 0, 0}}
 	dc.Images = []string{"figures/recon.png", "figures/gone.png"}
-	unknown := cell(suite.SectionOwn, "brand-new-table", "iforest", "", "thyroid", "all", map[string]metrics.Summary{"auc_roc": sum(0.6, 0.1, 2)})
+	unknown := cell(results.SectionOwn, "brand-new-table", "iforest", "", "thyroid", "all", map[string]metrics.Summary{"auc_roc": sum(0.6, 0.1, 2)})
 
-	common := func(method, task string, roc, pr, fit, rate float64) suite.Cell {
-		c := cell(suite.SectionCommon, "common-tabular", method, "", "adbench/cardio", task, map[string]metrics.Summary{"auc_roc": sum(roc, 0.01, 2), "auc_pr": sum(pr, 0.02, 2)})
+	common := func(method, task string, roc, pr, fit, rate float64) results.Cell {
+		c := cell(results.SectionCommon, "common-tabular", method, "", "adbench/cardio", task, map[string]metrics.Summary{"auc_roc": sum(roc, 0.01, 2), "auc_pr": sum(pr, 0.02, 2)})
 		c.FitSeconds, c.ScoreRate = fit, rate
 		c.PerSeed = []map[string]float64{{"auc_roc": roc, "auc_pr": pr}, {"auc_roc": roc, "auc_pr": pr}}
-		c.ROC = &suite.XY{X: []float64{0, 0.2, 1}, Y: []float64{0, 0.7, 1}}
-		c.PR = &suite.XY{X: []float64{1, 0.5, 0}, Y: []float64{0.3, 0.8, 1}}
-		c.Scores = &suite.ScoreSample{Normal: []float64{0.1, 0.2, 0.25, 0.3}, Anomaly: []float64{0.7, 0.9}}
+		c.ROC = &results.XY{X: []float64{0, 0.2, 1}, Y: []float64{0, 0.7, 1}}
+		c.PR = &results.XY{X: []float64{1, 0.5, 0}, Y: []float64{0.3, 0.8, 1}}
+		c.Scores = &results.ScoreSample{Normal: []float64{0.1, 0.2, 0.25, 0.3}, Anomaly: []float64{0.7, 0.9}}
 		return c
 	}
-	rob := func(method, task string, roc float64) suite.Cell {
-		return cell(suite.SectionRobustness, "robustness-labels", method, "", "thyroid", task, map[string]metrics.Summary{"auc_roc": sum(roc, 0.01, 2)})
+	rob := func(method, task string, roc float64) results.Cell {
+		return cell(results.SectionRobustness, "robustness-labels", method, "", "thyroid", task, map[string]metrics.Summary{"auc_roc": sum(roc, 0.01, 2)})
 	}
 	other := cell("mystery", "odd-table", "pca", "", "thyroid", "x", map[string]metrics.Summary{"f1": sum(0.4321, 0, 1)})
-	return &suite.Results{Version: suite.ResultsVersion, Suite: "quick", Description: "quick suite: subsets and short schedules", Seed: 7,
+	return &results.Results{Version: results.Version, Suite: "quick", Description: "quick suite: subsets and short schedules", Seed: 7,
 		Commit: "abc123def456-dirty", Command: "oddity bench --suite quick --out /tmp/x",
-		Machine: suite.Machine{CPU: "Test CPU 3000", Cores: 16, MemoryGiB: 62.5, OS: "linux/amd64", GoVersion: "go1.26.8", Kernels: "avx512"},
+		Machine: results.Machine{CPU: "Test CPU 3000", Cores: 16, MemoryGiB: 62.5, OS: "linux/amd64", GoVersion: "go1.26.8", Kernels: "avx512"},
 		Started: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), Finished: time.Date(2026, 11, 28, 11, 2, 3, 0, time.UTC), WallSeconds: 3723,
-		Cells: []suite.Cell{g0, g1, g2, dc, unknown,
+		Cells: []results.Cell{g0, g1, g2, dc, unknown,
 			common("iforest", "cardio", 0.9312, 0.5521, 0.25, 41000), common("dplan", "cardio", 0.8811, 0.6032, 30.5, 900),
 			common("iforest", "shuttle", 0.9954, 0.9077, 0.75, 39000), common("dplan", "shuttle", 0.9702, 0.8123, 10.5, 1100),
 			rob("dplan", "known=1,labeled=30", 0.91), rob("dplan", "known=1,labeled=0", 0.71), rob("dplan", "known=1,labeled=15", 0.85),
 			rob("devnet", "known=1,labeled=30", 0.88), rob("devnet", "known=1,labeled=15", 0.80),
 			other,
 		},
-		Missing: []suite.Spec{{Table: "ganomaly-cifar10", Method: "ganomaly", Data: "cifar10", Task: "abnormal=4"}},
-		Architectures: []suite.Architecture{{Method: "ganomaly", Variant: "CPU schedule", Input: "1x32x32",
-			Networks: []suite.Network{{Name: "generator", Layers: "conv 4-4-4", Params: 1234567, FLOPs: 45600000}, {Name: "discriminator", Layers: "conv 3", Params: 765433, FLOPs: 12000}},
+		Missing: []results.Spec{{Table: "ganomaly-cifar10", Method: "ganomaly", Data: "cifar10", Task: "abnormal=4"}},
+		Architectures: []results.Architecture{{Method: "ganomaly", Variant: "CPU schedule", Input: "1x32x32",
+			Networks: []results.Network{{Name: "generator", Layers: "conv 4-4-4", Params: 1234567, FLOPs: 45600000}, {Name: "discriminator", Layers: "conv 3", Params: 765433, FLOPs: 12000}},
 			Hyper:    map[string]string{"lr": "0.0002", "epochs": "15", "batch": "64"}}},
 	}
 }
@@ -96,7 +96,7 @@ func writePNG(t *testing.T, path string) []byte {
 
 // render writes the report of res into a new folder holding the cells'
 // one image, and returns the folder, report.md and report.html.
-func render(t *testing.T, res *suite.Results) (dir, md, page string, pngBytes []byte) {
+func render(t *testing.T, res *results.Results) (dir, md, page string, pngBytes []byte) {
 	t.Helper()
 	dir = t.TempDir()
 	pngBytes = writePNG(t, filepath.Join(dir, "figures", "recon.png"))
@@ -148,7 +148,7 @@ func TestNumbers(t *testing.T) {
 		"ganomaly, abnormal=0, abnormal=1: shared cpu note", "c0ffee (2)",
 		// A suite still being assembled: the count, and the missing cell.
 		fmt.Sprintf("%d of %d in the suite (1 not run yet, listed under Cost)", len(synthetic().Cells), len(synthetic().Cells)+1), "Not run yet",
-		(&suite.Spec{Table: "ganomaly-cifar10", Method: "ganomaly", Data: "cifar10", Task: "abnormal=4"}).ID(),
+		(&results.Spec{Table: "ganomaly-cifar10", Method: "ganomaly", Data: "cifar10", Task: "abnormal=4"}).ID(),
 	}
 	if n := strings.Count(md, "shared cpu note"); n != 1 {
 		t.Errorf("a note shared by two tasks appears %d times, want once", n)
@@ -312,7 +312,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestEmpty(t *testing.T) {
-	for _, res := range []*suite.Results{{}, {Suite: "quick", Cells: []suite.Cell{}}} {
+	for _, res := range []*results.Results{{}, {Suite: "quick", Cells: []results.Cell{}}} {
 		_, md, page, _ := render(t, res)
 		for _, s := range []string{md, page} {
 			for _, w := range []string{"Each method on its own ground", "No own-ground cells", "No architectures", "Cost"} {
@@ -333,7 +333,7 @@ func TestEmpty(t *testing.T) {
 // A cell of bad numbers gives a visible note, not a failed report.
 func TestBadFigureData(t *testing.T) {
 	res := synthetic()
-	res.Cells[5].ROC = &suite.XY{X: []float64{0, 1}, Y: []float64{0}}
+	res.Cells[5].ROC = &results.XY{X: []float64{0, 1}, Y: []float64{0}}
 	_, md, page, _ := render(t, res)
 	if !strings.Contains(md, "Figure not drawn") || !strings.Contains(page, "Figure not drawn") {
 		t.Error("no note for a figure viz refused")
@@ -341,8 +341,8 @@ func TestBadFigureData(t *testing.T) {
 }
 
 func TestSweep(t *testing.T) {
-	c := func(task string) *suite.Cell { return &suite.Cell{Spec: suite.Spec{Task: task}} }
-	key, pct, ok := sweptKey([]*suite.Cell{c("known=1,labeled=30"), c("known=1,labeled=0"), c("known=2,labeled=5")})
+	c := func(task string) *results.Cell { return &results.Cell{Spec: results.Spec{Task: task}} }
+	key, pct, ok := sweptKey([]*results.Cell{c("known=1,labeled=30"), c("known=1,labeled=0"), c("known=2,labeled=5")})
 	if !ok || key != "labeled" || pct {
 		t.Errorf("swept key %q pct %v ok %v, want labeled", key, pct, ok)
 	}
@@ -350,14 +350,14 @@ func TestSweep(t *testing.T) {
 	if !p.OK || p.X != 30 || p.Rest != "known=1" {
 		t.Errorf("place %+v", p)
 	}
-	key, pct, ok = sweptKey([]*suite.Cell{c("contamination=5%"), c("contamination=12.5%")})
+	key, pct, ok = sweptKey([]*results.Cell{c("contamination=5%"), c("contamination=12.5%")})
 	if !ok || key != "contamination" || !pct {
 		t.Errorf("swept key %q pct %v ok %v, want contamination in %%", key, pct, ok)
 	}
 	if p := placeOf("contamination=12.5%", "contamination"); p.X != 12.5 {
 		t.Errorf("x %v, want 12.5", p.X)
 	}
-	if _, _, ok := sweptKey([]*suite.Cell{c("abnormal=a"), c("")}); ok {
+	if _, _, ok := sweptKey([]*results.Cell{c("abnormal=a"), c("")}); ok {
 		t.Error("no numbers, yet a swept key")
 	}
 }
@@ -389,7 +389,7 @@ func TestFromJSON(t *testing.T) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	back, err := suite.ReadResults(p)
+	back, err := results.Read(p)
 	if err != nil {
 		t.Fatal(err)
 	}

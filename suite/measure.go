@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/oddity-ml/oddity/metrics"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // Limits on what a cell stores for its pictures, so results.json stays a
@@ -19,8 +20,8 @@ const (
 // the pictures' raw material.
 type Ranking struct {
 	AUCROC, AUCPR float64
-	ROC, PR       *XY
-	Scores        *ScoreSample
+	ROC, PR       *results.XY
+	Scores        *results.ScoreSample
 }
 
 // Rank measures scores against labels (1 = anomaly) as scikit-learn does
@@ -54,18 +55,18 @@ func Rank(scores []float64, labels []int, seed uint64) (*Ranking, error) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5c0e5))
-	r.Scores = &ScoreSample{Normal: sample(normal, maxScoreSample, rng), Anomaly: sample(anomaly, maxScoreSample, rng)}
+	r.Scores = &results.ScoreSample{Normal: sample(normal, maxScoreSample, rng), Anomaly: sample(anomaly, maxScoreSample, rng)}
 	return r, nil
 }
 
 // thin keeps at most maxCurvePoints points of a curve, always the first and
 // the last, evenly spaced by index in between.
-func thin(x, y []float64) *XY {
+func thin(x, y []float64) *results.XY {
 	n := len(x)
 	if n <= maxCurvePoints {
-		return &XY{X: append([]float64(nil), x...), Y: append([]float64(nil), y...)}
+		return &results.XY{X: append([]float64(nil), x...), Y: append([]float64(nil), y...)}
 	}
-	out := &XY{}
+	out := &results.XY{}
 	for i := 0; i < maxCurvePoints; i++ {
 		j := i * (n - 1) / (maxCurvePoints - 1)
 		out.X = append(out.X, x[j])

@@ -1,10 +1,12 @@
 package suite
 
+import "github.com/oddity-ml/oddity/suite/results"
+
 // CellState is where an output folder stands on one cell of a suite: what a
 // run into it would reuse and what it would compute.
 type CellState struct {
 	// Spec is the cell's spec and ID its cache key.
-	Spec Spec
+	Spec results.Spec
 	ID   string
 	// Cached is true when the folder holds the finished cell.
 	Cached bool
@@ -28,9 +30,9 @@ type CellState struct {
 // ran the seeds it judges from; a cell whose kind has run no seed gets none.
 func Plan(s Suite, out string, only []string) []CellState {
 	type kind struct{ table, method, variant, data string }
-	kindOf := func(s Spec) kind { return kind{s.Table, s.Method, s.Variant, s.Data} }
+	kindOf := func(s results.Spec) kind { return kind{s.Table, s.Method, s.Variant, s.Data} }
 	perSeed := map[kind][2]float64{} // sum of seconds, number of seeds
-	add := func(s Spec, sec float64, n int) {
+	add := func(s results.Spec, sec float64, n int) {
 		acc := perSeed[kindOf(s)]
 		perSeed[kindOf(s)] = [2]float64{acc[0] + sec, acc[1] + float64(n)}
 	}
@@ -70,6 +72,6 @@ func Plan(s Suite, out string, only []string) []CellState {
 }
 
 // runs is the number of seeds a cell runs (a cell without seeds runs once).
-func runs(s Spec) int {
+func runs(s results.Spec) int {
 	return max(1, len(s.Seeds))
 }

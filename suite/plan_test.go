@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // Plan reads the cache and the seed progress files of a folder: cached
@@ -15,18 +17,18 @@ func TestPlan(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "cells"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	done := Spec{Table: "t", Method: "m", Task: "a", Seeds: []uint64{1, 2}}
-	half := Spec{Table: "t", Method: "m", Task: "b", Seeds: []uint64{1, 2}}
-	fresh := Spec{Table: "t", Method: "m", Task: "c", Seeds: []uint64{1, 2, 3}}
-	other := Spec{Table: "t", Method: "n", Task: "a", Seeds: []uint64{1}}
-	broken := Spec{Table: "t", Method: "m", Task: "d", Seeds: []uint64{1, 2}}
-	elsewhere := Spec{Table: "t", Method: "m", Data: "other", Task: "a", Seeds: []uint64{1}}
-	s := Suite{Specs: []Spec{done, half, fresh, other, broken, elsewhere}}
+	done := results.Spec{Table: "t", Method: "m", Task: "a", Seeds: []uint64{1, 2}}
+	half := results.Spec{Table: "t", Method: "m", Task: "b", Seeds: []uint64{1, 2}}
+	fresh := results.Spec{Table: "t", Method: "m", Task: "c", Seeds: []uint64{1, 2, 3}}
+	other := results.Spec{Table: "t", Method: "n", Task: "a", Seeds: []uint64{1}}
+	broken := results.Spec{Table: "t", Method: "m", Task: "d", Seeds: []uint64{1, 2}}
+	elsewhere := results.Spec{Table: "t", Method: "m", Data: "other", Task: "a", Seeds: []uint64{1}}
+	s := Suite{Specs: []results.Spec{done, half, fresh, other, broken, elsewhere}}
 
-	if err := writeJSON(filepath.Join(dir, "cells", done.ID()+".json"), Cell{ID: done.ID(), Spec: done, WallSeconds: 10}); err != nil {
+	if err := writeJSON(filepath.Join(dir, "cells", done.ID()+".json"), results.Cell{ID: done.ID(), Spec: done, WallSeconds: 10}); err != nil {
 		t.Fatal(err)
 	}
-	p := seedProgress{ID: half.ID(), Done: 1, Cell: Cell{PerSeed: make([]map[string]float64, 1)}, FitSeconds: []float64{8}, Rates: []float64{1}}
+	p := SeedProgress{ID: half.ID(), Done: 1, Cell: results.Cell{PerSeed: make([]map[string]float64, 1)}, FitSeconds: []float64{8}, Rates: []float64{1}}
 	if err := writeJSON(seedsPath(dir, half.ID()), p); err != nil {
 		t.Fatal(err)
 	}

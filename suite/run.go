@@ -1,3 +1,10 @@
+// Package suite is oddity's benchmark runner: it runs a list of cells
+// (results.Spec), each by the executor its table registered, measures
+// quality, time and memory, caches each finished cell by the hash of its
+// spec so an interrupted run resumes (seed by seed for long cells), and
+// records everything in one results.Results value (results.json). It knows
+// nothing of any method or data set: the experiments (package
+// suite/experiments) register their tables and suites with it.
 package suite
 
 import (
@@ -18,6 +25,7 @@ import (
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/internal/progress"
 	"github.com/oddity-ml/oddity/kernels"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // Suite is a named list of cells.
@@ -30,7 +38,7 @@ type Suite struct {
 	// Seed is the base seed the specs' seeds derive from.
 	Seed uint64
 	// Specs are the cells, in report order.
-	Specs []Spec
+	Specs []results.Spec
 }
 
 // Options control a run.
@@ -70,14 +78,25 @@ type Env struct {
 	resumedWall float64
 }
 
-// phases reports a detector's training progress (detector.Progress) as
+// Phases reports a detector's training progress (detector.Progress) as
 // log lines on env.Log, one bar a phase: detectors never print, the runner
 // shows their progress.
-func (env *Env) phases(prefix string) *progress.Phases {
+func (env *Env) Phases(prefix string) *progress.Phases {
 	if env.Log == nil {
 		return nil
 	}
 	return progress.NewPhasesTo(env.Log, prefix, false)
+}
+
+// Provide makes the data set name resolve to s for the rest of the run:
+// for callers (and tests) that hold data in memory.
+func (e *Env) Provide(name string, s *catalog.Splits) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cache == nil {
+		e.cache = map[string]*catalog.Splits{}
+	}
+	e.cache[name] = s
 }
 
 // Data loads a catalog data set once per run.
@@ -101,22 +120,29 @@ func (e *Env) Data(name string) (*catalog.Splits, error) {
 // Executor runs one cell. It fills the measures, curves and figures of the
 // returned Cell; Run sets ID, Spec, WallSeconds (this run's time on the
 // cell plus that of earlier runs whose seeds it resumed) and PeakRSSBytes.
-type Executor func(ctx context.Context, env *Env, spec Spec) (*Cell, error)
+type Executor func(ctx context.Context, env *Env, spec results.Spec) (*results.Cell, error)
 
 var (
 	execMu    sync.Mutex
 	executors = map[string]Executor{}
 )
 
-// register binds the executor of a table. Each table belongs to one file of
-// this package, which registers it in an init function.
-func register(table string, ex Executor) {
+// Register binds the executor of a table. Each table belongs to one
+// experiment (package suite/experiments), which registers it in init.
+func Register(table string, ex Executor) {
 	execMu.Lock()
 	defer execMu.Unlock()
 	if _, dup := executors[table]; dup {
 		panic("suite: table registered twice: " + table)
 	}
 	executors[table] = ex
+}
+
+// ExecutorOf returns the executor registered for table, or nil.
+func ExecutorOf(table string) Executor {
+	execMu.Lock()
+	defer execMu.Unlock()
+	return executors[table]
 }
 
 // Tables lists the registered tables, sorted.
@@ -141,7 +167,7 @@ var ErrUnknownTable = errors.New("suite: no executor for table")
 // the first error (a cancelled context included); after an error or an
 // interrupt nothing more runs, but the results still hold every cell cached
 // in opt.Out.
-func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
+func Run(ctx context.Context, s Suite, opt Options) (*results.Results, error) {
 	if opt.Out == "" {
 		return nil, errors.New("suite: no output folder")
 	}
@@ -154,7 +180,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 			return nil, err
 		}
 	}
-	res := &Results{Version: ResultsVersion, Suite: s.Name, Description: s.Description, Seed: s.Seed,
+	res := &results.Results{Version: results.Version, Suite: s.Name, Description: s.Description, Seed: s.Seed,
 		Commit: gitCommit(), Command: opt.Command, Machine: DescribeMachine(), Started: time.Now().UTC(),
 		Architectures: Architectures()}
 	env := &Env{Out: opt.Out, Log: log}
@@ -171,7 +197,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 	// results.json is written from it after every cell, so it holds every
 	// finished cell of the folder at all times, not only those the run has
 	// passed, and so does the report of a stopped run.
-	cells := make([]*Cell, len(s.Specs))
+	cells := make([]*results.Cell, len(s.Specs))
 	read := func(i int) { cells[i] = cachedCell(opt.Out, s.Specs[i]) }
 	for i := range s.Specs {
 		if !opt.Force || !selected[i] {
@@ -235,7 +261,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*Results, error) {
 
 // runOne runs the cell of spec and writes it to the folder's cache; *out
 // receives it.
-func runOne(ctx context.Context, env *Env, opt Options, spec Spec, commit string, k, nsel int, out **Cell) error {
+func runOne(ctx context.Context, env *Env, opt Options, spec results.Spec, commit string, k, nsel int, out **results.Cell) error {
 	id := spec.ID()
 	execMu.Lock()
 	ex := executors[spec.Table]
@@ -268,7 +294,7 @@ func runOne(ctx context.Context, env *Env, opt Options, spec Spec, commit string
 }
 
 // selectSpecs marks the specs that --only keeps (all when only is empty).
-func selectSpecs(specs []Spec, only []string) []bool {
+func selectSpecs(specs []results.Spec, only []string) []bool {
 	sel := make([]bool, len(specs))
 	for i, s := range specs {
 		sel[i] = len(only) == 0 || s.Selected(only)
@@ -276,51 +302,9 @@ func selectSpecs(specs []Spec, only []string) []bool {
 	return sel
 }
 
-// Selected reports whether one of the --only patterns picks s: a substring
-// of its table or method, or "TABLE/METHOD[/DATA]", substrings of each
-// (an empty part matches anything), so "common-mnist/ganomaly" picks
-// GANomaly's cells of that table and not its own-ground tables, and
-// "deepcluster-clustering//usps" the USPS clustering cell.
-func (s Spec) Selected(only []string) bool {
-	for _, o := range only {
-		if !strings.Contains(o, "/") {
-			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
-				return true
-			}
-			continue
-		}
-		parts := strings.SplitN(o, "/", 3)
-		fields := []string{s.Table, s.Method, s.Data}
-		ok := true
-		for i, p := range parts {
-			ok = ok && strings.Contains(fields[i], p)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-// ReadResults reads a results.json.
-func ReadResults(path string) (*Results, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var r Results
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if r.Version != ResultsVersion {
-		return nil, fmt.Errorf("%s: results version %d, this oddity reads %d", path, r.Version, ResultsVersion)
-	}
-	return &r, nil
-}
-
 // cachedCell returns the finished cell of spec that the folder out holds,
 // or nil when it holds none (or a file of another spec under its name).
-func cachedCell(out string, spec Spec) *Cell {
+func cachedCell(out string, spec results.Spec) *results.Cell {
 	id := spec.ID()
 	c, err := readCell(filepath.Join(out, "cells", id+".json"))
 	if err != nil || c.ID != id {
@@ -329,12 +313,12 @@ func cachedCell(out string, spec Spec) *Cell {
 	return c
 }
 
-func readCell(path string) (*Cell, error) {
+func readCell(path string) (*results.Cell, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var c Cell
+	var c results.Cell
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, err
 	}
@@ -357,8 +341,8 @@ func writeJSON(path string, v any) error {
 
 // DescribeMachine reads the CPU model, core count and memory of this
 // computer (from /proc on Linux; fields it cannot read stay empty).
-func DescribeMachine() Machine {
-	m := Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version(), Kernels: kernels.Level()}
+func DescribeMachine() results.Machine {
+	m := results.Machine{Cores: runtime.NumCPU(), OS: runtime.GOOS + "/" + runtime.GOARCH, GoVersion: runtime.Version(), Kernels: kernels.Level()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

@@ -3,6 +3,7 @@ package suite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // A run restricted with Only computes just the cells it selects, yet its
@@ -19,14 +23,14 @@ func TestOnlyKeepsOtherCachedCells(t *testing.T) {
 	var mu sync.Mutex
 	calls := map[string]int{}
 	onlyTableOnce.Do(func() {
-		register("test-only", func(_ context.Context, _ *Env, spec Spec) (*Cell, error) {
+		Register("test-only", func(_ context.Context, _ *Env, spec results.Spec) (*results.Cell, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			calls[spec.Method]++
-			return &Cell{}, nil
+			return &results.Cell{}, nil
 		})
 	})
-	s := Suite{Name: "t", Specs: []Spec{
+	s := Suite{Name: "t", Specs: []results.Spec{
 		{Table: "test-only", Method: "alpha", Data: "d", Task: "x"},
 		{Table: "test-only", Method: "beta", Data: "d", Task: "x"},
 	}}
@@ -58,7 +62,7 @@ func TestOnlyKeepsOtherCachedCells(t *testing.T) {
 	if calls["alpha"] != 2 || calls["beta"] != 1 {
 		t.Fatalf("after --force --only alpha: calls %v, want alpha 2, beta 1", calls)
 	}
-	res, err := ReadResults(dir + "/results.json")
+	res, err := results.Read(dir + "/results.json")
 	if err != nil || len(res.Cells) != 2 {
 		t.Fatalf("results.json: %v cells, err %v; want 2", len(res.Cells), err)
 	}
@@ -75,17 +79,17 @@ func TestStoppedRunKeepsLaterCachedCells(t *testing.T) {
 	fail := false
 	calls := 0
 	stopTableOnce.Do(func() {
-		register("test-stop", func(_ context.Context, _ *Env, spec Spec) (*Cell, error) {
+		Register("test-stop", func(_ context.Context, _ *Env, spec results.Spec) (*results.Cell, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			calls++
 			if fail && spec.Method == "beta" {
 				return nil, errors.New("boom")
 			}
-			return &Cell{}, nil
+			return &results.Cell{}, nil
 		})
 	})
-	s := Suite{Name: "t", Specs: []Spec{
+	s := Suite{Name: "t", Specs: []results.Spec{
 		{Table: "test-stop", Method: "alpha", Data: "d", Task: "x"},
 		{Table: "test-stop", Method: "beta", Data: "d", Task: "x"},
 		{Table: "test-stop", Method: "gamma", Data: "d", Task: "x"},
@@ -112,7 +116,7 @@ func TestStoppedRunKeepsLaterCachedCells(t *testing.T) {
 	if len(res.Missing) != 1 || res.Missing[0].Method != "beta" {
 		t.Errorf("missing cells %v, want [beta]", res.Missing)
 	}
-	onDisk, err := ReadResults(filepath.Join(dir, "results.json"))
+	onDisk, err := results.Read(filepath.Join(dir, "results.json"))
 	if err != nil || len(onDisk.Cells) != 2 {
 		t.Errorf("results.json: %v, %v; want 2 cells", onDisk, err)
 	}
@@ -127,9 +131,9 @@ func TestResultsMidRunHoldLaterCachedCells(t *testing.T) {
 	dir := t.TempDir()
 	var seen []string
 	midTableOnce.Do(func() {
-		register("test-mid", func(_ context.Context, env *Env, spec Spec) (*Cell, error) {
+		Register("test-mid", func(_ context.Context, env *Env, spec results.Spec) (*results.Cell, error) {
 			if spec.Method == "beta" {
-				res, err := ReadResults(filepath.Join(env.Out, "results.json"))
+				res, err := results.Read(filepath.Join(env.Out, "results.json"))
 				if err != nil {
 					return nil, err
 				}
@@ -137,10 +141,10 @@ func TestResultsMidRunHoldLaterCachedCells(t *testing.T) {
 					seen = append(seen, c.Spec.Method)
 				}
 			}
-			return &Cell{}, nil
+			return &results.Cell{}, nil
 		})
 	})
-	specs := []Spec{
+	specs := []results.Spec{
 		{Table: "test-mid", Method: "alpha", Data: "d", Task: "x"},
 		{Table: "test-mid", Method: "beta", Data: "d", Task: "x"},
 		{Table: "test-mid", Method: "gamma", Data: "d", Task: "x"},
@@ -161,12 +165,12 @@ var midTableOnce sync.Once
 
 // "TABLE/METHOD" needs both halves to match; a plain pattern either.
 func TestSelectedTableSlashMethod(t *testing.T) {
-	own := Spec{Table: "ganomaly-mnist", Method: "ganomaly"}
-	common := Spec{Table: "common-mnist", Method: "ganomaly"}
-	cae := Spec{Table: "common-mnist", Method: "cae"}
+	own := results.Spec{Table: "ganomaly-mnist", Method: "ganomaly"}
+	common := results.Spec{Table: "common-mnist", Method: "ganomaly"}
+	cae := results.Spec{Table: "common-mnist", Method: "cae"}
 	for _, c := range []struct {
 		only []string
-		spec Spec
+		spec results.Spec
 		want bool
 	}{
 		{[]string{"common-mnist/ganomaly"}, common, true},
@@ -177,9 +181,9 @@ func TestSelectedTableSlashMethod(t *testing.T) {
 		{[]string{"ganomaly"}, cae, false},
 		{[]string{"mnist/"}, cae, true},
 		{[]string{"cifar/"}, cae, false},
-		{[]string{"deepcluster-clustering//usps"}, Spec{Table: "deepcluster-clustering", Method: "deepcluster-clustering", Data: "usps"}, true},
-		{[]string{"deepcluster-clustering//usps"}, Spec{Table: "deepcluster-clustering", Method: "deepcluster-clustering", Data: "mnist"}, false},
-		{[]string{"//coil"}, Spec{Table: "t", Method: "m", Data: "coil20"}, true},
+		{[]string{"deepcluster-clustering//usps"}, results.Spec{Table: "deepcluster-clustering", Method: "deepcluster-clustering", Data: "usps"}, true},
+		{[]string{"deepcluster-clustering//usps"}, results.Spec{Table: "deepcluster-clustering", Method: "deepcluster-clustering", Data: "mnist"}, false},
+		{[]string{"//coil"}, results.Spec{Table: "t", Method: "m", Data: "coil20"}, true},
 	} {
 		if got := c.spec.Selected(c.only); got != c.want {
 			t.Errorf("%v selects %s/%s: %v, want %v", c.only, c.spec.Table, c.spec.Method, got, c.want)
@@ -206,10 +210,8 @@ func (c *cancelOn) Write(p []byte) (int, error) {
 // seed is not run again, the numbers equal an uninterrupted run's, and the
 // progress file is gone once the cell is written.
 func TestCellResumesAtNextSeed(t *testing.T) {
-	useShared(t, "mnist")
-	spec := tinyCommon("iforest", "", nil)
-	spec.Seeds = []uint64{5, 6}
-	s := Suite{Name: "t", Specs: []Spec{spec}}
+	spec := results.Spec{Table: tableTestSeeds, Method: "test", Data: "none", Task: "t", Seeds: []uint64{5, 6}}
+	s := Suite{Name: "t", Specs: []results.Spec{spec}}
 
 	whole, err := Run(context.Background(), s, Options{Out: t.TempDir(), Log: io.Discard})
 	if err != nil {
@@ -219,7 +221,7 @@ func TestCellResumesAtNextSeed(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stop := &cancelOn{sub: "seed 5:", cancel: cancel}
+	stop := &cancelOn{sub: "test seed 5:", cancel: cancel}
 	if _, err := Run(ctx, s, Options{Out: dir, Log: stop}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v, want context.Canceled", err)
 	}
@@ -246,7 +248,7 @@ func TestCellResumesAtNextSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(again.log.String(), "resuming after 1 of 2 seeds") || strings.Contains(again.log.String(), "seed 5:") {
+	if !strings.Contains(again.log.String(), "resuming after 1 of 2 seeds") || strings.Contains(again.log.String(), "test seed 5:") {
 		t.Errorf("resumed run did not skip seed 5:\n%s", again.log.String())
 	}
 	if len(res.Cells) != 1 || !reflect.DeepEqual(res.Cells[0].PerSeed, whole.Cells[0].PerSeed) || !reflect.DeepEqual(res.Cells[0].ROC, whole.Cells[0].ROC) {
@@ -275,4 +277,50 @@ func TestCellResumesAtNextSeed(t *testing.T) {
 	if !strings.Contains(log.log.String(), "ignoring saved seeds") || !reflect.DeepEqual(res.Cells[0].PerSeed, whole.Cells[0].PerSeed) {
 		t.Errorf("damaged progress file: log\n%s\ncell %v", log.log.String(), res.Cells[0].PerSeed)
 	}
+}
+
+// testLog sends a run's log lines to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// tableTestSeeds is a table whose executor works as the long image cells
+// do: seed by seed, saving its progress after each, resuming from it. Its
+// measures are a function of the seed, so a resumed cell must equal an
+// uninterrupted one.
+const tableTestSeeds = "test-seeds"
+
+func init() { Register(tableTestSeeds, runTestSeeds) }
+
+func runTestSeeds(ctx context.Context, env *Env, spec results.Spec) (*results.Cell, error) {
+	prog := env.ResumeSeeds(spec)
+	cell := &prog.Cell
+	for si := prog.Done; si < len(spec.Seeds); si++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		seed := spec.Seeds[si]
+		t0 := time.Now()
+		time.Sleep(20 * time.Millisecond) // "training"
+		prog.FitSeconds = append(prog.FitSeconds, time.Since(t0).Seconds())
+		prog.Rates = append(prog.Rates, 1)
+		auc := 0.5 + float64(seed)/100
+		cell.PerSeed = append(cell.PerSeed, map[string]float64{"auc_roc": auc})
+		if si == 0 {
+			cell.ROC = &results.XY{X: []float64{0, 1}, Y: []float64{0, auc}}
+		}
+		fmt.Fprintf(env.Log, "  test seed %d: AUC-ROC %.4f\n", seed, auc)
+		prog.Done = si + 1
+		if err := env.SaveSeeds(prog); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
+		return nil, err
+	}
+	return cell, nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // seedProgress is what a cell's seed loop has finished so far. Executors of
@@ -20,14 +22,14 @@ import (
 //
 // The cell's pictures are made from the first seed and are files under
 // figures/ by then, so Cell holds everything the loop has built.
-type seedProgress struct {
+type SeedProgress struct {
 	// ID is the cell's ID, which hashes its whole spec, seeds included; a
 	// file whose ID differs is ignored.
 	ID string `json:"id"`
 	// Done counts the finished seeds: the spec's Seeds[:Done].
 	Done int `json:"done"`
 	// Cell is the cell as built so far (PerSeed has Done entries).
-	Cell Cell `json:"cell"`
+	Cell results.Cell `json:"cell"`
 	// FitSeconds and Rates are the finished seeds' training times and
 	// scoring rates.
 	FitSeconds []float64 `json:"fit_seconds"`
@@ -51,8 +53,8 @@ func seedsPath(out, id string) string {
 // when there is none, it belongs to another cell or it cannot be read (a
 // damaged file costs its seeds, not the run; the log says so). Without an
 // output folder (executors called directly) it always starts afresh.
-func (e *Env) resumeSeeds(spec Spec) *seedProgress {
-	fresh := &seedProgress{ID: spec.ID()}
+func (e *Env) ResumeSeeds(spec results.Spec) *SeedProgress {
+	fresh := &SeedProgress{ID: spec.ID()}
 	if e.Out == "" {
 		return fresh
 	}
@@ -74,12 +76,12 @@ func (e *Env) resumeSeeds(spec Spec) *seedProgress {
 
 // loadSeeds reads the seed progress of cell id (with nSeeds seeds) from
 // the folder out; an error wrapping fs.ErrNotExist means there is none.
-func loadSeeds(out, id string, nSeeds int) (*seedProgress, error) {
+func loadSeeds(out, id string, nSeeds int) (*SeedProgress, error) {
 	b, err := os.ReadFile(seedsPath(out, id))
 	if err != nil {
 		return nil, err
 	}
-	var p seedProgress
+	var p SeedProgress
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, err
 	}
@@ -91,7 +93,7 @@ func loadSeeds(out, id string, nSeeds int) (*seedProgress, error) {
 
 // check reports whether p is a usable progress record for cell id with
 // nSeeds seeds.
-func (p *seedProgress) check(id string, nSeeds int) error {
+func (p *SeedProgress) check(id string, nSeeds int) error {
 	if p.ID != id {
 		return fmt.Errorf("cell %q, want %q", p.ID, id)
 	}
@@ -107,7 +109,7 @@ func (p *seedProgress) check(id string, nSeeds int) error {
 
 // saveSeeds records p after a finished seed (nothing without an output
 // folder).
-func (e *Env) saveSeeds(p *seedProgress) error {
+func (e *Env) SaveSeeds(p *SeedProgress) error {
 	if e.Out == "" {
 		return nil
 	}

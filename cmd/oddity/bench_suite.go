@@ -15,6 +15,8 @@ import (
 
 	"github.com/oddity-ml/oddity/report"
 	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/experiments"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // `oddity bench --suite quick|full --out DIR` runs the benchmark suite and
@@ -83,14 +85,14 @@ says so on every table); the full suite runs the papers' settings.`
 		if out == "" {
 			return errors.New("--out is required: the folder for results.json and the report")
 		}
-		s, err := suite.Named(name, seed)
+		s, err := experiments.Named(name, seed)
 		if err != nil {
 			return err
 		}
 		if len(only) > 0 && !matchesAny(s.Specs, only) {
 			return fmt.Errorf("--only %s matches no cell of the %s suite; its tables: %s; its methods: %s",
-				strings.Join(only, ","), s.Name, listOrNone(specNames(s.Specs, func(sp suite.Spec) string { return sp.Table })),
-				listOrNone(specNames(s.Specs, func(sp suite.Spec) string { return sp.Method })))
+				strings.Join(only, ","), s.Name, listOrNone(specNames(s.Specs, func(sp results.Spec) string { return sp.Table })),
+				listOrNone(specNames(s.Specs, func(sp results.Spec) string { return sp.Method })))
 		}
 		if plan {
 			if force {
@@ -116,7 +118,7 @@ results.json. Image files the cells list are read from DIR.`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			res, err := suite.ReadResults(filepath.Join(dir, "results.json"))
+			res, err := results.Read(filepath.Join(dir, "results.json"))
 			if err != nil {
 				return err
 			}
@@ -134,7 +136,7 @@ results.json. Image files the cells list are read from DIR.`,
 // runSuite runs s into out and writes its report, also after an error or an
 // interrupt (the report then covers the finished cells), and returns the
 // results with the run's error.
-func runSuite(cmd *cobra.Command, s suite.Suite, out string, force bool, only []string) (*suite.Results, error) {
+func runSuite(cmd *cobra.Command, s suite.Suite, out string, force bool, only []string) (*results.Results, error) {
 	res, runErr := suite.Run(cmd.Context(), s, suite.Options{Out: out, Force: force, Only: only,
 		Log: cmd.ErrOrStderr(), Command: commandLine(os.Args)})
 	if res == nil {
@@ -156,7 +158,7 @@ func runSuite(cmd *cobra.Command, s suite.Suite, out string, force bool, only []
 }
 
 // matchesAny reports whether --only keeps at least one spec.
-func matchesAny(specs []suite.Spec, only []string) bool {
+func matchesAny(specs []results.Spec, only []string) bool {
 	for _, s := range specs {
 		if s.Selected(only) {
 			return true
@@ -166,7 +168,7 @@ func matchesAny(specs []suite.Spec, only []string) bool {
 }
 
 // specNames lists the distinct values of a spec field, sorted.
-func specNames(specs []suite.Spec, field func(suite.Spec) string) []string {
+func specNames(specs []results.Spec, field func(results.Spec) string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range specs {

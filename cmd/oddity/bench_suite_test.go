@@ -10,14 +10,15 @@ import (
 	"testing"
 
 	"github.com/oddity-ml/oddity/metrics"
-	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/experiments"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // `oddity bench report DIR` renders the report from DIR/results.json alone.
 func TestBenchReport(t *testing.T) {
 	dir := t.TempDir()
-	res := suite.Results{Version: suite.ResultsVersion, Suite: "quick", Commit: "c0ffee",
-		Cells: []suite.Cell{{ID: "x", Spec: suite.Spec{Section: suite.SectionOwn, Table: "dplan-thyroid", Method: "dplan", Data: "thyroid", Task: "known=1"},
+	res := results.Results{Version: results.Version, Suite: "quick", Commit: "c0ffee",
+		Cells: []results.Cell{{ID: "x", Spec: results.Spec{Section: results.SectionOwn, Table: "dplan-thyroid", Method: "dplan", Data: "thyroid", Task: "known=1"},
 			Metrics: map[string]metrics.Summary{"auc_pr": {N: 2, Mean: 0.5432, Std: 0.0123}}, Published: map[string]float64{"auc_pr": 0.61}}}}
 	b, err := json.Marshal(res)
 	if err != nil {
@@ -65,7 +66,7 @@ func TestCommandLine(t *testing.T) {
 // judge from, and the folder stays empty.
 func TestBenchPlan(t *testing.T) {
 	dir := t.TempDir()
-	s, err := suite.Named("quick", 0)
+	s, err := experiments.Named("quick", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

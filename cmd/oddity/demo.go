@@ -9,7 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/oddity-ml/oddity/suite"
+	"github.com/oddity-ml/oddity/suite/experiments"
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // `oddity demo`: the README's first command. Everything it needs is in the
@@ -35,7 +36,7 @@ The schedules are short: this is a tour, not a benchmark; 'oddity bench
   oddity demo --out /tmp/demo --seed 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := runSuite(cmd, suite.Demo(seed), out, false, nil)
+			res, err := runSuite(cmd, experiments.Demo(seed), out, false, nil)
 			if res != nil {
 				printDemo(cmd.OutOrStdout(), res)
 			}
@@ -48,7 +49,7 @@ The schedules are short: this is a tour, not a benchmark; 'oddity bench
 }
 
 // printDemo prints one line per cell: its measures and times.
-func printDemo(w io.Writer, res *suite.Results) {
+func printDemo(w io.Writer, res *results.Results) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "task\tmethod\tresult\tfit\tscoring")
 	for _, c := range res.Cells {

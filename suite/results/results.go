@@ -1,16 +1,17 @@
-// Package suite is oddity's benchmark runner: it runs every detector on its
-// own ground (the paper's data and protocol) and on common ground (the same
-// tasks for all), measures quality, time and memory, caches each finished
-// cell by the hash of its configuration so an interrupted run resumes, and
-// records everything in one Results value (results.json). The report
-// (package report) is rendered from that value alone, so every number in it
-// regenerates from results.json.
-package suite
+// Package results is the schema of a benchmark run's results.json: the
+// cells' specs (whose hash is the cache key), their measures, curves,
+// figures and costs, and the machine. The runner (package suite) writes it;
+// the report (package report) is rendered from it alone, so every number
+// in the report regenerates from results.json.
+package results
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/oddity-ml/oddity/metrics"
@@ -19,7 +20,7 @@ import (
 // ResultsVersion is the version of the results.json layout. It changes when
 // a field's meaning changes, and it is part of every cell's hash, so cached
 // cells of an older layout are recomputed rather than misread.
-const ResultsVersion = 1
+const Version = 1
 
 // Section names the parts of the report a cell belongs to.
 const (
@@ -64,7 +65,7 @@ func (s Spec) ID() string {
 	b, err := json.Marshal(struct {
 		V int  `json:"v"`
 		S Spec `json:"s"`
-	}{ResultsVersion, s})
+	}{Version, s})
 	if err != nil { // a Spec always marshals
 		panic(err)
 	}
@@ -209,4 +210,46 @@ type Network struct {
 	Layers string `json:"layers"`
 	Params int64  `json:"params"`
 	FLOPs  int64  `json:"flops_per_sample"`
+}
+
+// Selected reports whether one of the --only patterns picks s: a substring
+// of its table or method, or "TABLE/METHOD[/DATA]", substrings of each
+// (an empty part matches anything), so "common-mnist/ganomaly" picks
+// GANomaly's cells of that table and not its own-ground tables, and
+// "deepcluster-clustering//usps" the USPS clustering cell.
+func (s Spec) Selected(only []string) bool {
+	for _, o := range only {
+		if !strings.Contains(o, "/") {
+			if strings.Contains(s.Table, o) || strings.Contains(s.Method, o) {
+				return true
+			}
+			continue
+		}
+		parts := strings.SplitN(o, "/", 3)
+		fields := []string{s.Table, s.Method, s.Data}
+		ok := true
+		for i, p := range parts {
+			ok = ok && strings.Contains(fields[i], p)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Read reads a results.json, refusing another layout version.
+func Read(path string) (*Results, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Results
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Version != Version {
+		return nil, fmt.Errorf("%s: results version %d, this oddity reads %d", path, r.Version, Version)
+	}
+	return &r, nil
 }

@@ -1,4 +1,4 @@
-package suite
+package experiments
 
 // The tabular cells: DPLAN and its baselines on their own ground (DPLAN's
 // UCI thyroid protocol, the ADBench protocol), every tabular detector on
@@ -13,6 +13,8 @@ package suite
 // results.json entry alone.
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +32,7 @@ import (
 	"github.com/oddity-ml/oddity/dplan"
 	"github.com/oddity-ml/oddity/evaluate"
 	"github.com/oddity-ml/oddity/option"
+	"github.com/oddity-ml/oddity/suite"
 )
 
 // The tabular tables.
@@ -42,7 +45,7 @@ const (
 
 func init() {
 	for _, t := range []string{tableDPLANThyroid, tableDPLANADBench, tableCommonTabular, tableRobustLabels} {
-		register(t, runTabular)
+		suite.Register(t, runTabular)
 	}
 }
 
@@ -92,11 +95,11 @@ var tabNotApplicable = map[string]string{
 // warm-up steps.)
 var tabQuickOverrides = map[string]map[string]string{}
 
-func quickTabular(seed uint64) []Spec { return tabularSpecs(seed, true) }
-func fullTabular(seed uint64) []Spec  { return tabularSpecs(seed, false) }
+func quickTabular(seed uint64) []results.Spec { return tabularSpecs(seed, true) }
+func fullTabular(seed uint64) []results.Spec  { return tabularSpecs(seed, false) }
 
 // tabularSpecs lists the tabular cells of the quick or full suite.
-func tabularSpecs(seed uint64, quick bool) []Spec {
+func tabularSpecs(seed uint64, quick bool) []results.Spec {
 	nThy, nAD := tabSeedsThyroid, tabSeedsADBench
 	files, common := tabADBenchFiles, tabFullCommon
 	if quick {
@@ -116,7 +119,7 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 		}
 		return m
 	}
-	var out []Spec
+	var out []results.Spec
 	// 1. DPLAN's own protocol on UCI thyroid.
 	for _, known := range []int{1, 2} {
 		task := fmt.Sprintf("known=%d", known)
@@ -129,13 +132,13 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 			case "episodes=20": // twice the paper's training, which meets its figures here
 				kv = append(append([]string(nil), proto...), kvOf(optParams(func(o *dplan.Options) []any { o.Episodes = 20; return []any{&o.Episodes} }))...)
 			}
-			out = append(out, tabSpec(SectionOwn, tableDPLANThyroid, m.method, m.variant, "thyroid", task, seedsThy, with(m.method, kv...)))
+			out = append(out, tabSpec(results.SectionOwn, tableDPLANThyroid, m.method, m.variant, "thyroid", task, seedsThy, with(m.method, kv...)))
 		}
 	}
 	// 2. The ADBench protocol, 5% of the training anomalies labelled.
 	for _, f := range files {
 		for _, m := range []string{"dplan", "devnet", "deepsad", "iforest"} {
-			out = append(out, tabSpec(SectionOwn, tableDPLANADBench, m, "", "adbench/"+f, "labeled=5%", seedsAD,
+			out = append(out, tabSpec(results.SectionOwn, tableDPLANADBench, m, "", "adbench/"+f, "labeled=5%", seedsAD,
 				with(m, "protocol", "adbench", "labeled-ratio", "0.05")))
 		}
 	}
@@ -146,23 +149,23 @@ func tabularSpecs(seed uint64, quick bool) []Spec {
 		d := "adbench/" + f
 		ad := []string{"protocol", "adbench", "labeled-ratio", "0.05"}
 		out = append(out,
-			tabSpec(SectionCommon, tableCommonTabular, "dplan", "labeled=0", d, "labeled=5%", seedsAD,
+			tabSpec(results.SectionCommon, tableCommonTabular, "dplan", "labeled=0", d, "labeled=5%", seedsAD,
 				with("dplan", append([]string{"protocol", "adbench", "labeled-ratio", "0", "min-labeled", "0"}, kvOf(optParams(func(o *dplan.Options) []any { o.P = 0; return []any{&o.P} }))...)...)),
-			tabSpec(SectionCommon, tableCommonTabular, "dplan", "labeled=5%", d, "labeled=5%", seedsAD, with("dplan", ad...)))
+			tabSpec(results.SectionCommon, tableCommonTabular, "dplan", "labeled=5%", d, "labeled=5%", seedsAD, with("dplan", ad...)))
 		for _, m := range []string{"devnet", "deepsad", "iforest", "pca", "autoencoder"} {
-			out = append(out, tabSpec(SectionCommon, tableCommonTabular, m, "", d, "labeled=5%", seedsAD, with(m, ad...)))
+			out = append(out, tabSpec(results.SectionCommon, tableCommonTabular, m, "", d, "labeled=5%", seedsAD, with(m, ad...)))
 		}
 	}
 	// The image-only detectors: one cell each, on the first file, whose
 	// Note says why the row is empty (not one per file: the report lists
 	// every cell's note).
 	for _, m := range []string{"ganomaly", "deepcluster"} {
-		out = append(out, Spec{Section: SectionCommon, Table: tableCommonTabular, Method: m, Data: "adbench/" + common[0], Task: "labeled=5%", Seeds: seedsAD})
+		out = append(out, results.Spec{Section: results.SectionCommon, Table: tableCommonTabular, Method: m, Data: "adbench/" + common[0], Task: "labeled=5%", Seeds: seedsAD})
 	}
 	// 4. Robustness: labelled anomalies 1 ... 120 on Hypothyroid.
 	for _, n := range tabRobustLabeled {
 		for _, m := range []string{"dplan", "devnet"} {
-			out = append(out, tabSpec(SectionRobustness, tableRobustLabels, m, "", "thyroid", fmt.Sprintf("labeled=%d", n), seedsThy,
+			out = append(out, tabSpec(results.SectionRobustness, tableRobustLabels, m, "", "thyroid", fmt.Sprintf("labeled=%d", n), seedsThy,
 				with(m, "protocol", "dplan", "known-class", "1", "labeled", strconv.Itoa(n))))
 		}
 	}
@@ -187,12 +190,12 @@ func kvOf(m map[string]string) []string {
 // tabSpec builds a tabular spec with every setting resolved. The
 // settings are this file's constants, so an error is a bug in them (the
 // tests build every spec); it panics with the reason.
-func tabSpec(section, table, method, variant, dataName, task string, seeds []uint64, params map[string]string) Spec {
+func tabSpec(section, table, method, variant, dataName, task string, seeds []uint64, params map[string]string) results.Spec {
 	st, err := parseTabular(method, params)
 	if err != nil {
 		panic(fmt.Sprintf("suite: tabular spec %s %s %s %s: %v", table, method, variant, task, err))
 	}
-	return Spec{Section: section, Table: table, Method: method, Variant: variant, Data: dataName, Task: task,
+	return results.Spec{Section: section, Table: table, Method: method, Variant: variant, Data: dataName, Task: task,
 		Params: st.all(), Seeds: append([]uint64(nil), seeds...)}
 }
 
@@ -363,9 +366,9 @@ func (p tabProtocol) split(ds *data.Dataset, seed uint64) (*evaluate.Split, stri
 // the scores. Cell.Train counts the unlabelled and the labelled training
 // rows together. A detector that cannot take tabular rows (GANomaly, deep
 // clustering) gets a cell with only a Note saying so.
-func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
+func runTabular(ctx context.Context, env *suite.Env, spec results.Spec) (*results.Cell, error) {
 	if why, ok := tabNotApplicable[spec.Method]; ok {
-		return &Cell{Note: why}, nil
+		return &results.Cell{Note: why}, nil
 	}
 	if len(spec.Seeds) == 0 {
 		return nil, fmt.Errorf("%w: no seeds", ErrTabular)
@@ -389,7 +392,7 @@ func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 	if ds.Y == nil {
 		return nil, fmt.Errorf("%w: data %s has no labels", ErrTabular, spec.Data)
 	}
-	c := &Cell{}
+	c := &results.Cell{}
 	var notes []string
 	if len(st.nonDefault) > 0 {
 		notes = append(notes, "settings changed from the method's defaults: "+strings.Join(st.nonDefault, ", "))
@@ -415,7 +418,7 @@ func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s on %s, seed %d: %w", spec.Method, spec.Data, seed, err)
 		}
-		rk, err := Rank(run.Scores, run.Labels, seed)
+		rk, err := suite.Rank(run.Scores, run.Labels, seed)
 		if err != nil {
 			return nil, err
 		}
@@ -429,7 +432,7 @@ func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 		fmt.Fprintf(log, "  %s %s %s seed %d: AUC-PR %.4f AUC-ROC %.4f (fit %.1fs; %d unlabelled, %d labelled, %d test)\n",
 			spec.Method, spec.Data, spec.Task, seed, rk.AUCPR, rk.AUCROC, run.FitSeconds, run.Train, run.Labeled, run.Test)
 	}
-	if c.Metrics, err = Summarize(perSeed); err != nil {
+	if c.Metrics, err = suite.Summarize(perSeed); err != nil {
 		return nil, err
 	}
 	c.PerSeed = perSeed
@@ -445,7 +448,7 @@ func runTabular(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 // thyroid tasks, and DevNet's AUC-PR (the paper's DevNet column, quoted in
 // docs/methods.md §2's reproduction note). They apply to the paper's protocol with
 // 60 labelled anomalies, 2% contamination and the anomaly classes 1, 2.
-func tabPublished(spec Spec, st *tabSetup) (map[string]float64, string) {
+func tabPublished(spec results.Spec, st *tabSetup) (map[string]float64, string) {
 	w := st.proto.weak
 	if st.proto.name != "dplan" || w.Labeled != 60 || w.Contamination != 0.02 || w.TestFraction != 0.2 || spec.Data != "thyroid" {
 		return nil, ""

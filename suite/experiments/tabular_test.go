@@ -1,6 +1,8 @@
-package suite
+package experiments
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"context"
 	"errors"
 	"fmt"
@@ -14,12 +16,13 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/internal/shared"
+	"github.com/oddity-ml/oddity/suite"
 )
 
 // synthEnv returns an Env whose data set "synthetic" is n normal rows
 // around 0 and a anomalous rows shifted by 3 in every one of d features:
 // separable, so any working detector ranks nearly all anomalies first.
-func synthEnv(n, a, d int, seed uint64) *Env {
+func synthEnv(n, a, d int, seed uint64) *suite.Env {
 	r := rand.New(rand.NewPCG(seed, 1))
 	ds := &data.Dataset{Name: "synthetic", N: n + a, Shape: []int{d}, Y: make([]int, n+a)}
 	for i := 0; i < n+a; i++ {
@@ -31,13 +34,15 @@ func synthEnv(n, a, d int, seed uint64) *Env {
 			ds.X = append(ds.X, float32(r.NormFloat64()+shift))
 		}
 	}
-	return &Env{Log: io.Discard, cache: map[string]*catalog.Splits{"synthetic": {Train: ds}}}
+	env := &suite.Env{Log: io.Discard}
+	env.Provide("synthetic", &catalog.Splits{Train: ds})
+	return env
 }
 
 // shortDPLAN is a DPLAN schedule of a few thousand steps for tests.
 var shortDPLAN = []string{"episodes", "2", "steps", "1000", "warmup", "500", "eps-steps", "1000", "target-update", "500"}
 
-func synthSpec(t *testing.T, method string, seeds []uint64, kv ...string) Spec {
+func synthSpec(t *testing.T, method string, seeds []uint64, kv ...string) results.Spec {
 	t.Helper()
 	p := map[string]string{"protocol": "adbench", "labeled-ratio": "0.1"}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -47,7 +52,7 @@ func synthSpec(t *testing.T, method string, seeds []uint64, kv ...string) Spec {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Spec{Section: SectionCommon, Table: tableCommonTabular, Method: method, Data: "synthetic", Task: "labeled=10%", Params: st.all(), Seeds: seeds}
+	return results.Spec{Section: results.SectionCommon, Table: tableCommonTabular, Method: method, Data: "synthetic", Task: "labeled=10%", Params: st.all(), Seeds: seeds}
 }
 
 func TestTabularCellQuality(t *testing.T) {
@@ -123,7 +128,7 @@ func TestTabularSameSeedSameNumbers(t *testing.T) {
 func TestTabularSpecs(t *testing.T) {
 	for _, quick := range []bool{true, false} {
 		specs := tabularSpecs(5, quick)
-		ids := map[string]Spec{}
+		ids := map[string]results.Spec{}
 		tables := map[string]int{}
 		for _, s := range specs {
 			if prev, dup := ids[s.ID()]; dup {
@@ -131,7 +136,7 @@ func TestTabularSpecs(t *testing.T) {
 			}
 			ids[s.ID()] = s
 			tables[s.Table]++
-			if _, ok := executors[s.Table]; !ok {
+			if suite.ExecutorOf(s.Table) == nil {
 				t.Errorf("table %q has no executor", s.Table)
 			}
 			if s.Seeds[0] != 5 {
@@ -196,7 +201,7 @@ func TestTabularSettingsErrors(t *testing.T) {
 }
 
 func TestTabularNotApplicable(t *testing.T) {
-	c, err := runTabular(context.Background(), &Env{}, Spec{Table: tableCommonTabular, Method: "ganomaly", Data: "adbench/14_glass", Seeds: []uint64{0}})
+	c, err := runTabular(context.Background(), &suite.Env{}, results.Spec{Table: tableCommonTabular, Method: "ganomaly", Data: "adbench/14_glass", Seeds: []uint64{0}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,13 +259,13 @@ func TestTabularArchitectures(t *testing.T) {
 func TestTabularThyroid(t *testing.T) {
 	dir := shared.Path(t, "uci-thyroid")
 	t.Setenv("ODDITY_DATASETS", filepath.Dir(dir))
-	var spec Spec
+	var spec results.Spec
 	for _, s := range tabularSpecs(0, true) {
 		if s.Table == tableDPLANThyroid && s.Method == "devnet" && s.Task == "known=1" {
 			spec = s
 		}
 	}
-	c, err := runTabular(context.Background(), &Env{Log: io.Discard}, spec)
+	c, err := runTabular(context.Background(), &suite.Env{Log: io.Discard}, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,13 +290,13 @@ func TestTabularThyroid(t *testing.T) {
 func TestTabularADBenchSmallFile(t *testing.T) {
 	p := shared.Path(t, "adbench/14_glass.npz")
 	t.Setenv("ODDITY_DATASETS", filepath.Dir(filepath.Dir(p)))
-	var spec Spec
+	var spec results.Spec
 	for _, s := range tabularSpecs(0, true) {
 		if s.Table == tableDPLANADBench && s.Method == "iforest" && s.Data == "adbench/14_glass" {
 			spec = s
 		}
 	}
-	c, err := runTabular(context.Background(), &Env{Log: io.Discard}, spec)
+	c, err := runTabular(context.Background(), &suite.Env{Log: io.Discard}, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
-package suite
+package experiments
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"context"
 	"errors"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/internal/shared"
 	"github.com/oddity-ml/oddity/nn"
+	"github.com/oddity-ml/oddity/suite"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -35,26 +38,24 @@ func useShared(t *testing.T, rel string) {
 
 // runCell runs one spec through its registered executor into a fresh
 // output folder.
-func runCell(t *testing.T, spec Spec) (*Cell, string) {
+func runCell(t *testing.T, spec results.Spec) (*results.Cell, string) {
 	t.Helper()
 	out := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(out, "figures"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	execMu.Lock()
-	ex := executors[spec.Table]
-	execMu.Unlock()
+	ex := suite.ExecutorOf(spec.Table)
 	if ex == nil {
 		t.Fatalf("table %s not registered", spec.Table)
 	}
-	c, err := ex(context.Background(), &Env{Out: out, Log: io.Discard}, spec)
+	c, err := ex(context.Background(), &suite.Env{Out: out, Log: io.Discard}, spec)
 	if err != nil {
 		t.Fatalf("%s %s %s: %v", spec.Table, spec.Method, spec.Variant, err)
 	}
 	return c, out
 }
 
-func checkUnit(t *testing.T, c *Cell, names ...string) {
+func checkUnit(t *testing.T, c *results.Cell, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		s, ok := c.Metrics[n]
@@ -68,8 +69,8 @@ func checkUnit(t *testing.T, c *Cell, names ...string) {
 }
 
 // tinyCommon is a common-ground cell small enough for a unit test.
-func tinyCommon(method, variant string, extra map[string]string) Spec {
-	return Spec{Section: SectionCommon, Table: tableCommonMNIST, Method: method, Variant: variant, Data: "mnist",
+func tinyCommon(method, variant string, extra map[string]string) results.Spec {
+	return results.Spec{Section: results.SectionCommon, Table: tableCommonMNIST, Method: method, Variant: variant, Data: "mnist",
 		Task: "abnormal=7", Seeds: []uint64{5},
 		Params: imgMerge(map[string]string{"abnormal": "7", "max-train": "300", "max-test": "300"}, extra)}
 }
@@ -121,7 +122,7 @@ func TestGANomalyTinyCellFiniteAndRepeatable(t *testing.T) {
 func TestDeepClusterCommonCellsShareTheModel(t *testing.T) {
 	useShared(t, "mnist")
 	dc := map[string]string{"k": "9", "epochs": "1", "max-steps": "3", "update-interval": "2", "kmeans-init": "1", "batch": "64"}
-	three := func(s Spec) Spec {
+	three := func(s results.Spec) results.Spec {
 		s.Seeds = []uint64{5, 6, 7}
 		return s
 	}
@@ -180,7 +181,7 @@ func TestCommonCellsShowTheirLatentSpace(t *testing.T) {
 	useShared(t, "mnist")
 	dp := map[string]string{"episodes": "1", "steps": "200", "warmup": "50", "eps-steps": "100", "target-update": "100", "labeled": "5"}
 	spaces := map[string]bool{}
-	for _, spec := range []Spec{
+	for _, spec := range []results.Spec{
 		tinyCommon(cae.Method, "", map[string]string{"width": "4", "nz": "8", "epochs": "1", "batch": "32", "max-images": "0", "embed-n": "40"}),
 		tinyCommon("dplan", "labeled=5", imgMerge(dp, map[string]string{"embed-n": "40"})),
 		tinyCommon("autoencoder", "", map[string]string{"epochs": "2", "embed-n": "40"}),
@@ -200,7 +201,7 @@ func TestCommonCellsShowTheirLatentSpace(t *testing.T) {
 
 func TestClusteringCellMeasuresAndPublished(t *testing.T) {
 	useShared(t, "usps")
-	spec := Spec{Section: SectionOwn, Table: tableClustering, Method: imgMethodClustering, Data: "usps", Task: "k=10", Seeds: []uint64{2},
+	spec := results.Spec{Section: results.SectionOwn, Table: tableClustering, Method: imgMethodClustering, Data: "usps", Task: "k=10", Seeds: []uint64{2},
 		Params: map[string]string{"k": "10", "limit": "300", "epochs": "1", "max-steps": "4", "update-interval": "2",
 			"kmeans-init": "1", "batch": "64", "tsne-n": "50"}}
 	c, out := runCell(t, spec)
@@ -222,7 +223,7 @@ func TestClusteringCellMeasuresAndPublished(t *testing.T) {
 func TestImageParamsRejectBadValues(t *testing.T) {
 	spec := tinyCommon(ganomaly.Method, "", map[string]string{"epochs": "two"})
 	spec.Params["max-train"] = "-3"
-	_, err := runImageCell(context.Background(), &Env{Out: t.TempDir(), Log: io.Discard}, spec)
+	_, err := runImageCell(context.Background(), &suite.Env{Out: t.TempDir(), Log: io.Discard}, spec)
 	if err == nil || !strings.Contains(err.Error(), "max-train") {
 		t.Errorf("want an error naming max-train, got %v", err)
 	}
@@ -338,7 +339,7 @@ func TestSplitContaminationSubsetAndSpare(t *testing.T) {
 func TestImageSpecsAreComplete(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		specs []Spec
+		specs []results.Spec
 		seeds int
 	}{{"quick", quickImages(0), 1}, {"full", fullImages(0), 3}} {
 		ids := map[string]bool{}
@@ -352,9 +353,7 @@ func TestImageSpecsAreComplete(t *testing.T) {
 			if len(s.Seeds) != tc.seeds {
 				t.Errorf("%s: %s has %d seeds", tc.name, s.Table, len(s.Seeds))
 			}
-			execMu.Lock()
-			ex := executors[s.Table]
-			execMu.Unlock()
+			ex := suite.ExecutorOf(s.Table)
 			if ex == nil {
 				t.Errorf("%s: table %s has no executor", tc.name, s.Table)
 			}
@@ -374,8 +373,8 @@ func TestArchitectureCountsByHand(t *testing.T) {
 	// G_E at width 16, nz 100, 1×32×32: conv 1→16 (k4), conv 16→32 + BN,
 	// conv 32→64 + BN, conv 64→100 (k4), no biases.
 	want := int64(16*1*16 + 32*16*16 + 2*32 + 64*32*16 + 2*64 + 100*64*16)
-	var ge *Network
-	for _, a := range Architectures() {
+	var ge *results.Network
+	for _, a := range suite.Architectures() {
 		if a.Method == "ganomaly" && a.Hyper["width"] == "16" {
 			ge = &a.Networks[0]
 		}
@@ -419,7 +418,7 @@ func TestImageCellStopsOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	spec := tinyCommon(ganomaly.Method, "", map[string]string{"width": "4", "nz": "8", "epochs": "1"})
-	if _, err := runImageCell(ctx, &Env{Out: t.TempDir(), Log: io.Discard}, spec); !errors.Is(err, context.Canceled) {
+	if _, err := runImageCell(ctx, &suite.Env{Out: t.TempDir(), Log: io.Discard}, spec); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run returned %v, want context.Canceled", err)
 	}
 }

@@ -1,7 +1,10 @@
-package suite
+package experiments
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"context"
+	"github.com/oddity-ml/oddity/suite"
 	"testing"
 )
 
@@ -22,7 +25,7 @@ func TestDemoSuite(t *testing.T) {
 		}
 		seen[sp.ID()] = true
 		methods[sp.Method] = true
-		if executors[sp.Table] == nil {
+		if suite.ExecutorOf(sp.Table) == nil {
 			t.Errorf("table %s has no executor", sp.Table)
 		}
 	}
@@ -32,13 +35,13 @@ func TestDemoSuite(t *testing.T) {
 		}
 	}
 	t.Setenv("ODDITY_DATASETS", t.TempDir()) // nothing on disk: embedded data only
-	var spec Spec
+	var spec results.Spec
 	for _, sp := range s.Specs {
 		if sp.Table == tableDemoImages && sp.Method == "iforest" {
 			spec = sp
 		}
 	}
-	res, err := Run(context.Background(), Suite{Name: "demo", Specs: []Spec{spec}}, Options{Out: t.TempDir(), Log: testLog{t}})
+	res, err := suite.Run(context.Background(), suite.Suite{Name: "demo", Specs: []results.Spec{spec}}, suite.Options{Out: t.TempDir(), Log: testLog{t}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package suite
+package experiments
 
 // The image half of the suite: GANomaly's leave-one-class-out protocol on
 // MNIST and CIFAR-10 (its own ground), deep clustering on MNIST, USPS and
@@ -11,6 +11,8 @@ package suite
 // every random choice from the run's seed.
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -32,6 +34,7 @@ import (
 	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/metrics"
 	"github.com/oddity-ml/oddity/option"
+	"github.com/oddity-ml/oddity/suite"
 	"github.com/oddity-ml/oddity/tsne"
 	"github.com/oddity-ml/oddity/viz"
 )
@@ -51,11 +54,11 @@ const (
 )
 
 func init() {
-	register(tableGANMNIST, runImageCell)
-	register(tableGANCIFAR, runImageCell)
-	register(tableCommonMNIST, runImageCell)
-	register(tableContam, runImageCell)
-	register(tableClustering, runClusteringCell)
+	suite.Register(tableGANMNIST, runImageCell)
+	suite.Register(tableGANCIFAR, runImageCell)
+	suite.Register(tableCommonMNIST, runImageCell)
+	suite.Register(tableContam, runImageCell)
+	suite.Register(tableClustering, runClusteringCell)
 }
 
 // imgSeeds returns n seeds starting at seed.
@@ -171,9 +174,9 @@ var (
 // GANomaly table, three digits on common ground, subsets of about 2,000
 // images, short schedules, one seed; every cell's Note says what it
 // shortens.
-func quickImages(seed uint64) []Spec {
+func quickImages(seed uint64) []results.Spec {
 	seeds := imgSeeds(seed, 1)
-	var out []Spec
+	var out []results.Spec
 	for _, c := range []int{1, 3} {
 		out = append(out, imgGANSpec(tableGANMNIST, "mnist", c, imgQuickGAN, seeds))
 	}
@@ -201,9 +204,9 @@ func quickImages(seed uint64) []Spec {
 // with `oddity cluster`'s defaults on all of MNIST, USPS and COIL-20;
 // common ground on all ten digits (12,000 training images per detector);
 // the contamination sweep on digit 3.
-func fullImages(seed uint64) []Spec {
+func fullImages(seed uint64) []results.Spec {
 	seeds := imgSeeds(seed, 3)
-	var out []Spec
+	var out []results.Spec
 	for c := 0; c < 10; c++ {
 		out = append(out, imgGANSpec(tableGANMNIST, "mnist", c, imgFullGAN, seeds))
 	}
@@ -237,25 +240,25 @@ func imgClusterK(ds string) int {
 	return 10
 }
 
-func imgGANSpec(table, ds string, class int, p map[string]string, seeds []uint64) Spec {
-	return Spec{Section: SectionOwn, Table: table, Method: ganomaly.Method, Data: ds,
+func imgGANSpec(table, ds string, class int, p map[string]string, seeds []uint64) results.Spec {
+	return results.Spec{Section: results.SectionOwn, Table: table, Method: ganomaly.Method, Data: ds,
 		Task: fmt.Sprintf("abnormal=%d", class), Params: imgMerge(p, map[string]string{"abnormal": strconv.Itoa(class), "recon": "1"}),
 		Seeds: seeds}
 }
 
-func imgClusteringSpec(ds string, p map[string]string, seeds []uint64) Spec {
-	return Spec{Section: SectionOwn, Table: tableClustering, Method: imgMethodClustering, Data: ds,
+func imgClusteringSpec(ds string, p map[string]string, seeds []uint64) results.Spec {
+	return results.Spec{Section: results.SectionOwn, Table: tableClustering, Method: imgMethodClustering, Data: ds,
 		Task: "k=" + p[imgKOption], Params: imgMerge(p), Seeds: seeds}
 }
 
 // imgCommonSpecs lists, for every digit, every detector on the same
 // leave-one-digit-out split of MNIST.
-func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[string]string, labeled int, embedN string) []Spec {
-	var out []Spec
+func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[string]string, labeled int, embedN string) []results.Spec {
+	var out []results.Spec
 	for _, c := range digits {
 		base := imgMerge(proto, map[string]string{"abnormal": strconv.Itoa(c)})
 		cell := func(method, variant string, p ...map[string]string) {
-			out = append(out, Spec{Section: SectionCommon, Table: tableCommonMNIST, Method: method, Variant: variant,
+			out = append(out, results.Spec{Section: results.SectionCommon, Table: tableCommonMNIST, Method: method, Variant: variant,
 				Data: "mnist", Task: fmt.Sprintf("abnormal=%d", c), Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
 		}
 		cell(ganomaly.Method, "", gan, map[string]string{"embed-n": embedN})
@@ -272,14 +275,14 @@ func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[str
 
 // imgContamSpecs lists GANomaly and deep clustering on digit c with the
 // normal training data contaminated by the held-out digit.
-func imgContamSpecs(c int, fracs []float64, seeds []uint64, proto, gan, dc map[string]string) []Spec {
-	var out []Spec
+func imgContamSpecs(c int, fracs []float64, seeds []uint64, proto, gan, dc map[string]string) []results.Spec {
+	var out []results.Spec
 	for _, m := range []struct {
 		method string
 		p      map[string]string
 	}{{ganomaly.Method, gan}, {deepcluster.Method, imgMerge(dc, imgDCScore("distance"))}} {
 		for _, f := range fracs {
-			out = append(out, Spec{Section: SectionRobustness, Table: tableContam, Method: m.method, Data: "mnist",
+			out = append(out, results.Spec{Section: results.SectionRobustness, Table: tableContam, Method: m.method, Data: "mnist",
 				Task:   fmt.Sprintf("contamination=%g%%", f*100),
 				Params: imgMerge(proto, m.p, map[string]string{"abnormal": strconv.Itoa(c), "contamination": strconv.FormatFloat(f, 'g', -1, 64)}),
 				Seeds:  seeds})
@@ -553,7 +556,7 @@ func imgDCRemember(key string, f *imgFitted) {
 
 // imgDCKey identifies a deep clustering training run: everything of the spec
 // that the model depends on (so not the score or the pictures).
-func imgDCKey(spec Spec, seed uint64) string {
+func imgDCKey(spec results.Spec, seed uint64) string {
 	var ks []string
 	for k, v := range spec.Params {
 		if k != imgScoreOption && k != "embed-n" {
@@ -567,9 +570,9 @@ func imgDCKey(spec Spec, seed uint64) string {
 // imgFit trains the spec's method on one seed's split. The method comes
 // from the registry; what it can show (a latent space, reconstructions) is
 // found through the detector's optional interfaces.
-func imgFit(ctx context.Context, env *Env, spec Spec, st *imgSettings, seed uint64, ld *imgSplit) (*imgFitted, error) {
+func imgFit(ctx context.Context, env *suite.Env, spec results.Spec, st *imgSettings, seed uint64, ld *imgSplit) (*imgFitted, error) {
 	f := &imgFitted{}
-	bars := env.phases(fmt.Sprintf("  %s seed %d", spec.Method, seed))
+	bars := env.Phases(fmt.Sprintf("  %s seed %d", spec.Method, seed))
 	defer bars.Close()
 	ts := detector.TrainSet{X: ld.train, Progress: bars.Report}
 	o, err := st.options(seed)
@@ -647,7 +650,7 @@ var imgSpaces = map[string]string{
 // imgFitDC trains deep clustering, or reuses the model that the split's
 // other deep clustering cell trained with the same settings and seed (the
 // two cells differ only in their score).
-func imgFitDC(ctx context.Context, spec Spec, cfg deepcluster.Options, seed uint64, ts detector.TrainSet, f *imgFitted) (*imgFitted, error) {
+func imgFitDC(ctx context.Context, spec results.Spec, cfg deepcluster.Options, seed uint64, ts detector.TrainSet, f *imgFitted) (*imgFitted, error) {
 	key := imgDCKey(spec, seed)
 	prev := imgDCRecall(key)
 	var m *deepcluster.Model
@@ -687,7 +690,7 @@ func imgFitDC(ctx context.Context, spec Spec, cfg deepcluster.Options, seed uint
 
 // runImageCell runs a leave-one-class-out cell: GANomaly's own tables, the
 // common MNIST table and the contamination sweep.
-func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
+func runImageCell(ctx context.Context, env *suite.Env, spec results.Spec) (*results.Cell, error) {
 	st, err := imgParse(spec.Method, spec.Params)
 	if err != nil {
 		return nil, err
@@ -707,7 +710,7 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 	if sp.Test == nil {
 		return nil, fmt.Errorf("suite: %s has no test split for the leave-one-class-out protocol", spec.Data)
 	}
-	prog := env.resumeSeeds(spec)
+	prog := env.ResumeSeeds(spec)
 	cell := &prog.Cell
 	for si := prog.Done; si < len(spec.Seeds); si++ {
 		seed := spec.Seeds[si]
@@ -728,7 +731,7 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 			return nil, fmt.Errorf("seed %d: scoring: %w", seed, err)
 		}
 		sec := time.Since(t0).Seconds()
-		r, err := Rank(scores, ld.test.Y, seed)
+		r, err := suite.Rank(scores, ld.test.Y, seed)
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
@@ -745,11 +748,11 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 			}
 		}
 		prog.Done = si + 1
-		if err := env.saveSeeds(prog); err != nil {
+		if err := env.SaveSeeds(prog); err != nil {
 			return nil, err
 		}
 	}
-	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
+	if cell.Metrics, err = suite.Summarize(cell.PerSeed); err != nil {
 		return nil, err
 	}
 	cell.FitSeconds, _ = metrics.Mean(prog.FitSeconds)
@@ -767,8 +770,8 @@ func runImageCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
 // imgFirstSeedFigures keeps the first seed's curves, sizes and pictures in
 // the cell (the report shows one seed's ROC, reconstructions and latent
 // space).
-func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, st *imgSettings, f *imgFitted, ld *imgSplit, r *Ranking,
-	classNames []string, class, embedN int, seed uint64, cell *Cell, prog *seedProgress) error {
+func imgFirstSeedFigures(ctx context.Context, env *suite.Env, spec results.Spec, st *imgSettings, f *imgFitted, ld *imgSplit, r *suite.Ranking,
+	classNames []string, class, embedN int, seed uint64, cell *results.Cell, prog *suite.SeedProgress) error {
 	cell.ROC, cell.PR, cell.Scores = r.ROC, r.PR, r.Scores
 	cell.Train, cell.Test = ld.train.N, ld.test.N
 	if f.trainN > 0 {
@@ -798,7 +801,7 @@ func imgFirstSeedFigures(ctx context.Context, env *Env, spec Spec, st *imgSettin
 var imgGANCIFARPublished = map[int]float64{0: .633, 1: .631, 2: .510, 3: .587, 4: .593, 5: .628, 6: .683, 7: .605, 8: .616, 9: .617}
 
 // imgNote says how a leave-one-class-out cell ran and what it shortens.
-func imgNote(spec Spec, st *imgSettings) string {
+func imgNote(spec results.Spec, st *imgSettings) string {
 	o, _ := st.options(0)
 	var parts []string
 	switch spec.Table {
@@ -867,7 +870,7 @@ func imgGANView(o any) imgGANFields {
 // imgReconFigure writes the first seed's reconstruction grid: ten normal
 // test images, taken class by class so every normal class shows, and ten
 // abnormal ones, each row above its reconstructions.
-func imgReconFigure(ctx context.Context, env *Env, spec Spec, f *imgFitted, ld *imgSplit, names []string, class int) (string, error) {
+func imgReconFigure(ctx context.Context, env *suite.Env, spec results.Spec, f *imgFitted, ld *imgSplit, names []string, class int) (string, error) {
 	const k = 10
 	var abnormal []int
 	byClass := map[int][]int{}
@@ -923,7 +926,7 @@ func imgReconFigure(ctx context.Context, env *Env, spec Spec, f *imgFitted, ld *
 
 // imgEmbedTest is a t-SNE of the latent codes of at most n test images
 // (a seeded subset stratified by the original class).
-func imgEmbedTest(ctx context.Context, f *imgFitted, ld *imgSplit, n int, seed uint64) (*Embedding, error) {
+func imgEmbedTest(ctx context.Context, f *imgFitted, ld *imgSplit, n int, seed uint64) (*results.Embedding, error) {
 	keep, err := imgSubset(ld.testClass, n, seed^0x656d62) // "emb"
 	if err != nil {
 		return nil, err
@@ -949,7 +952,7 @@ const dcSpace = "the embedding z"
 // imgTSNE embeds n points of dimension d, of the latent space named space,
 // in the plane (perplexity 30, or less for few points; PCA initialisation;
 // seeded).
-func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int, space string, seed uint64) (*Embedding, error) {
+func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int, space string, seed uint64) (*results.Embedding, error) {
 	if n < 8 {
 		return nil, nil
 	}
@@ -959,7 +962,7 @@ func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int,
 		return nil, fmt.Errorf("t-SNE: %w", err)
 	}
 	xs, ys := r.Coords()
-	return &Embedding{Space: space, X: xs, Y: ys, Label: labels, Cluster: clusters}, nil
+	return &results.Embedding{Space: space, X: xs, Y: ys, Label: labels, Cluster: clusters}, nil
 }
 
 // Published clustering figures (docs/methods.md §3). The papers' NMI is the
@@ -976,7 +979,7 @@ var imgClusterPublished = map[string]struct {
 
 // runClusteringCell runs deep clustering on a whole data set and measures
 // the clusters against the classes.
-func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) {
+func runClusteringCell(ctx context.Context, env *suite.Env, spec results.Spec) (*results.Cell, error) {
 	st, err := imgParse(deepcluster.Method, spec.Params)
 	if err != nil {
 		return nil, err
@@ -1001,7 +1004,7 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 		return nil, err
 	}
 	cfg := *o.(*deepcluster.Options)
-	prog := env.resumeSeeds(spec)
+	prog := env.ResumeSeeds(spec)
 	cell := &prog.Cell
 	for si := prog.Done; si < len(spec.Seeds); si++ {
 		seed := spec.Seeds[si]
@@ -1019,7 +1022,7 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 			}
 		}
 		cfg.Seed = seed // the settings were read and checked once, above
-		bars := env.phases(fmt.Sprintf("  clustering %s seed %d", spec.Data, seed))
+		bars := env.Phases(fmt.Sprintf("  clustering %s seed %d", spec.Data, seed))
 		t := &deepcluster.Trainer{Options: cfg, Progress: bars.Report}
 		t0 := time.Now()
 		m, res, err := t.Fit(ctx, ds)
@@ -1083,11 +1086,11 @@ func runClusteringCell(ctx context.Context, env *Env, spec Spec) (*Cell, error) 
 			cell.Images = append(cell.Images, rel)
 		}
 		prog.Done = si + 1
-		if err := env.saveSeeds(prog); err != nil {
+		if err := env.SaveSeeds(prog); err != nil {
 			return nil, err
 		}
 	}
-	if cell.Metrics, err = Summarize(cell.PerSeed); err != nil {
+	if cell.Metrics, err = suite.Summarize(cell.PerSeed); err != nil {
 		return nil, err
 	}
 	cell.FitSeconds, _ = metrics.Mean(prog.FitSeconds)

@@ -1,10 +1,13 @@
-package suite
+package experiments
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"github.com/oddity-ml/oddity/autoencoder"
 	"github.com/oddity-ml/oddity/deepcluster"
 	"github.com/oddity-ml/oddity/ganomaly"
 	"github.com/oddity-ml/oddity/iforest"
+	"github.com/oddity-ml/oddity/suite"
 )
 
 // The demo suite: `oddity demo`, the README's first command. It runs the
@@ -20,18 +23,18 @@ const (
 )
 
 func init() {
-	register(tableDemoImages, runImageCell)
-	register(tableDemoClustering, runClusteringCell)
-	register(tableDemoTabular, runTabular)
+	suite.Register(tableDemoImages, runImageCell)
+	suite.Register(tableDemoClustering, runClusteringCell)
+	suite.Register(tableDemoTabular, runTabular)
 }
 
 // demoDigit is the held-out digit of the image task.
 const demoDigit = "3"
 
 // Demo returns the demo suite with base seed seed.
-func Demo(seed uint64) Suite {
+func Demo(seed uint64) suite.Suite {
 	seeds := []uint64{seed}
-	var specs []Spec
+	var specs []results.Spec
 	// Leave-one-digit-out on the embedded digits: every image detector on
 	// the same split.
 	base := map[string]string{"abnormal": demoDigit, "max-train": "0", "max-test": "0"}
@@ -40,7 +43,7 @@ func Demo(seed uint64) Suite {
 		return []any{&o.Epochs, &o.MaxImages}
 	}))
 	img := func(method, variant string, p ...map[string]string) {
-		specs = append(specs, Spec{Section: SectionCommon, Table: tableDemoImages, Method: method, Variant: variant,
+		specs = append(specs, results.Spec{Section: results.SectionCommon, Table: tableDemoImages, Method: method, Variant: variant,
 			Data: "demo-digits", Task: "abnormal=" + demoDigit, Params: imgMerge(append([]map[string]string{base}, p...)...), Seeds: seeds})
 	}
 	img(ganomaly.Method, "", gan)
@@ -51,7 +54,7 @@ func Demo(seed uint64) Suite {
 	img(iforest.Method, "")
 	img(autoencoder.Method, "", optParams(func(o *autoencoder.Options) []any { o.Epochs = 10; return []any{&o.Epochs} }))
 	// Clustering the embedded digits.
-	specs = append(specs, Spec{Section: SectionOwn, Table: tableDemoClustering, Method: imgMethodClustering, Data: "demo-digits",
+	specs = append(specs, results.Spec{Section: results.SectionOwn, Table: tableDemoClustering, Method: imgMethodClustering, Data: "demo-digits",
 		Task: "k=10", Params: imgMerge(map[string]string{"limit": "0", "tsne-n": "800"}, optParams(func(o *deepcluster.Options) []any {
 			o.K, o.PretrainEpochs, o.MaxSteps, o.UpdateInterval, o.KMeansInit = 10, 20, 200, 20, 5
 			return []any{&o.K, &o.PretrainEpochs, &o.MaxSteps, &o.UpdateInterval, &o.KMeansInit}
@@ -59,9 +62,9 @@ func Demo(seed uint64) Suite {
 		Seeds: seeds})
 	// DPLAN's protocol on the embedded thyroid table (hypothyroid known).
 	for _, m := range []string{"dplan", "devnet", "iforest"} {
-		specs = append(specs, tabSpec(SectionOwn, tableDemoTabular, m, "", "demo-tabular", "known=1", seeds,
+		specs = append(specs, tabSpec(results.SectionOwn, tableDemoTabular, m, "", "demo-tabular", "known=1", seeds,
 			map[string]string{"protocol": "dplan", "known-class": "1"}))
 	}
-	return Suite{Name: "demo", Seed: seed, Specs: specs,
+	return suite.Suite{Name: "demo", Seed: seed, Specs: specs,
 		Description: "demo: embedded USPS digits (3,000 train, 1,000 test, 16×16) and UCI thyroid, one seed, short schedules; a tour, not a benchmark"}
 }

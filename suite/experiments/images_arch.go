@@ -1,6 +1,8 @@
-package suite
+package experiments
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -9,6 +11,7 @@ import (
 	"github.com/oddity-ml/oddity/deepcluster"
 	"github.com/oddity-ml/oddity/ganomaly"
 	"github.com/oddity-ml/oddity/nn"
+	"github.com/oddity-ml/oddity/suite"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -24,10 +27,10 @@ import (
 // (every input pixel meets every kernel weight), dense 2·in·out; bias
 // additions, BatchNorm and activations are left out.
 
-func init() { archFuncs = append(archFuncs, imageArchitectures) }
+func init() { suite.RegisterArchitectures(imageArchitectures) }
 
-func imageArchitectures() []Architecture {
-	var out []Architecture
+func imageArchitectures() []results.Architecture {
+	var out []results.Architecture
 	for _, s := range []struct {
 		name, variant string
 		o             ganomaly.Options
@@ -132,14 +135,14 @@ func imgBias(b *tensor.Tensor) string {
 
 // imgNetwork walks m from an input of shape in (without the batch
 // dimension) and sums it into a Network row.
-func imgNetwork(name string, m nn.Module, in ...int) Network {
+func imgNetwork(name string, m nn.Module, in ...int) results.Network {
 	nn.SetTraining(m, false)
 	var st []imgLayerStat
 	x := tensor.New(append([]int{1}, in...)...)
 	if _, err := imgWalk(m, x, &st); err != nil {
-		return Network{Name: name, Layers: err.Error()}
+		return results.Network{Name: name, Layers: err.Error()}
 	}
-	nw := Network{Name: name}
+	nw := results.Network{Name: name}
 	var descs []string
 	for _, s := range st {
 		nw.Params += s.params
@@ -150,8 +153,8 @@ func imgNetwork(name string, m nn.Module, in ...int) Network {
 	return nw
 }
 
-func imgArchFailed(method, input string, err error) Architecture {
-	return Architecture{Method: method, Input: input, Networks: []Network{{Name: "unavailable", Layers: "could not build the network: " + err.Error()}}}
+func imgArchFailed(method, input string, err error) results.Architecture {
+	return results.Architecture{Method: method, Input: input, Networks: []results.Network{{Name: "unavailable", Layers: "could not build the network: " + err.Error()}}}
 }
 
 func imgGANHyper(schedule string, o ganomaly.Options) map[string]string {
@@ -167,7 +170,7 @@ func imgGANHyper(schedule string, o ganomaly.Options) map[string]string {
 
 // imgArchGAN describes GANomaly's networks at 1×32×32 with o's width and
 // latent size.
-func imgArchGAN(schedule string, o ganomaly.Options) Architecture {
+func imgArchGAN(schedule string, o ganomaly.Options) results.Architecture {
 	const input = "1x32x32"
 	n, err := ganomaly.NewNetworks(ganomaly.NetConfig{Channels: 1, Side: 32, Width: o.Width, NZ: o.NZ,
 		WAdv: float32(o.WAdv), WCon: float32(o.WCon), WEnc: float32(o.WEnc), LR: o.LR, Beta1: o.Beta1, Beta2: o.Beta2,
@@ -177,7 +180,7 @@ func imgArchGAN(schedule string, o ganomaly.Options) Architecture {
 	}
 	h := imgGANHyper(schedule, o)
 	h["loss weights (adv, con, enc)"] = fmt.Sprintf("%g, %g, %g", o.WAdv, o.WCon, o.WEnc)
-	return Architecture{Method: "ganomaly", Input: input, Hyper: h, Networks: []Network{
+	return results.Architecture{Method: "ganomaly", Input: input, Hyper: h, Networks: []results.Network{
 		imgNetwork("generator encoder G_E", n.GE, 1, 32, 32),
 		imgNetwork("generator decoder G_D", n.GD, o.NZ, 1, 1),
 		imgNetwork("second encoder E", n.E2, 1, 32, 32),
@@ -186,7 +189,7 @@ func imgArchGAN(schedule string, o ganomaly.Options) Architecture {
 }
 
 // imgArchCAE describes the CAE baseline: GANomaly's generator alone.
-func imgArchCAE(schedule string, o ganomaly.Options) Architecture {
+func imgArchCAE(schedule string, o ganomaly.Options) results.Architecture {
 	const input = "1x32x32"
 	r := rand.New(rand.NewPCG(0, 0))
 	enc, err := ganomaly.NewEncoder(1, 32, o.Width, o.NZ, r)
@@ -199,7 +202,7 @@ func imgArchCAE(schedule string, o ganomaly.Options) Architecture {
 	}
 	h := imgGANHyper(schedule, o)
 	h["loss and score"] = "mean squared reconstruction error"
-	return Architecture{Method: "cae", Input: input, Hyper: h, Networks: []Network{
+	return results.Architecture{Method: "cae", Input: input, Hyper: h, Networks: []results.Network{
 		imgNetwork("encoder (G_E's layout)", enc, 1, 32, 32),
 		imgNetwork("decoder (G_D's layout)", dec, o.NZ, 1, 1),
 	}}
@@ -207,7 +210,7 @@ func imgArchCAE(schedule string, o ganomaly.Options) Architecture {
 
 // imgArchDCEC describes the DCEC autoencoder at 1×28×28 with `oddity
 // cluster`'s defaults.
-func imgArchDCEC() Architecture {
+func imgArchDCEC() results.Architecture {
 	const input = "1x28x28"
 	cfg := deepcluster.DefaultOptions()
 	a, err := deepcluster.NewAutoencoder(1, 28, cfg.Embedding, rand.New(rand.NewPCG(0, 0)))
@@ -219,7 +222,7 @@ func imgArchDCEC() Architecture {
 		"max steps": strconv.Itoa(cfg.MaxSteps), "update interval": strconv.Itoa(cfg.UpdateInterval), "tol": strconv.FormatFloat(cfg.Tol, 'g', -1, 64),
 		"alpha": strconv.FormatFloat(cfg.Alpha, 'g', -1, 64), "gamma": strconv.FormatFloat(cfg.Gamma, 'g', -1, 64), "loss": cfg.Loss,
 		"centroids": fmt.Sprintf("%d x %d trainable (not counted in the networks)", 10, cfg.Embedding)}
-	return Architecture{Method: "deepcluster", Input: input, Hyper: h, Networks: []Network{
+	return results.Architecture{Method: "deepcluster", Input: input, Hyper: h, Networks: []results.Network{
 		imgNetwork("encoder", a.Encoder, 1, 28, 28),
 		imgNetwork("decoder", a.Decoder, cfg.Embedding),
 	}}

@@ -1,6 +1,8 @@
-package suite
+package experiments
 
 import (
+	"github.com/oddity-ml/oddity/suite/results"
+
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -9,6 +11,7 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/dplan"
+	"github.com/oddity-ml/oddity/suite"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -21,7 +24,7 @@ import (
 // dense layers' multiply-adds as two operations each (2·in·out per layer);
 // bias additions and activations are left out.
 
-func init() { archFuncs = append(archFuncs, tabularArchitectures) }
+func init() { suite.RegisterArchitectures(tabularArchitectures) }
 
 // tabArchDim is UCI thyroid's feature count.
 const tabArchDim = 21
@@ -29,8 +32,8 @@ const tabArchDim = 21
 // tabArchInput names the input the figures refer to.
 const tabArchInput = "21 (UCI thyroid features)"
 
-func tabularArchitectures() []Architecture {
-	return []Architecture{tabArchDPLAN(), tabArchDevNet(), tabArchDeepSAD(), tabArchAutoencoder()}
+func tabularArchitectures() []results.Architecture {
+	return []results.Architecture{tabArchDPLAN(), tabArchDevNet(), tabArchDeepSAD(), tabArchAutoencoder()}
 }
 
 // tabArchSetup parses a method's default settings (plus overrides) under the
@@ -44,9 +47,9 @@ func tabArchSetup(method string, overrides map[string]string) (*tabSetup, error)
 }
 
 // tabArchFailed is the row of a method whose network could not be built.
-func tabArchFailed(method string, err error) Architecture {
-	return Architecture{Method: method, Input: tabArchInput,
-		Networks: []Network{{Name: "unavailable", Layers: "could not build the network: " + err.Error()}}}
+func tabArchFailed(method string, err error) results.Architecture {
+	return results.Architecture{Method: method, Input: tabArchInput,
+		Networks: []results.Network{{Name: "unavailable", Layers: "could not build the network: " + err.Error()}}}
 }
 
 // tabDenseStack describes a stack of dense layers from its tensors: 2-D
@@ -119,7 +122,7 @@ func tabArchFit(method string, overrides map[string]string) ([]*tensor.Tensor, *
 	return p.Tensors, st, nil
 }
 
-func tabArchDPLAN() Architecture {
+func tabArchDPLAN() results.Architecture {
 	st, err := tabArchSetup("dplan", nil)
 	if err != nil {
 		return tabArchFailed("dplan", err)
@@ -134,12 +137,12 @@ func tabArchDPLAN() Architecture {
 		return tabArchFailed("dplan", err)
 	}
 	w, p, f := tabDenseStack(q.Params())
-	return Architecture{Method: "dplan", Input: tabArchInput, Hyper: st.methodParams(), Networks: []Network{
+	return results.Architecture{Method: "dplan", Input: tabArchInput, Hyper: st.methodParams(), Networks: []results.Network{
 		{Name: "Q-network (online; the target network is a copy)", Layers: tabLayerText(w, []string{"ReLU"}, true, "Q(s,a0), Q(s,a1)"), Params: p, FLOPs: f},
 	}}
 }
 
-func tabArchDevNet() Architecture {
+func tabArchDevNet() results.Architecture {
 	ts, _, err := tabArchFit("devnet", map[string]string{"epochs": "1", "batches": "1", "batch": "2", "ref-size": "2"})
 	if err != nil {
 		return tabArchFailed("devnet", err)
@@ -149,12 +152,12 @@ func tabArchDevNet() Architecture {
 	if err != nil {
 		return tabArchFailed("devnet", err)
 	}
-	return Architecture{Method: "devnet", Input: tabArchInput, Hyper: st.methodParams(), Networks: []Network{
+	return results.Architecture{Method: "devnet", Input: tabArchInput, Hyper: st.methodParams(), Networks: []results.Network{
 		{Name: "scoring network", Layers: tabLayerText(w, []string{"ReLU"}, true, "anomaly score"), Params: p, FLOPs: f},
 	}}
 }
 
-func tabArchDeepSAD() Architecture {
+func tabArchDeepSAD() results.Architecture {
 	ts, _, err := tabArchFit("deepsad", map[string]string{"ae-epochs": "0", "epochs": "0"})
 	if err != nil {
 		return tabArchFailed("deepsad", err)
@@ -176,13 +179,13 @@ func tabArchDeepSAD() Architecture {
 	}
 	dacts := append([]string(nil), acts...)
 	dacts[len(dacts)-1] = "sigmoid"
-	return Architecture{Method: "deepsad", Input: tabArchInput, Hyper: st.methodParams(), Networks: []Network{
+	return results.Architecture{Method: "deepsad", Input: tabArchInput, Hyper: st.methodParams(), Networks: []results.Network{
 		{Name: "encoder φ (scored: ‖φ(x) − c‖²)", Layers: tabLayerText(w, acts, false, "φ(x)"), Params: p, FLOPs: f},
 		{Name: "decoder (autoencoder pretraining only)", Layers: tabLayerText(rev, dacts, false, ""), Params: p, FLOPs: f},
 	}}
 }
 
-func tabArchAutoencoder() Architecture {
+func tabArchAutoencoder() results.Architecture {
 	ts, _, err := tabArchFit("autoencoder", map[string]string{"epochs": "1"})
 	if err != nil {
 		return tabArchFailed("autoencoder", err)
@@ -196,7 +199,7 @@ func tabArchAutoencoder() Architecture {
 	for i := range acts[:len(acts)-1] {
 		acts[i] = "ReLU"
 	}
-	return Architecture{Method: "autoencoder", Input: tabArchInput, Hyper: st.methodParams(), Networks: []Network{
+	return results.Architecture{Method: "autoencoder", Input: tabArchInput, Hyper: st.methodParams(), Networks: []results.Network{
 		{Name: "dense autoencoder (score: mean squared reconstruction error)", Layers: tabLayerText(w, acts, true, ""), Params: p, FLOPs: f},
 	}}
 }

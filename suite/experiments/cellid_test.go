@@ -1,4 +1,4 @@
-package suite
+package experiments
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/oddity-ml/oddity/suite/results"
 )
 
 // TestCommittedCellIDs checks that the quick and full suites still name
@@ -15,11 +17,11 @@ import (
 func TestCommittedCellIDs(t *testing.T) {
 	for _, name := range []string{"quick", "full"} {
 		t.Run(name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join("..", "docs", "results", name, "results.json"))
+			b, err := os.ReadFile(filepath.Join("..", "..", "docs", "results", name, "results.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			var res Results
+			var res results.Results
 			if err := json.Unmarshal(b, &res); err != nil {
 				t.Fatal(err)
 			}
@@ -27,11 +29,11 @@ func TestCommittedCellIDs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			built := map[string]Spec{}
+			built := map[string]results.Spec{}
 			for _, sp := range s.Specs {
 				built[sp.ID()] = sp
 			}
-			committed := map[string]Spec{}
+			committed := map[string]results.Spec{}
 			for _, c := range res.Cells {
 				if c.Spec.ID() != c.ID {
 					t.Errorf("committed cell %s: its spec hashes to %s", c.ID, c.Spec.ID())
