@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -70,29 +69,33 @@ func init() {
 				all = sel
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
+				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(all)
 			}
-			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			out := cmd.OutOrStdout()
 			for i, l := range all {
 				if i > 0 {
-					fmt.Fprintln(w)
+					fmt.Fprintln(out)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\n", l.Method, l.Kind, l.Summary)
+				fmt.Fprintf(out, "%s (%s): %s\n", l.Method, l.Kind, l.Summary)
+				w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 				for _, f := range l.Options {
 					paper := ""
 					if v, ok := l.Paper[f.Name]; ok {
-						paper = "(paper: " + v + ")"
+						paper = " (paper: " + v + ")"
 					}
 					names := "--" + f.Name
 					if len(f.Aliases) > 0 {
 						names += " (also --" + strings.Join(f.Aliases, ", --") + ")"
 					}
-					fmt.Fprintf(w, "  %s %s\t%s\tdefault %s %s\n", names, f.Type, f.Help, f.Value, paper)
+					fmt.Fprintf(w, "  %s %s\t%s\tdefault %s%s\n", names, f.Type, f.Help, f.Value, paper)
+				}
+				if err := w.Flush(); err != nil {
+					return err
 				}
 			}
-			return w.Flush()
+			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the listing as JSON")
