@@ -7,15 +7,18 @@
 // comparison isolates what GANomaly's second encoder and adversarial
 // training add.
 //
-// The networks, the image preprocessing and the training loop (validation
-// split, epoch selection) are GANomaly's, shared through the internal
-// package internal/dcgan; this package holds the autoencoder's training
-// step and score, its options and the detector.
+// The networks, the image preprocessing, the training loop (validation
+// split, epoch selection), the options other than the loss, and the
+// detector (Fit, Score, Embed, Reconstruct, Marshal, ...) are GANomaly's,
+// shared through the internal package internal/dcgan (Settings, Detector);
+// this package holds the autoencoder's networks with their training step
+// and score, its Loss option, and its registration.
 //
 // # Method to code
 //
 //	Method (docs/methods.md)                     Here
 //	-------------------------------------------  ------------------------------------------
+//	networks for the data's geometry             build (called by dcgan.Detector.Fit)
 //	encoder G_E (DCGAN encoder, §1)              dcgan.NewEncoder (newAutoencoder)
 //	decoder G_D (DCGAN decoder, §1)              dcgan.NewDecoder (newAutoencoder)
 //	weights_init: conv N(0, .02),                dcgan.Init
@@ -28,12 +31,14 @@
 //	                                               Options.Select "val" keeps the epoch of
 //	                                               lowest validation reconstruction loss
 //	score: reconstruction error per image,       autoencoder.Score (BatchNorm in inference
-//	  mean over its values (§4)                    mode), Detector.Score (raw)
+//	  mean over its values (§4)                    mode), Detector.Score (raw;
+//	                                               dcgan.Detector.Score)
 //
 // # Schedules
 //
 // DefaultOptions is the reduced CPU schedule `oddity train cae` and the
 // benchmark suite run (width 16, 4 epochs, a random 12,000 training images,
 // validation included), the same as GANomaly's; PaperOptions is GANomaly's
-// paper schedule (width 64, 15 epochs, all images).
+// paper schedule (width 64, 15 epochs, all images). Both take their
+// Settings from dcgan.DefaultSettings and dcgan.PaperSettings.
 package cae

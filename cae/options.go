@@ -10,23 +10,15 @@ import (
 // ErrOption is wrapped by every error about an option value.
 var ErrOption = fmt.Errorf("cae: %w", detector.ErrOption)
 
-// Epoch selection rules (Options.Select).
+// Epoch selection rules (Options.Select) and fit modes (Options.FitMode),
+// GANomaly's. The validation loss SelectVal minimises is the
+// reconstruction loss of held-out normal training images, with BatchNorm
+// in inference mode: no anomaly and no test image is involved.
 const (
-	// SelectLast keeps the weights after the last epoch.
-	SelectLast = dcgan.SelectLast
-	// SelectVal keeps the weights of the epoch with the lowest validation
-	// reconstruction loss, measured on held-out normal training images with
-	// BatchNorm in inference mode. No anomaly and no test image is
-	// involved.
-	SelectVal = dcgan.SelectVal
-)
-
-// Fit modes (Options.FitMode), as in package ganomaly.
-const (
-	// FitPad centres the image on an S×S black canvas (lossless).
-	FitPad = dcgan.FitPad
-	// FitResize resamples the image to S×S bilinearly.
-	FitResize = dcgan.FitResize
+	SelectVal  = dcgan.SelectVal  // the epoch of lowest validation loss
+	SelectLast = dcgan.SelectLast // the last epoch
+	FitPad     = dcgan.FitPad     // centre the image on an S×S black canvas (lossless)
+	FitResize  = dcgan.FitResize  // resample the image to S×S bilinearly
 )
 
 // Training losses and scores (Options.Loss).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data/idx"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/internal/dcgan"
 	"github.com/oddity-ml/oddity/internal/dcgan/dcgantest"
 	"github.com/oddity-ml/oddity/internal/shared"
@@ -262,7 +263,7 @@ func TestOptions(t *testing.T) {
 
 // TestConformance runs the detector contract's checks.
 func TestConformance(t *testing.T) {
-	dcgantest.Conformance(t, Method, map[string]string{"width": "0", "select": "test", "side": "12", "w-con": "-1"})
+	detectortest.Conformance(t, dcgantest.Case(Method, map[string]string{"width": "0", "select": "test", "side": "12", "w-con": "-1"}))
 }
 
 // TestDetector fits GANomaly on horizontal bars and runs the checks every
@@ -284,13 +285,9 @@ func TestDetector(t *testing.T) {
 // the CAE's loss too) and checks its scores bit for bit against those it
 // gave then.
 func TestOldModel(t *testing.T) {
-	d, ok := dcgantest.CheckOldModel(t, "testdata/old-ganomaly.odm", []uint64{0x3ee6e9f6e0000000, 0x3ef9e48c60000000,
-		0x3edbce5b60000000, 0x3edee70f00000000, 0x3eda012360000000, 0x3ee26fb8c0000000, 0x3ee1e85600000000, 0x3ee9c34ea0000000}).(*Detector)
-	if !ok {
-		t.Fatal("loaded another method's detector")
-	}
-	if o := d.Options(); o.Width != 2 || o.NZ != 3 || o.Epochs != 2 || o.BatchSize != 16 || o.LR != 1e-3 || o.Seed != 4 ||
-		o.MaxImages != 0 || o.WCon != 50 || o.FitMode != FitPad || o.Select != SelectVal || o.ReinitBelow != 1e-5 {
+	o := dcgantest.CheckOldModel[Options](t, "testdata/old-ganomaly.odm", []uint64{0x3ee6e9f6e0000000, 0x3ef9e48c60000000,
+		0x3edbce5b60000000, 0x3edee70f00000000, 0x3eda012360000000, 0x3ee26fb8c0000000, 0x3ee1e85600000000, 0x3ee9c34ea0000000})
+	if o.WAdv != 1 || o.WCon != 50 || o.WEnc != 1 || o.ReinitBelow != 1e-5 {
 		t.Errorf("loaded options %+v", o)
 	}
 }
@@ -311,10 +308,7 @@ func TestGolden(t *testing.T) {
 				0x3e7a3e9180000000, 0x3e79670120000000, 0x3eaca31aa0000000, 0x3e7aac41a0000000}}},
 	} {
 		o := DefaultOptions()
-		o.Width, o.NZ, o.Epochs, o.BatchSize, o.LR, o.Seed = 2, 3, 3, 16, 1e-3, 4
-		if c.resize {
-			o.FitMode, o.Side, o.Select = FitResize, 16, SelectLast
-		}
+		dcgantest.GoldenSettings(&o.Settings, c.resize)
 		dcgantest.CheckGolden(t, New(o), c.want)
 	}
 }

@@ -2,10 +2,13 @@
 // Breckon, "GANomaly: Semi-Supervised Anomaly Detection via Adversarial
 // Training", ACCV 2018), specified in docs/methods.md §1.
 //
-// It owns GANomaly's networks, their training step, its options, scoring,
-// and the detector registered with package detector as "ganomaly". The
-// DCGAN encoder and decoder, the input preprocessing and the training loop
-// with its validation split and epoch selection are shared with the
+// It owns GANomaly's networks, their training step and score, its loss
+// weights and discriminator reset (Options), and its registration with
+// package detector as "ganomaly". The DCGAN encoder and decoder, the input
+// preprocessing, the training loop with its validation split and epoch
+// selection, the options other than those (dcgan.Settings, embedded in
+// Options) and the detector itself (dcgan.Detector, embedded in Detector:
+// Fit, Score, Embed, Reconstruct, Marshal, ...) are shared with the
 // convolutional-autoencoder baseline (package cae) through the internal
 // package internal/dcgan. The networks are built from the project's own
 // engine (packages tensor, nn, optim) because the project has no
@@ -32,8 +35,8 @@
 //	reinit_d when L_D < 1e-5                     Options.ReinitBelow, Networks.ReinitD
 //	Adam(lr 2e-4, β (0.5, 0.999)), batch 64,     Options.LR, Beta1, Beta2, BatchSize,
 //	  15 epochs, drop_last loader                  Epochs (PaperOptions); the loop
-//	                                               (train, dcgan.Train) drops the last
-//	                                               short batch
+//	                                               (dcgan.Train) drops the last short
+//	                                               batch
 //	nz = 100, ngf = ndf = 64                     Options.NZ, Options.Width
 //	isize 32 (other 4·2^k: extra pyramid         Options.Side, ValidSide; other sides
 //	  blocks; others loop forever there)           are refused with an error
@@ -41,7 +44,8 @@
 //	MNIST transforms.Resize(32)                  FitPad by default (28×28 centred on a
 //	                                               32×32 black canvas, lossless);
 //	                                               FitResize resamples bilinearly instead
-//	A(x) = mean((G_E(x) − E(G(x)))²)             Networks.Score, Detector.Score (raw)
+//	A(x) = mean((G_E(x) − E(G(x)))²)             Networks.Score, Detector.Score (raw;
+//	                                               dcgan.Detector.Score)
 //	min-max scaling of A over the test set       reports only (MinMax); never stored
 //
 // # Where this departs from the reference code, and why

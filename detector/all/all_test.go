@@ -14,9 +14,11 @@ import (
 )
 
 // TestEveryMethodPassesConformance fails when a registered method's
-// package has no test that runs detectortest.Conformance with its Method:
-// every detector must be held to the shared contract, and a new one is
-// not done until it is.
+// package has no test that runs detectortest.Conformance, or lacks a name
+// or a file of the one shape (Method, Options with Validate,
+// DefaultOptions, New, Detector, ErrOption; doc.go, options.go,
+// detector.go): every detector is held to the shared contract, and a new
+// one is not done until it is.
 func TestEveryMethodPassesConformance(t *testing.T) {
 	root := filepath.Join("..", "..")
 	methods := detector.Methods()
@@ -28,6 +30,9 @@ func TestEveryMethodPassesConformance(t *testing.T) {
 	type pkg struct {
 		method      string
 		conformance bool
+		// exported are the package's exported top-level names (and
+		// "Options.Validate" for the method).
+		exported map[string]bool
 	}
 	pkgs := map[string]*pkg{}
 	fset := token.NewFileSet()
@@ -51,10 +56,35 @@ func TestEveryMethodPassesConformance(t *testing.T) {
 		dir := filepath.Dir(path)
 		p := pkgs[dir]
 		if p == nil {
-			p = &pkg{}
+			p = &pkg{exported: map[string]bool{}}
 			pkgs[dir] = p
 		}
 		test := strings.HasSuffix(path, "_test.go")
+		if !test {
+			for _, d := range f.Decls {
+				switch d := d.(type) {
+				case *ast.FuncDecl:
+					if d.Recv == nil {
+						p.exported[d.Name.Name] = d.Name.IsExported()
+					} else if len(d.Recv.List) == 1 {
+						if id, ok := d.Recv.List[0].Type.(*ast.Ident); ok && id.Name == "Options" && d.Name.Name == "Validate" {
+							p.exported["Options.Validate"] = true
+						}
+					}
+				case *ast.GenDecl:
+					for _, sp := range d.Specs {
+						switch sp := sp.(type) {
+						case *ast.TypeSpec:
+							p.exported[sp.Name.Name] = sp.Name.IsExported()
+						case *ast.ValueSpec:
+							for _, n := range sp.Names {
+								p.exported[n.Name] = n.IsExported()
+							}
+						}
+					}
+				}
+			}
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.ValueSpec:
@@ -82,6 +112,17 @@ func TestEveryMethodPassesConformance(t *testing.T) {
 		}
 		if !p.conformance {
 			t.Errorf("method %s (%s) has no test calling detectortest.Conformance", p.method, dir)
+		}
+		// The one shape: every method package exports the same names.
+		for _, name := range []string{"Method", "Options", "Options.Validate", "DefaultOptions", "New", "Detector", "ErrOption"} {
+			if !p.exported[name] {
+				t.Errorf("method %s (%s) does not export %s", p.method, dir, name)
+			}
+		}
+		for _, f := range []string{"doc.go", "options.go", "detector.go"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("method %s (%s) has no %s", p.method, dir, f)
+			}
 		}
 		found[p.method] = true
 	}

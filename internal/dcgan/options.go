@@ -63,12 +63,18 @@ type Settings struct {
 // Options.
 func (s Settings) settings() Settings { return s }
 
+// embedsSettings is a type that has Settings: Settings itself, or a type
+// that embeds it.
+type embedsSettings interface{ settings() Settings }
+
+var _ embedsSettings = Settings{}
+
 // Options is what the shared Detector needs of a method's options type:
 // its Validate, whose errors wrap the method's ErrOption, and the embedded
 // Settings.
 type Options interface {
 	Validate() error
-	settings() Settings
+	embedsSettings
 }
 
 // SettingsOf returns the Settings embedded in o.

@@ -93,19 +93,18 @@ func Tiny(s *dcgan.Settings, seed uint64) {
 	s.Width, s.NZ, s.Epochs, s.BatchSize, s.LR, s.Seed = 8, 8, 15, 16, 2e-3, seed
 }
 
-// Conformance runs the detector contract's checks (package detectortest)
-// on the registered method with small networks on blobs; bad are option
-// values its Validate must refuse.
-func Conformance(t *testing.T, method string, bad map[string]string) {
-	t.Helper()
-	detectortest.Conformance(t, detectortest.Case{
+// Case is the conformance case (package detectortest) of the registered
+// method: small networks on blobs; bad are option values its Validate
+// must refuse.
+func Case(method string, bad map[string]string) detectortest.Case {
+	return detectortest.Case{
 		Method:   method,
 		Settings: map[string]string{"width": "4", "nz": "4", "epochs": "2", "batch": "16"},
 		Slow:     map[string]string{"width": "4", "nz": "4", "epochs": "100000", "batch": "16"},
 		Bad:      bad,
 		Train:    detectortest.Blobs(64, 8, false, 1),
 		Test:     Concat(detectortest.Blobs(12, 8, false, 2), detectortest.Blobs(4, 8, true, 3)),
-	})
+	}
 }
 
 // BadSettings changes one shared setting each to a value Validate must
@@ -247,27 +246,20 @@ func CheckDetector[O dcgan.Options](t *testing.T, d *dcgan.Detector[O], metric s
 	checkEmbedReconstruct(t, d)
 
 	// Wrong shapes and unfitted detectors are refused.
-	x := Bars(6, true, 4)
-	wrong := &data.Dataset{N: 1, Shape: []int{1, 8, 8}, X: make([]float32, 64)}
-	if _, err := d.Score(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
-		t.Errorf("Score of the wrong shape: %v", err)
+	refused := func(d *dcgan.Detector[O], x *data.Dataset, want error, why string) {
+		t.Helper()
+		_, errS := d.Score(ctx, x)
+		_, _, errE := d.Embed(ctx, x)
+		_, _, errR := d.Reconstruct(ctx, x)
+		for i, err := range []error{errS, errE, errR} {
+			if !errors.Is(err, want) {
+				t.Errorf("%s %s: %v", []string{"Score", "Embed", "Reconstruct"}[i], why, err)
+			}
+		}
 	}
-	if _, _, err := d.Embed(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
-		t.Errorf("Embed of the wrong shape: %v", err)
-	}
-	if _, _, err := d.Reconstruct(ctx, wrong); !errors.Is(err, detector.ErrSchema) {
-		t.Errorf("Reconstruct of the wrong shape: %v", err)
-	}
+	refused(d, &data.Dataset{N: 1, Shape: []int{1, 8, 8}, X: make([]float32, 64)}, detector.ErrSchema, "of the wrong shape")
 	u := fresh()
-	if _, err := u.Score(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Score before Fit: %v", err)
-	}
-	if _, _, err := u.Embed(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Embed before Fit: %v", err)
-	}
-	if _, _, err := u.Reconstruct(ctx, x); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Reconstruct before Fit: %v", err)
-	}
+	refused(u, Bars(6, true, 4), detector.ErrNotFitted, "before Fit")
 	if _, err := u.Marshal(); !errors.Is(err, detector.ErrNotFitted) {
 		t.Errorf("Marshal before Fit: %v", err)
 	}
@@ -358,14 +350,28 @@ func checkEmbedReconstruct[O dcgan.Options](t *testing.T, d *dcgan.Detector[O]) 
 	}
 }
 
+// OldSettings are the settings the model files in the packages' testdata
+// were trained with.
+var OldSettings = dcgan.Settings{Width: 2, NZ: 3, Epochs: 2, BatchSize: 16, LR: 1e-3, ValFraction: 0.1, Select: dcgan.SelectVal,
+	FitMode: dcgan.FitPad, Beta1: 0.5, Beta2: 0.999, Seed: 4}
+
 // CheckOldModel loads the model file path, written by an earlier version
-// of the code, and checks its scores of Images(8, 1, 6, 6, 12) bit for bit
-// against want, the scores it gave then. It returns the loaded detector.
-func CheckOldModel(t *testing.T, path string, want []uint64) detector.Detector {
+// of the code with OldSettings, and checks its settings and its scores of
+// Images(8, 1, 6, 6, 12), bit for bit, against want, the scores it gave
+// then. It returns the loaded options.
+func CheckOldModel[O dcgan.Options](t *testing.T, path string, want []uint64) O {
 	t.Helper()
 	m, err := detector.LoadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	d, ok := m.Detector.(interface{ Options() O })
+	if !ok {
+		t.Fatalf("loaded a %T", m.Detector)
+	}
+	o := d.Options()
+	if s := dcgan.SettingsOf(o); s != OldSettings {
+		t.Errorf("loaded settings %+v, want %+v", s, OldSettings)
 	}
 	s, err := m.Score(context.Background(), Images(8, 1, 6, 6, 12))
 	if err != nil {
@@ -376,7 +382,7 @@ func CheckOldModel(t *testing.T, path string, want []uint64) detector.Detector {
 			t.Errorf("score %d is %#x, saved model gave %#x", i, math.Float64bits(s[i]), want[i])
 		}
 	}
-	return m.Detector
+	return o
 }
 
 // Golden is a fit recorded by an earlier version of the code.
@@ -388,6 +394,17 @@ type Golden struct {
 	Tensors string
 	// Best is the kept epoch.
 	Best int
+}
+
+// GoldenSettings sets s to the small networks and schedule the golden
+// fits were recorded with: width 2, nz 3, 3 epochs of batch 16, learning
+// rate 1e-3, seed 4; images padded and the validation-selected epoch kept,
+// or, when resize, resized to 16 and the last epoch kept.
+func GoldenSettings(s *dcgan.Settings, resize bool) {
+	s.Width, s.NZ, s.Epochs, s.BatchSize, s.LR, s.Seed = 2, 3, 3, 16, 1e-3, 4
+	if resize {
+		s.FitMode, s.Side, s.Select = dcgan.FitResize, 16, dcgan.SelectLast
+	}
 }
 
 // CheckGolden fits d on Images(80, 1, 6, 6, 1) and checks, bit for bit,
