@@ -2,7 +2,6 @@ package deepsad
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -23,20 +22,14 @@ func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if err := detector.CheckInput(ts.X, nil); err != nil {
+	if err := detector.CheckTrainSet(ts); err != nil {
 		return err
-	}
-	if ts.X.N == 0 {
-		return fmt.Errorf("%w: no unlabelled training data", detector.ErrInput)
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	all, nU := ts.X, ts.X.N
 	if ts.Anomalies != nil && ts.Anomalies.N > 0 {
-		if err := detector.CheckInput(ts.Anomalies, ts.X.Shape); err != nil {
-			return fmt.Errorf("labelled anomalies: %w", err)
-		}
 		var err error
 		if all, err = data.Concat("train", ts.X, ts.Anomalies); err != nil {
 			return err

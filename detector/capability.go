@@ -54,3 +54,35 @@ func CheckInput(x *data.Dataset, shape []int) error {
 	}
 	return nil
 }
+
+// CheckTrainSet is what a detector's Fit checks first: ts.X is a valid,
+// non-empty data set of finite values (wrapping ErrInput otherwise) and
+// the labelled anomalies, when there are any, are finite samples of the
+// same shape (wrapping ErrSchema or ErrInput).
+func CheckTrainSet(ts TrainSet) error {
+	if err := CheckInput(ts.X, nil); err != nil {
+		return err
+	}
+	if ts.X.N == 0 {
+		return fmt.Errorf("%w: no unlabelled training data", ErrInput)
+	}
+	if ts.Anomalies != nil && ts.Anomalies.N > 0 {
+		if err := CheckInput(ts.Anomalies, ts.X.Shape); err != nil {
+			return fmt.Errorf("labelled anomalies: %w", err)
+		}
+	}
+	return nil
+}
+
+// CheckScore is what a detector's Score (and Embed, Reconstruct) checks
+// first: the detector is fitted (ErrNotFitted), x passes CheckInput for
+// the training sample shape, and ctx is not done.
+func CheckScore(ctx context.Context, fitted bool, x *data.Dataset, shape []int) error {
+	if !fitted {
+		return ErrNotFitted
+	}
+	if err := CheckInput(x, shape); err != nil {
+		return err
+	}
+	return ctx.Err()
+}

@@ -44,13 +44,7 @@ const scoreChunk = 4096
 
 // Score implements detector.Detector: the network's output φ(x).
 func (m *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
-	if m.w1 == nil {
-		return nil, detector.ErrNotFitted
-	}
-	if err := detector.CheckInput(x, m.shape); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := detector.CheckScore(ctx, m.w1 != nil, x, m.shape); err != nil {
 		return nil, err
 	}
 	n, h := x.N, m.w1.Shape[0]

@@ -21,20 +21,14 @@ func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if err := detector.CheckInput(ts.X, nil); err != nil {
+	if err := detector.CheckTrainSet(ts); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if ts.X.N == 0 {
-		return fmt.Errorf("%w: no unlabelled training data", detector.ErrInput)
-	}
 	if ts.Anomalies == nil || ts.Anomalies.N == 0 {
 		return fmt.Errorf("%w: DevNet needs at least one labelled anomaly", detector.ErrInput)
-	}
-	if err := detector.CheckInput(ts.Anomalies, ts.X.Shape); err != nil {
-		return fmt.Errorf("labelled anomalies: %w", err)
 	}
 	d, h, b := ts.X.Dim(), o.Hidden, o.BatchSize
 	r := rand.New(rand.NewPCG(o.Seed, 0x4445_564e))

@@ -58,18 +58,12 @@ func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if err := detector.CheckInput(ts.X, nil); err != nil {
-		return err
-	}
-	if ts.X.N == 0 {
-		return fmt.Errorf("%w: no unlabelled training data", detector.ErrInput)
+	if err := detector.CheckTrainSet(ts); err != nil {
+		return fmt.Errorf("dplan: %w", err)
 	}
 	d := ts.X.Dim()
 	nA := 0
 	if ts.Anomalies != nil {
-		if err := detector.CheckInput(ts.Anomalies, ts.X.Shape); err != nil {
-			return fmt.Errorf("dplan: labelled anomalies: %w", err)
-		}
 		nA = ts.Anomalies.N
 	}
 	if nA == 0 && o.P > 0 {

@@ -72,13 +72,7 @@ func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 // Score implements detector.Detector: the anomaly score of each sample, in
 // (0, 1), higher = more anomalous.
 func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
-	if d.forest == nil {
-		return nil, detector.ErrNotFitted
-	}
-	if err := detector.CheckInput(x, d.shape); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := detector.CheckScore(ctx, d.forest != nil, x, d.shape); err != nil {
 		return nil, err
 	}
 	return d.forest.Score(x.X, x.N)

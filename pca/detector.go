@@ -54,13 +54,7 @@ func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 // Score implements detector.Detector: the squared Euclidean distance of
 // each sample to its reconstruction from the kept axes.
 func (d *Detector) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
-	if d.pca == nil {
-		return nil, detector.ErrNotFitted
-	}
-	if err := detector.CheckInput(x, d.shape); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := detector.CheckScore(ctx, d.pca != nil, x, d.shape); err != nil {
 		return nil, err
 	}
 	return d.pca.ReconstructionError(x.X, x.N)

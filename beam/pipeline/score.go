@@ -14,16 +14,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 
-	// Every detector registers itself for loading.
-	_ "github.com/oddity-ml/oddity/autoencoder"
-	_ "github.com/oddity-ml/oddity/cae"
-	_ "github.com/oddity-ml/oddity/deepcluster"
-	_ "github.com/oddity-ml/oddity/deepsad"
-	_ "github.com/oddity-ml/oddity/devnet"
-	_ "github.com/oddity-ml/oddity/dplan"
-	_ "github.com/oddity-ml/oddity/ganomaly"
-	_ "github.com/oddity-ml/oddity/iforest"
-	_ "github.com/oddity-ml/oddity/pca"
+	_ "github.com/oddity-ml/oddity/detector/all" // every method, for loading models
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/imagefolder"
