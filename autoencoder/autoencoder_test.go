@@ -3,11 +3,9 @@ package autoencoder
 import (
 	"context"
 	"errors"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
@@ -61,13 +59,7 @@ func TestConformance(t *testing.T) {
 // keys: they must not change.
 func TestOptionNamesAndDefaults(t *testing.T) {
 	o := DefaultOptions()
-	want := map[string]string{"hidden": "auto", "epochs": "50", "batch": "128", "lr": "0.001"}
-	if got := option.Values(&o); !maps.Equal(got, want) {
-		t.Errorf("option.Values(DefaultOptions()) = %v, want %v", got, want)
-	}
-	if err := o.Validate(); err != nil {
-		t.Errorf("DefaultOptions: %v", err)
-	}
+	detectortest.OptionValues(t, &o, map[string]string{"hidden": "auto", "epochs": "50", "batch": "128", "lr": "0.001"})
 	o.MinSteps = -1
 	if got := option.Values(&o)["min-steps"]; got != "-1" {
 		t.Errorf("min-steps -1 prints %q", got)
@@ -75,24 +67,15 @@ func TestOptionNamesAndDefaults(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		set  func(*Options)
-	}{
-		{"hidden", func(o *Options) { o.Hidden = []int{8, 0} }},
-		{"epochs", func(o *Options) { o.Epochs = 0 }},
-		{"batch", func(o *Options) { o.BatchSize = 0 }},
-		{"lr", func(o *Options) { o.LR = 0 }},
-		{"lr", func(o *Options) { o.LR = math.NaN() }},
-		{"lr", func(o *Options) { o.LR = math.Inf(1) }},
-	}
-	for _, c := range cases {
-		o := DefaultOptions()
-		c.set(&o)
-		err := o.Validate()
-		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), c.name+" = ") {
-			t.Errorf("%+v: %v, want an ErrOption naming %s", o, err, c.name)
-		}
+	bad := detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "hidden", Set: func(o *Options) { o.Hidden = []int{8, 0} }},
+		{Name: "epochs", Set: func(o *Options) { o.Epochs = 0 }},
+		{Name: "batch", Set: func(o *Options) { o.BatchSize = 0 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = 0 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = math.NaN() }},
+		{Name: "lr", Set: func(o *Options) { o.LR = math.Inf(1) }},
+	})
+	for _, o := range bad {
 		if err := New(o).Fit(context.Background(), detector.TrainSet{X: detectortest.Gaussian(10, 2, 0, 0, 1)}); !errors.Is(err, ErrOption) {
 			t.Errorf("Fit with %+v: %v, want ErrOption", o, err)
 		}
@@ -136,11 +119,7 @@ func TestReconstructionFindsOffPlanePoints(t *testing.T) {
 	}
 	detectortest.RoundTrip(t, m, test)
 	// Same seed, same scores.
-	d3 := New(opts([]int{16, 2}, 200, 3e-3, 1))
-	if err := d3.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
-		t.Fatal(err)
-	}
-	s3, _ := d3.Score(context.Background(), test)
+	s3 := detectortest.FitScore(t, New(opts([]int{16, 2}, 200, 3e-3, 1)), detector.TrainSet{X: train}, test)
 	for i := range s {
 		if s3[i] != s[i] {
 			t.Fatalf("same seed, different score %d: %v vs %v", i, s[i], s3[i])
@@ -156,15 +135,7 @@ func TestDefaultsTrainSmallTables(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 1))
 	train, test := plane(r, 120, false), plane(r, 400, true)
 	auc := func(o Options) float64 {
-		d := New(o)
-		if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
-			t.Fatal(err)
-		}
-		s, err := d.Score(context.Background(), test)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, _ := metrics.ROCAUC(s, test.Y)
+		a, _ := metrics.ROCAUC(detectortest.FitScore(t, New(o), detector.TrainSet{X: train}, test), test.Y)
 		return a
 	}
 	short := DefaultOptions()
@@ -290,10 +261,7 @@ func TestUnmarshalOptions(t *testing.T) {
 	o := DefaultOptions()
 	o.Epochs, o.MinSteps, o.Seed = 2, -1, 4
 	d := New(o)
-	if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := d.Score(context.Background(), train)
+	want := detectortest.FitScore(t, d, detector.TrainSet{X: train}, train)
 	p, err := d.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -2,14 +2,12 @@ package deepcluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,18 +38,6 @@ func blobs(n int, seed uint64, shape ...int) *data.Dataset {
 		}
 	}
 	return x
-}
-
-func sameBits(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestContract runs the shared conformance checks on the registered
@@ -121,40 +107,15 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	got := make([][]float64, 4)
-	errs := make([]error, 4)
-	for g := range got {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[g], errs[g] = d.Score(ctx, x)
-		}()
-	}
-	wg.Wait()
-	for g := range got {
-		if errs[g] != nil || !sameBits(got[g], want) {
-			t.Fatalf("concurrent Score %d differs from the sequential one (%v)", g, errs[g])
-		}
-	}
+	detectortest.ScoresConcurrently(t, d, x, want)
 
 	m2, _ := detectortest.RoundTrip(t, m, x)
 	if !reflect.DeepEqual(m2.Detector.(*Detector).Options, d.Options) {
 		t.Errorf("loaded options %+v, saved %+v", m2.Detector.(*Detector).Options, d.Options)
 	}
 
-	again := New(tinyOptions(5))
-	if err := again.Fit(ctx, detector.TrainSet{X: x}); err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := again.Score(ctx, x); !sameBits(s, want) {
-		t.Error("same seed, different scores")
-	}
-	other := New(tinyOptions(6))
-	if err := other.Fit(ctx, detector.TrainSet{X: x}); err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := other.Score(ctx, x); sameBits(s, want) {
+	detectortest.WantScores(t, "same seed", detectortest.FitScore(t, New(tinyOptions(5)), detector.TrainSet{X: x}, x), want)
+	if detectortest.SameScores(detectortest.FitScore(t, New(tinyOptions(6)), detector.TrainSet{X: x}, x), want) {
 		t.Error("another seed, identical scores")
 	}
 
@@ -213,23 +174,8 @@ func TestOldModelLoads(t *testing.T) {
 	o := tinyOptions(2)
 	o.Score = "maxq"
 	d := New(o)
-	if err := d.Fit(ctx, detector.TrainSet{X: x}); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := d.Score(ctx, x)
-	p, err := d.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(p.Config, &raw); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := raw["input_shape"]; !ok {
-		t.Fatal("no input_shape saved")
-	}
-	delete(raw, "input_shape")
-	p.Config, _ = json.Marshal(raw)
+	want := detectortest.FitScore(t, d, detector.TrainSet{X: x}, x)
+	p := detectortest.SavedWithout(t, d, "input_shape")
 	d2 := New(DefaultOptions())
 	if err := d2.Unmarshal(p); err != nil {
 		t.Fatal(err)
@@ -237,7 +183,7 @@ func TestOldModelLoads(t *testing.T) {
 	if d2.Options != o {
 		t.Errorf("loaded options %+v, want %+v", d2.Options, o)
 	}
-	if got, err := d2.Score(ctx, x); err != nil || !sameBits(got, want) {
+	if got, err := d2.Score(ctx, x); err != nil || !detectortest.SameScores(got, want) {
 		t.Errorf("old-format model scores differently (%v)", err)
 	}
 	if _, err := d2.Score(ctx, &data.Dataset{X: make([]float32, 64), N: 1, Shape: []int{1, 8, 8}}); !errors.Is(err, detector.ErrSchema) {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -89,14 +90,7 @@ func TestSoftAssignGradient(t *testing.T) {
 			for _, x := range []*tensor.Tensor{z, mu} {
 				g := x.Grad()
 				for i := range x.Data {
-					const h = 1e-2
-					old := x.Data[i]
-					x.Data[i] = old + h
-					fp := f()
-					x.Data[i] = old - h
-					fm := f()
-					x.Data[i] = old
-					num := (fp - fm) / (2 * h)
+					num := detectortest.CentralDifference(x.Data, i, 1e-2, f)
 					if math.Abs(num-float64(g[i])) > 2e-3+2e-2*math.Abs(num) {
 						t.Errorf("%s alpha %g: d/d%v[%d] analytic %g, numeric %g", name, alpha, x.Shape, i, g[i], num)
 					}

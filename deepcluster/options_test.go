@@ -4,10 +4,10 @@ import (
 	"errors"
 	"math"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/option"
 )
 
@@ -52,15 +52,12 @@ func TestDefaultOptionsAreTheOldDefaults(t *testing.T) {
 // keys hash them).
 func TestOptionNames(t *testing.T) {
 	o := DefaultOptions()
-	want := map[string]string{
+	detectortest.OptionValues(t, &o, map[string]string{
 		"k": "10", "epochs": "200", "no-pretrain": "false", "batch": "256", "lr": "0.001", "finetune-lr": "0.001",
 		"z": "10", "kmeans-init": "20", "max-steps": "20000", "update-interval": "140", "tol": "0.001",
 		"loss": "kl", "schedule": "gamma", "gamma": "0.1", "alpha-from": "0", "alpha-to": "0.5", "alpha-steps": "0",
 		"final": "argmax", "score": "distance",
-	}
-	if got := option.Values(&o); !reflect.DeepEqual(got, want) {
-		t.Errorf("option values\n got %v\nwant %v", got, want)
-	}
+	})
 	// Setting every option by name reaches its field.
 	set := map[string]string{
 		"k": "9", "epochs": "4", "no-pretrain": "true", "batch": "64", "lr": "0.002", "finetune-lr": "0.003",
@@ -86,63 +83,36 @@ func TestOptionNames(t *testing.T) {
 // error wrapping ErrOption and detector.ErrOption that names the option,
 // both by Validate and by the registered constructor.
 func TestValidate(t *testing.T) {
-	if err := DefaultOptions().Validate(); err != nil {
-		t.Fatalf("DefaultOptions: %v", err)
-	}
-	info, err := detector.Lookup(Method)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.Kind != detector.Unsupervised|detector.Images {
-		t.Errorf("kind %v", info.Kind)
-	}
+	info := detectortest.Registered(t, Method, detector.Unsupervised|detector.Images)
 	if _, err := info.New(info.Options()); err != nil {
 		t.Errorf("registered defaults refused: %v", err)
 	}
-	cases := []struct {
-		name string
-		f    func(*Options)
-	}{
-		{"k", func(o *Options) { o.K = 0 }},
-		{"z", func(o *Options) { o.Embedding = 0 }},
-		{"epochs", func(o *Options) { o.PretrainEpochs = -1 }},
-		{"batch", func(o *Options) { o.BatchSize = 0 }},
-		{"kmeans-init", func(o *Options) { o.KMeansInit = 0 }},
-		{"max-steps", func(o *Options) { o.MaxSteps = -1 }},
-		{"update-interval", func(o *Options) { o.UpdateInterval = 0 }},
-		{"alpha-steps", func(o *Options) { o.AlphaSteps = -2 }},
-		{"lr", func(o *Options) { o.LR = 0 }},
-		{"lr", func(o *Options) { o.LR = math.Inf(1) }},
-		{"finetune-lr", func(o *Options) { o.FinetuneLR = math.NaN() }},
-		{"alpha", func(o *Options) { o.Alpha = -1 }},
-		{"gamma", func(o *Options) { o.Gamma = 0 }},
-		{"tol", func(o *Options) { o.Tol = math.NaN() }},
-		{"alpha-from", func(o *Options) { o.AlphaFrom = -0.1 }},
-		{"alpha-to", func(o *Options) { o.AlphaTo = 1.5 }},
-		{"loss", func(o *Options) { o.Loss = "" }},
-		{"schedule", func(o *Options) { o.Schedule = "cosine" }},
-		{"final", func(o *Options) { o.Final = "dbscan" }},
-		{"score", func(o *Options) { o.Score = "recon" }},
-	}
-	for _, c := range cases {
-		o := DefaultOptions()
-		c.f(&o)
-		err := o.Validate()
-		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) {
-			t.Errorf("%s: %v, want an ErrOption", c.name, err)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.name+" = ") {
-			t.Errorf("%s: error %q does not name the option", c.name, err)
-		}
+	bad := detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "k", Set: func(o *Options) { o.K = 0 }},
+		{Name: "z", Set: func(o *Options) { o.Embedding = 0 }},
+		{Name: "epochs", Set: func(o *Options) { o.PretrainEpochs = -1 }},
+		{Name: "batch", Set: func(o *Options) { o.BatchSize = 0 }},
+		{Name: "kmeans-init", Set: func(o *Options) { o.KMeansInit = 0 }},
+		{Name: "max-steps", Set: func(o *Options) { o.MaxSteps = -1 }},
+		{Name: "update-interval", Set: func(o *Options) { o.UpdateInterval = 0 }},
+		{Name: "alpha-steps", Set: func(o *Options) { o.AlphaSteps = -2 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = 0 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = math.Inf(1) }},
+		{Name: "finetune-lr", Set: func(o *Options) { o.FinetuneLR = math.NaN() }},
+		{Name: "alpha", Set: func(o *Options) { o.Alpha = -1 }},
+		{Name: "gamma", Set: func(o *Options) { o.Gamma = 0 }},
+		{Name: "tol", Set: func(o *Options) { o.Tol = math.NaN() }},
+		{Name: "alpha-from", Set: func(o *Options) { o.AlphaFrom = -0.1 }},
+		{Name: "alpha-to", Set: func(o *Options) { o.AlphaTo = 1.5 }},
+		{Name: "loss", Set: func(o *Options) { o.Loss = "" }},
+		{Name: "schedule", Set: func(o *Options) { o.Schedule = "cosine" }},
+		{Name: "final", Set: func(o *Options) { o.Final = "dbscan" }},
+		{Name: "score", Set: func(o *Options) { o.Score = "recon" }},
+	})
+	for _, o := range bad {
 		if _, err := info.New(&o); !errors.Is(err, detector.ErrOption) {
-			t.Errorf("%s: Info.New accepted it: %v", c.name, err)
+			t.Errorf("Info.New accepted %+v: %v", o, err)
 		}
 	}
-	if _, err := info.Configure(map[string]string{"k": "0"}, 1); !errors.Is(err, detector.ErrOption) {
-		t.Errorf("Configure k=0: %v", err)
-	}
-	if _, err := info.Configure(map[string]string{"no-such": "1"}, 1); !errors.Is(err, detector.ErrOption) {
-		t.Errorf("Configure of an unknown option: %v", err)
-	}
+	detectortest.RefusesOptions(t, Method, map[string]string{"k": "0", "no-such": "1"})
 }

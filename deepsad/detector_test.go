@@ -15,24 +15,8 @@ import (
 )
 
 func planted(seed uint64, d int) (unl, lab, test *data.Dataset) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	mk := func(n, anomalies int) *data.Dataset {
-		ds := &data.Dataset{N: n, Shape: []int{d}, Y: make([]int, n)}
-		for i := 0; i < n; i++ {
-			for j := 0; j < d; j++ {
-				v := 0.5 + 0.08*r.NormFloat64()
-				if i < anomalies && j < 2 {
-					v += 0.4
-				}
-				ds.X = append(ds.X, float32(v))
-			}
-			if i < anomalies {
-				ds.Y[i] = 1
-			}
-		}
-		return ds
-	}
-	return mk(800, 16), mk(16, 16), mk(300, 30)
+	s := detectortest.Planted(seed, d, 0.08, [2]int{800, 16}, [2]int{16, 16}, [2]int{300, 30})
+	return s[0], s[1], s[2]
 }
 
 func fastOptions(seed uint64) Options {
@@ -75,14 +59,7 @@ func TestLossGradient(t *testing.T) {
 	tp.Backward(loss)
 	g := z.Grad()
 	for i := range z.Data {
-		old := z.Data[i]
-		const h = 1e-3
-		z.Data[i] = old + h
-		lp := naive()
-		z.Data[i] = old - h
-		lm := naive()
-		z.Data[i] = old
-		if num := (lp - lm) / (2 * h); math.Abs(num-float64(g[i])) > 2e-3*max(1, math.Abs(num)) {
+		if num := detectortest.CentralDifference(z.Data, i, 1e-3, naive); math.Abs(num-float64(g[i])) > 2e-3*max(1, math.Abs(num)) {
 			t.Errorf("z[%d]: gradient %v, finite difference %v", i, g[i], num)
 		}
 	}
@@ -131,17 +108,9 @@ func TestPlantedAnomaliesSeedSaveLoad(t *testing.T) {
 	if auc < 0.9 {
 		t.Errorf("AUC-ROC %.3f, want >= 0.9", auc)
 	}
-	again := New(fastOptions(5))
-	if err := again.Fit(ctx, detector.TrainSet{X: unl, Anomalies: lab}); err != nil {
-		t.Fatal(err)
-	}
-	s2, _ := again.Score(ctx, test)
+	s2 := detectortest.FitScore(t, New(fastOptions(5)), detector.TrainSet{X: unl, Anomalies: lab}, test)
 	detectortest.RoundTrip(t, mod, test)
-	for i := range sc {
-		if math.Float64bits(sc[i]) != math.Float64bits(s2[i]) {
-			t.Fatalf("same seed, score %d: %v vs %v", i, sc[i], s2[i])
-		}
-	}
+	detectortest.WantScores(t, "same seed", s2, sc)
 }
 
 func TestBadInput(t *testing.T) {

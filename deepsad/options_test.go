@@ -3,15 +3,12 @@ package deepsad
 import (
 	"context"
 	"errors"
-	"maps"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/detector/detectortest"
-	"github.com/oddity-ml/oddity/option"
 )
 
 // TestOptionValuesAreTheCacheKeys: the benchmark suite's cache keys hash the
@@ -19,52 +16,33 @@ import (
 // hand-written Deep SAD flags printed before the options were declared on
 // Options; it must not change.
 func TestOptionValuesAreTheCacheKeys(t *testing.T) {
-	want := map[string]string{
+	o := DefaultOptions()
+	detectortest.OptionValues(t, &o, map[string]string{
 		"hidden": "32,16", "rep": "8", "ae-epochs": "100", "epochs": "50",
 		"batch": "128", "max-batches": "0", "lr": "0.001", "weight-decay": "1e-06",
 		"eta": "1",
-	}
-	o := DefaultOptions()
-	if got := option.Values(&o); !maps.Equal(got, want) {
-		t.Errorf("option.Values(DefaultOptions()) = %v\nwant %v", got, want)
-	}
+	})
 }
 
 func TestValidate(t *testing.T) {
-	if err := DefaultOptions().Validate(); err != nil {
-		t.Fatalf("DefaultOptions: %v", err)
-	}
 	if err := (Options{}).Validate(); err == nil {
 		t.Errorf("the zero Options validated")
 	}
-	for name, set := range map[string]func(*Options){
-		"hidden":       func(o *Options) { o.Hidden = []int{32, 0} },
-		"rep":          func(o *Options) { o.Rep = 0 },
-		"ae-epochs":    func(o *Options) { o.AEEpochs = -1 },
-		"epochs":       func(o *Options) { o.Epochs = -1 },
-		"batch":        func(o *Options) { o.BatchSize = 0 },
-		"max-batches":  func(o *Options) { o.MaxBatches = -1 },
-		"lr":           func(o *Options) { o.LR = math.Inf(1) },
-		"weight-decay": func(o *Options) { o.WeightDecay = math.NaN() },
-		"eta":          func(o *Options) { o.Eta = -0.5 },
-	} {
-		o := DefaultOptions()
-		set(&o)
-		err := o.Validate()
-		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), name+" = ") {
-			t.Errorf("%s: %v, want an ErrOption naming %q", name, err, name)
-		}
-	}
+	detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "hidden", Set: func(o *Options) { o.Hidden = []int{32, 0} }},
+		{Name: "rep", Set: func(o *Options) { o.Rep = 0 }},
+		{Name: "ae-epochs", Set: func(o *Options) { o.AEEpochs = -1 }},
+		{Name: "epochs", Set: func(o *Options) { o.Epochs = -1 }},
+		{Name: "batch", Set: func(o *Options) { o.BatchSize = 0 }},
+		{Name: "max-batches", Set: func(o *Options) { o.MaxBatches = -1 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = math.Inf(1) }},
+		{Name: "weight-decay", Set: func(o *Options) { o.WeightDecay = math.NaN() }},
+		{Name: "eta", Set: func(o *Options) { o.Eta = -0.5 }},
+	})
 }
 
 func TestRegistered(t *testing.T) {
-	in, err := detector.Lookup(Method)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Kind != detector.WeaklySupervised|detector.Tables {
-		t.Errorf("kind %v", in.Kind)
-	}
+	in := detectortest.Registered(t, Method, detector.WeaklySupervised|detector.Tables)
 	d, err := in.Configure(map[string]string{"hidden": "10,5,3", "batch": "64"}, 9)
 	if err != nil {
 		t.Fatal(err)
@@ -73,9 +51,7 @@ func TestRegistered(t *testing.T) {
 	if len(o.Hidden) != 3 || o.Hidden[2] != 3 || o.BatchSize != 64 || o.Seed != 9 || o.Rep != 8 {
 		t.Errorf("configured options %+v", o)
 	}
-	if _, err := in.Configure(map[string]string{"rep": "0"}, 0); !errors.Is(err, ErrOption) {
-		t.Errorf("rep 0: %v", err)
-	}
+	detectortest.RefusesOptions(t, Method, map[string]string{"rep": "0"}, ErrOption)
 	if _, ok := d.(detector.Embedder); !ok {
 		t.Errorf("Deep SAD is not a detector.Embedder")
 	}
@@ -133,21 +109,10 @@ func TestEmbed(t *testing.T) {
 }
 
 func TestCancelledFitIsNotFitted(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	m := New(fastOptions(1))
 	unl, lab, test := planted(5, 4)
-	epochs := 0
-	ts := detector.TrainSet{X: unl, Anomalies: lab, Progress: func(p detector.Progress) {
-		if p.Phase == "epoch" {
-			epochs++
-			cancel()
-		}
-	}}
-	if err := m.Fit(ctx, ts); !errors.Is(err, context.Canceled) || epochs != 1 || len(m.AELosses) != 5 {
-		t.Fatalf("Fit cancelled after the first training epoch: %v after %d epochs, %d pretraining epochs", err, epochs, len(m.AELosses))
-	}
-	if _, err := m.Score(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Score after a cancelled Fit: %v, want ErrNotFitted", err)
+	detectortest.CancelAtFirstReport(t, m, detector.TrainSet{X: unl, Anomalies: lab}, "epoch", test)
+	if len(m.AELosses) != 5 {
+		t.Errorf("Fit cancelled after the first training epoch: %d pretraining epochs, want 5", len(m.AELosses))
 	}
 }

@@ -16,29 +16,8 @@ import (
 // planted returns unlabelled data (normals around 0.5, 2% anomalies), a few
 // labelled anomalies (shifted in features 0-1) and a labelled test set.
 func planted(seed uint64, d int) (unl, lab, test *data.Dataset) {
-	r := rand.New(rand.NewPCG(seed, 1))
-	mk := func(kinds []int) *data.Dataset {
-		ds := &data.Dataset{N: len(kinds), Shape: []int{d}, Y: make([]int, len(kinds))}
-		for i, k := range kinds {
-			for j := 0; j < d; j++ {
-				v := 0.5 + 0.1*r.NormFloat64()
-				if k == 1 && j < 2 {
-					v += 0.4
-				}
-				ds.X = append(ds.X, float32(v))
-			}
-			ds.Y[i] = k
-		}
-		return ds
-	}
-	kinds := func(n, anomalies int) []int {
-		k := make([]int, n)
-		for i := 0; i < anomalies; i++ {
-			k[i] = 1
-		}
-		return k
-	}
-	return mk(kinds(1000, 20)), mk(kinds(20, 20)), mk(kinds(300, 30))
+	s := detectortest.Planted(seed, d, 0.1, [2]int{1000, 20}, [2]int{20, 20}, [2]int{300, 30})
+	return s[0], s[1], s[2]
 }
 
 func fastOptions(seed uint64) Options {
@@ -99,14 +78,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	for _, p := range m.params() {
 		g := p.Grad()
 		for i := range p.Data {
-			old := p.Data[i]
-			const h = 1e-3
-			p.Data[i] = old + h
-			lp := naive()
-			p.Data[i] = old - h
-			lm := naive()
-			p.Data[i] = old
-			if num := (lp - lm) / (2 * h); math.Abs(num-float64(g[i])) > 2e-3*max(1, math.Abs(num)) {
+			if num := detectortest.CentralDifference(p.Data, i, 1e-3, naive); math.Abs(num-float64(g[i])) > 2e-3*max(1, math.Abs(num)) {
 				t.Errorf("%s[%d]: gradient %v, finite difference %v", p.Name, i, g[i], num)
 			}
 		}
@@ -140,25 +112,16 @@ func TestPlantedAnomalies(t *testing.T) {
 
 func TestSeedAndSaveLoad(t *testing.T) {
 	unl, lab, test := planted(2, 5)
-	a := fit(t, fastOptions(4), unl, lab)
-	b := fit(t, fastOptions(4), unl, lab)
-	sa, _ := a.Score(context.Background(), test)
-	sb, _ := b.Score(context.Background(), test)
-	for i := range sa {
-		if math.Float64bits(sa[i]) != math.Float64bits(sb[i]) {
-			t.Fatalf("same seed, score %d: %v vs %v", i, sa[i], sb[i])
-		}
-	}
-	mod, err := detector.Fit(context.Background(), New(fastOptions(4)), detector.TrainSet{X: unl, Anomalies: lab}, detector.ThresholdRule{})
+	ts := detector.TrainSet{X: unl, Anomalies: lab}
+	sa := detectortest.FitScore(t, New(fastOptions(4)), ts, test)
+	sb := detectortest.FitScore(t, New(fastOptions(4)), ts, test)
+	detectortest.WantScores(t, "same seed", sb, sa)
+	mod, err := detector.Fit(context.Background(), New(fastOptions(4)), ts, detector.ThresholdRule{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, s2 := detectortest.RoundTrip(t, mod, test)
-	for i := range sa {
-		if math.Float64bits(sa[i]) != math.Float64bits(s2[i]) {
-			t.Fatalf("model via detector.Fit, score %d: %v vs %v", i, sa[i], s2[i])
-		}
-	}
+	detectortest.WantScores(t, "model via detector.Fit", s2, sa)
 }
 
 func TestBadInput(t *testing.T) {

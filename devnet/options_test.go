@@ -1,16 +1,11 @@
 package devnet
 
 import (
-	"context"
-	"errors"
-	"maps"
 	"math"
-	"strings"
 	"testing"
 
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/detector/detectortest"
-	"github.com/oddity-ml/oddity/option"
 )
 
 // TestOptionValuesAreTheCacheKeys: the benchmark suite's cache keys hash the
@@ -18,55 +13,36 @@ import (
 // hand-written DevNet flags printed before the options were declared on
 // Options; it must not change.
 func TestOptionValuesAreTheCacheKeys(t *testing.T) {
-	want := map[string]string{
+	o := DefaultOptions()
+	detectortest.OptionValues(t, &o, map[string]string{
 		"hidden": "20", "epochs": "50", "batches": "20", "batch": "512",
 		"lr": "0.001", "rho": "0.9", "eps": "1e-07", "clipnorm": "1",
 		"l2": "0.01", "margin": "5", "ref-size": "5000",
-	}
-	o := DefaultOptions()
-	if got := option.Values(&o); !maps.Equal(got, want) {
-		t.Errorf("option.Values(DefaultOptions()) = %v\nwant %v", got, want)
-	}
+	})
 }
 
 func TestValidate(t *testing.T) {
-	if err := DefaultOptions().Validate(); err != nil {
-		t.Fatalf("DefaultOptions: %v", err)
-	}
 	if err := (Options{}).Validate(); err == nil {
 		t.Errorf("the zero Options validated")
 	}
-	for name, set := range map[string]func(*Options){
-		"hidden":   func(o *Options) { o.Hidden = 0 },
-		"epochs":   func(o *Options) { o.Epochs = 0 },
-		"batches":  func(o *Options) { o.BatchesPerEpoch = 0 },
-		"batch":    func(o *Options) { o.BatchSize = 1 },
-		"lr":       func(o *Options) { o.LR = math.NaN() },
-		"rho":      func(o *Options) { o.Rho = 1 },
-		"eps":      func(o *Options) { o.Eps = math.Inf(1) },
-		"clipnorm": func(o *Options) { o.ClipNorm = -1 },
-		"l2":       func(o *Options) { o.L2 = math.NaN() },
-		"margin":   func(o *Options) { o.Margin = 0 },
-		"ref-size": func(o *Options) { o.RefSize = 1 },
-		"workers":  func(o *Options) { o.Workers = -1 },
-	} {
-		o := DefaultOptions()
-		set(&o)
-		err := o.Validate()
-		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), name+" = ") {
-			t.Errorf("%s: %v, want an ErrOption naming %q", name, err, name)
-		}
-	}
+	detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "hidden", Set: func(o *Options) { o.Hidden = 0 }},
+		{Name: "epochs", Set: func(o *Options) { o.Epochs = 0 }},
+		{Name: "batches", Set: func(o *Options) { o.BatchesPerEpoch = 0 }},
+		{Name: "batch", Set: func(o *Options) { o.BatchSize = 1 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = math.NaN() }},
+		{Name: "rho", Set: func(o *Options) { o.Rho = 1 }},
+		{Name: "eps", Set: func(o *Options) { o.Eps = math.Inf(1) }},
+		{Name: "clipnorm", Set: func(o *Options) { o.ClipNorm = -1 }},
+		{Name: "l2", Set: func(o *Options) { o.L2 = math.NaN() }},
+		{Name: "margin", Set: func(o *Options) { o.Margin = 0 }},
+		{Name: "ref-size", Set: func(o *Options) { o.RefSize = 1 }},
+		{Name: "workers", Set: func(o *Options) { o.Workers = -1 }},
+	})
 }
 
 func TestRegistered(t *testing.T) {
-	in, err := detector.Lookup(Method)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Kind != detector.WeaklySupervised|detector.Tables {
-		t.Errorf("kind %v", in.Kind)
-	}
+	in := detectortest.Registered(t, Method, detector.WeaklySupervised|detector.Tables)
 	d, err := in.Configure(map[string]string{"batch": "64", "batches": "3"}, 9)
 	if err != nil {
 		t.Fatal(err)
@@ -75,9 +51,7 @@ func TestRegistered(t *testing.T) {
 	if o.BatchSize != 64 || o.BatchesPerEpoch != 3 || o.Seed != 9 || o.Hidden != 20 {
 		t.Errorf("configured options %+v", o)
 	}
-	if _, err := in.Configure(map[string]string{"ref-size": "1"}, 0); !errors.Is(err, ErrOption) {
-		t.Errorf("ref-size 1: %v", err)
-	}
+	detectortest.RefusesOptions(t, Method, map[string]string{"ref-size": "1"}, ErrOption)
 }
 
 func TestConformance(t *testing.T) {
@@ -93,16 +67,6 @@ func TestConformance(t *testing.T) {
 }
 
 func TestCancelledFitIsNotFitted(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	m := New(fastOptions(1))
 	unl, lab, test := planted(5, 4)
-	epochs := 0
-	ts := detector.TrainSet{X: unl, Anomalies: lab, Progress: func(detector.Progress) { epochs++; cancel() }}
-	if err := m.Fit(ctx, ts); !errors.Is(err, context.Canceled) || epochs != 1 {
-		t.Fatalf("Fit cancelled after the first epoch: %v after %d epochs", err, epochs)
-	}
-	if _, err := m.Score(context.Background(), test); !errors.Is(err, detector.ErrNotFitted) {
-		t.Errorf("Score after a cancelled Fit: %v, want ErrNotFitted", err)
-	}
+	detectortest.CancelAtFirstReport(t, New(fastOptions(1)), detector.TrainSet{X: unl, Anomalies: lab}, "", test)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
@@ -94,21 +93,7 @@ func TestUnmarshalRestoresConfiguration(t *testing.T) {
 func TestLoadWithoutShape(t *testing.T) {
 	unl, lab, test := synthetic(10, 4, 200, 5)
 	m := fit(t, shortOptions(4), unl, lab)
-	p, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]json.RawMessage
-	if err := json.Unmarshal(p.Config, &c); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := c["shape"]; !ok {
-		t.Fatalf("config %s stores no shape", p.Config)
-	}
-	delete(c, "shape")
-	if p.Config, err = json.Marshal(c); err != nil {
-		t.Fatal(err)
-	}
+	p := detectortest.SavedWithout(t, m, "shape")
 	old := New(DefaultOptions())
 	if err := old.Unmarshal(p); err != nil {
 		t.Fatal(err)
@@ -118,11 +103,7 @@ func TestLoadWithoutShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range want {
-		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-			t.Fatalf("score %d: %v, want %v", i, got[i], want[i])
-		}
-	}
+	detectortest.WantScores(t, "loaded without a shape", got, want)
 	wide := &data.Dataset{N: 1, Shape: []int{5}, X: make([]float32, 5)}
 	if _, err := old.Score(context.Background(), wide); !errors.Is(err, detector.ErrSchema) {
 		t.Errorf("5 features for a 4-feature model: %v, want ErrSchema", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/option"
 )
 
@@ -48,16 +49,12 @@ var cacheKeyDefaults = map[string]string{
 
 func TestOptionValuesAreTheCacheKeyContract(t *testing.T) {
 	o := DefaultOptions()
-	if got := option.Values(&o); !maps.Equal(got, cacheKeyDefaults) {
-		t.Errorf("option.Values(DefaultOptions) =\n%v\nwant (the former BindFlags' flags)\n%v", got, cacheKeyDefaults)
-	}
+	detectortest.OptionValues(t, &o, cacheKeyDefaults)
 	// PaperOptions print the same but for the subset.
 	p := PaperOptions()
 	want := maps.Clone(cacheKeyDefaults)
 	want["subset"] = "1000"
-	if got := option.Values(&p); !maps.Equal(got, want) {
-		t.Errorf("option.Values(PaperOptions) = %v, want %v", got, want)
-	}
+	detectortest.OptionValues(t, &p, want)
 	// The flags option.Bind makes print the same defaults, apart from
 	// scale-input, which Values leaves out while it is off.
 	fs := pflag.NewFlagSet("dplan", pflag.ContinueOnError)
@@ -142,73 +139,48 @@ func TestJSONKeys(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	if err := DefaultOptions().Validate(); err != nil {
-		t.Errorf("DefaultOptions: %v", err)
-	}
 	if err := PaperOptions().Validate(); err != nil {
 		t.Errorf("PaperOptions: %v", err)
 	}
 	if err := (Options{}).Validate(); err == nil {
 		t.Error("the zero Options validated")
 	}
-	cases := []struct {
-		name string
-		mut  func(*Options)
-	}{
-		{"hidden", func(o *Options) { o.Hidden = 0 }},
-		{"hidden", func(o *Options) { o.Hidden = 1<<16 + 1 }},
-		{"episodes", func(o *Options) { o.Episodes = 0 }},
-		{"steps", func(o *Options) { o.StepsPerEpisode = -1 }},
-		{"memory", func(o *Options) { o.Memory = 0 }},
-		{"warmup", func(o *Options) { o.Warmup = -1 }},
-		{"eps-start", func(o *Options) { o.EpsStart = 1.5 }},
-		{"eps-start", func(o *Options) { o.EpsStart = math.NaN() }},
-		{"eps-end", func(o *Options) { o.EpsEnd = -0.1 }},
-		{"eps-steps", func(o *Options) { o.EpsSteps = -1 }},
-		{"batch", func(o *Options) { o.BatchSize = 0 }},
-		{"gamma", func(o *Options) { o.Gamma = math.NaN() }},
-		{"gamma", func(o *Options) { o.Gamma = 1.01 }},
-		{"lr", func(o *Options) { o.LR = 0 }},
-		{"lr", func(o *Options) { o.LR = math.Inf(1) }},
-		{"alpha", func(o *Options) { o.Alpha = 1 }},
-		{"momentum", func(o *Options) { o.Momentum = -0.5 }},
-		{"rms-eps", func(o *Options) { o.RMSEps = math.Inf(1) }},
-		{"l2", func(o *Options) { o.L2 = -1 }},
-		{"target-update", func(o *Options) { o.TargetUpdate = 0 }},
-		{"loss", func(o *Options) { o.Loss = "l1" }},
-		{"p", func(o *Options) { o.P = 1.5 }},
-		{"p", func(o *Options) { o.P = math.NaN() }},
-		{"subset", func(o *Options) { o.Subset = 0 }},
-		{"intrinsic-scale", func(o *Options) { o.IntrinsicScale = math.Inf(-1) }},
-		{"intrinsic-scale", func(o *Options) { o.IntrinsicScale = -1 }},
-		{"intrinsic-features", func(o *Options) { o.IntrinsicFeatures = "pixels" }},
-		{"forest-trees", func(o *Options) { o.ForestTrees = 0 }},
-		{"forest-samples", func(o *Options) { o.ForestSamples = 1<<24 + 1 }},
-		{"workers", func(o *Options) { o.Workers = -1 }},
-	}
-	for _, c := range cases {
-		o := DefaultOptions()
-		c.mut(&o)
-		err := o.Validate()
-		switch {
-		case err == nil:
-			t.Errorf("%s: %+v validated", c.name, o)
-		case !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption):
-			t.Errorf("%s: %v does not wrap ErrOption and detector.ErrOption", c.name, err)
-		case !strings.HasPrefix(err.Error(), "dplan: bad option: "+c.name+" = "):
-			t.Errorf("%s: %q does not name the option", c.name, err)
-		}
-	}
+	detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "hidden", Set: func(o *Options) { o.Hidden = 0 }},
+		{Name: "hidden", Set: func(o *Options) { o.Hidden = 1<<16 + 1 }},
+		{Name: "episodes", Set: func(o *Options) { o.Episodes = 0 }},
+		{Name: "steps", Set: func(o *Options) { o.StepsPerEpisode = -1 }},
+		{Name: "memory", Set: func(o *Options) { o.Memory = 0 }},
+		{Name: "warmup", Set: func(o *Options) { o.Warmup = -1 }},
+		{Name: "eps-start", Set: func(o *Options) { o.EpsStart = 1.5 }},
+		{Name: "eps-start", Set: func(o *Options) { o.EpsStart = math.NaN() }},
+		{Name: "eps-end", Set: func(o *Options) { o.EpsEnd = -0.1 }},
+		{Name: "eps-steps", Set: func(o *Options) { o.EpsSteps = -1 }},
+		{Name: "batch", Set: func(o *Options) { o.BatchSize = 0 }},
+		{Name: "gamma", Set: func(o *Options) { o.Gamma = math.NaN() }},
+		{Name: "gamma", Set: func(o *Options) { o.Gamma = 1.01 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = 0 }},
+		{Name: "lr", Set: func(o *Options) { o.LR = math.Inf(1) }},
+		{Name: "alpha", Set: func(o *Options) { o.Alpha = 1 }},
+		{Name: "momentum", Set: func(o *Options) { o.Momentum = -0.5 }},
+		{Name: "rms-eps", Set: func(o *Options) { o.RMSEps = math.Inf(1) }},
+		{Name: "l2", Set: func(o *Options) { o.L2 = -1 }},
+		{Name: "target-update", Set: func(o *Options) { o.TargetUpdate = 0 }},
+		{Name: "loss", Set: func(o *Options) { o.Loss = "l1" }},
+		{Name: "p", Set: func(o *Options) { o.P = 1.5 }},
+		{Name: "p", Set: func(o *Options) { o.P = math.NaN() }},
+		{Name: "subset", Set: func(o *Options) { o.Subset = 0 }},
+		{Name: "intrinsic-scale", Set: func(o *Options) { o.IntrinsicScale = math.Inf(-1) }},
+		{Name: "intrinsic-scale", Set: func(o *Options) { o.IntrinsicScale = -1 }},
+		{Name: "intrinsic-features", Set: func(o *Options) { o.IntrinsicFeatures = "pixels" }},
+		{Name: "forest-trees", Set: func(o *Options) { o.ForestTrees = 0 }},
+		{Name: "forest-samples", Set: func(o *Options) { o.ForestSamples = 1<<24 + 1 }},
+		{Name: "workers", Set: func(o *Options) { o.Workers = -1 }},
+	})
 }
 
 func TestRegistered(t *testing.T) {
-	in, err := detector.Lookup(Method)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in.Kind != detector.WeaklySupervised|detector.Tables {
-		t.Errorf("kind %v", in.Kind)
-	}
+	in := detectortest.Registered(t, Method, detector.WeaklySupervised|detector.Tables)
 	if o, ok := in.Options().(*Options); !ok || *o != DefaultOptions() {
 		t.Errorf("registered options %v, want DefaultOptions", in.Options())
 	}
@@ -227,12 +199,7 @@ func TestRegistered(t *testing.T) {
 	if got := d.(*Detector).Options; got != want {
 		t.Errorf("configured %+v, want %+v", got, want)
 	}
-	for k, v := range map[string]string{"episodes": "0", "p": "2", "loss": "l1", "batch": "x", "batchsize": "3"} {
-		_, err := in.Configure(map[string]string{k: v}, 0)
-		if !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), k) || !strings.Contains(err.Error(), Method) {
-			t.Errorf("%s=%s: %v, want an option error naming %s and %s", k, v, err, k, Method)
-		}
-	}
+	detectortest.RefusesOptions(t, Method, map[string]string{"episodes": "0", "p": "2", "loss": "l1", "batch": "x", "batchsize": "3"})
 	bad := DefaultOptions()
 	bad.Hidden = -1
 	if _, err := in.New(&bad); !errors.Is(err, ErrOption) {

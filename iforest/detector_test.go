@@ -101,12 +101,7 @@ func TestDetectorImages(t *testing.T) {
 	o := DefaultOptions()
 	o.NTrees = 10
 	d := New(o)
-	if err := d.Fit(context.Background(), detector.TrainSet{X: x}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Score(context.Background(), x); err != nil {
-		t.Fatal(err)
-	}
+	detectortest.FitScore(t, d, detector.TrainSet{X: x}, x)
 	flat := &data.Dataset{N: x.N, Shape: []int{36}, X: x.X}
 	if _, err := d.Score(context.Background(), flat); !errors.Is(err, detector.ErrSchema) {
 		t.Errorf("rows of 36 features after fitting 1×6×6 images: %v, want ErrSchema", err)

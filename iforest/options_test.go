@@ -2,12 +2,10 @@ package iforest
 
 import (
 	"errors"
-	"maps"
 	"math"
-	"strings"
 	"testing"
 
-	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 	"github.com/oddity-ml/oddity/option"
 )
 
@@ -15,13 +13,7 @@ import (
 // keys: they must not change.
 func TestOptionNamesAndDefaults(t *testing.T) {
 	o := DefaultOptions()
-	want := map[string]string{"trees": "100", "max-samples": "256", "max-features": "1"}
-	if got := option.Values(&o); !maps.Equal(got, want) {
-		t.Errorf("option.Values(DefaultOptions()) = %v, want %v", got, want)
-	}
-	if err := o.Validate(); err != nil {
-		t.Errorf("DefaultOptions: %v", err)
-	}
+	detectortest.OptionValues(t, &o, map[string]string{"trees": "100", "max-samples": "256", "max-features": "1"})
 	// The image suite spells the subsample size "samples".
 	if err := option.Set(&o, "samples", "64"); err != nil || o.MaxSamples != 64 {
 		t.Errorf("alias samples: %v, MaxSamples %d", err, o.MaxSamples)
@@ -29,30 +21,21 @@ func TestOptionNamesAndDefaults(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	cases := []struct {
-		name string
-		set  func(*Options)
-	}{
-		{"trees", func(o *Options) { o.NTrees = 0 }},
-		{"trees", func(o *Options) { o.NTrees = -1 }},
-		{"trees", func(o *Options) { o.NTrees = 1<<20 + 1 }},
-		{"max-samples", func(o *Options) { o.MaxSamples = 0 }},
-		{"max-samples", func(o *Options) { o.MaxSamples = -3 }},
-		{"max-features", func(o *Options) { o.MaxFeatures = 0 }},
-		{"max-features", func(o *Options) { o.MaxFeatures = 1.5 }},
-		{"max-features", func(o *Options) { o.MaxFeatures = -0.1 }},
-		{"max-features", func(o *Options) { o.MaxFeatures = math.NaN() }},
-		{"max-features", func(o *Options) { o.MaxFeatures = math.Inf(1) }},
-		{"workers", func(o *Options) { o.Workers = -1 }},
-	}
-	for _, c := range cases {
-		o := DefaultOptions()
-		c.set(&o)
-		err := o.Validate()
-		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), c.name+" = ") {
-			t.Errorf("%+v: %v, want an ErrOption naming %s", o, err, c.name)
-		}
-		x := gaussian(20, 2, 1)
+	bad := detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "trees", Set: func(o *Options) { o.NTrees = 0 }},
+		{Name: "trees", Set: func(o *Options) { o.NTrees = -1 }},
+		{Name: "trees", Set: func(o *Options) { o.NTrees = 1<<20 + 1 }},
+		{Name: "max-samples", Set: func(o *Options) { o.MaxSamples = 0 }},
+		{Name: "max-samples", Set: func(o *Options) { o.MaxSamples = -3 }},
+		{Name: "max-features", Set: func(o *Options) { o.MaxFeatures = 0 }},
+		{Name: "max-features", Set: func(o *Options) { o.MaxFeatures = 1.5 }},
+		{Name: "max-features", Set: func(o *Options) { o.MaxFeatures = -0.1 }},
+		{Name: "max-features", Set: func(o *Options) { o.MaxFeatures = math.NaN() }},
+		{Name: "max-features", Set: func(o *Options) { o.MaxFeatures = math.Inf(1) }},
+		{Name: "workers", Set: func(o *Options) { o.Workers = -1 }},
+	})
+	x := gaussian(20, 2, 1)
+	for _, o := range bad {
 		if _, err := Fit(x, 20, 2, o); !errors.Is(err, ErrOption) {
 			t.Errorf("Fit with %+v: %v, want ErrOption", o, err)
 		}

@@ -75,10 +75,7 @@ func TestDetectorDefaultComponents(t *testing.T) {
 func TestUnmarshalOldAndNew(t *testing.T) {
 	train := detectortest.Gaussian(100, 4, 0, 0, 3)
 	d := New(Options{NComponents: 1, Solver: SVD})
-	if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := d.Score(context.Background(), train)
+	want := detectortest.FitScore(t, d, detector.TrainSet{X: train}, train)
 	p, _ := d.Marshal()
 	e := New(Options{NComponents: 3, Workers: 2})
 	if err := e.Unmarshal(p); err != nil {

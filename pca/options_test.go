@@ -1,26 +1,16 @@
 package pca
 
 import (
-	"errors"
-	"maps"
-	"strings"
 	"testing"
 
-	"github.com/oddity-ml/oddity/detector"
-	"github.com/oddity-ml/oddity/option"
+	"github.com/oddity-ml/oddity/detector/detectortest"
 )
 
 // The option names and printed defaults are part of the benchmark's cache
 // keys: they must not change.
 func TestOptionNamesAndDefaults(t *testing.T) {
 	o := DefaultOptions()
-	want := map[string]string{"components": "0"}
-	if got := option.Values(&o); !maps.Equal(got, want) {
-		t.Errorf("option.Values(DefaultOptions()) = %v, want %v", got, want)
-	}
-	if err := o.Validate(); err != nil {
-		t.Errorf("DefaultOptions: %v", err)
-	}
+	detectortest.OptionValues(t, &o, map[string]string{"components": "0"})
 }
 
 // Components 0 keeps half the features, rounded up, in Fit as in the
@@ -45,16 +35,11 @@ func TestComponentsDefault(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for name, o := range map[string]Options{
-		"components": {NComponents: -1},
-		"solver":     {Solver: 3},
-		"workers":    {Workers: -2},
-	} {
-		err := o.Validate()
-		if !errors.Is(err, ErrOption) || !errors.Is(err, detector.ErrOption) || !strings.Contains(err.Error(), name+" = ") {
-			t.Errorf("%+v: %v, want an ErrOption naming %s", o, err, name)
-		}
-	}
+	detectortest.RefusesInvalid(t, DefaultOptions, ErrOption, []detectortest.Invalid[Options]{
+		{Name: "components", Set: func(o *Options) { o.NComponents = -1 }},
+		{Name: "solver", Set: func(o *Options) { o.Solver = 3 }},
+		{Name: "workers", Set: func(o *Options) { o.Workers = -2 }},
+	})
 	if err := (Options{NComponents: 5, Solver: SVD, Workers: 2}).Validate(); err != nil {
 		t.Error(err)
 	}

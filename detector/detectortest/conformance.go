@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -133,27 +132,7 @@ func Conformance(t *testing.T, c Case) {
 		}
 	})
 
-	t.Run("concurrent score", func(t *testing.T) {
-		var wg sync.WaitGroup
-		got := make([][]float64, 4)
-		errs := make([]error, 4)
-		for g := range got {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				got[g], errs[g] = d.Score(ctx, c.Test)
-			}()
-		}
-		wg.Wait()
-		for g := range got {
-			if errs[g] != nil {
-				t.Fatalf("goroutine %d: %v", g, errs[g])
-			}
-			if i := firstDiff(got[g], want); i >= 0 {
-				t.Fatalf("goroutine %d: score %d is %v, sequential %v", g, i, got[g][i], want[i])
-			}
-		}
-	})
+	t.Run("concurrent score", func(t *testing.T) { ScoresConcurrently(t, d, c.Test, want) })
 
 	t.Run("save and load", func(t *testing.T) {
 		m, err := detector.Fit(ctx, fresh(1, c.Settings), ts, detector.ThresholdRule{Contamination: 0.1})

@@ -1,4 +1,7 @@
-// Package detectortest holds checks every detector's tests share.
+// Package detectortest holds what every detector's tests share: the
+// conformance checks of the detector contract (Conformance), option
+// checks (OptionValues, RefusesOptions, RefusesInvalid), fixtures
+// (Gaussian, Blobs, Planted) and score and gradient helpers.
 package detectortest
 
 import (
