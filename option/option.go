@@ -16,6 +16,12 @@
 // set it; ",auto" makes an empty []int read and print as "auto". An
 // `alias` tag lists older names that are still accepted when setting.
 //
+// Constraints are declared beside the name and checked by Check: `min` and
+// `max` (inclusive bounds), `gt` and `lt` (exclusive bounds) for numbers
+// (and each element of an []int), and `enum` ("a|b") for strings. Floats
+// must always be finite. A method's Validate calls Check and adds only the
+// checks that relate several options.
+//
 // Supported field types: bool, int, uint64, float64, string (and types
 // whose underlying type is one of these), and []int (comma-separated).
 // Values print as pflag prints them (strconv.FormatFloat(v, 'g', -1, 64)
@@ -32,6 +38,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,6 +64,9 @@ type Field struct {
 	Value string `json:"value"`
 	// Aliases are older names still accepted when setting.
 	Aliases []string `json:"aliases,omitempty"`
+	// Range describes the declared constraints ("≥ 1", "> 0, ≤ 1",
+	// "squared|huber"), or is empty.
+	Range string `json:"range,omitempty"`
 }
 
 type fieldSpec struct {
@@ -64,6 +74,16 @@ type fieldSpec struct {
 	index    []int
 	omitZero bool
 	auto     bool
+	bounds   []bound
+	enum     []string
+}
+
+// bound is one numeric constraint: the value op limit, op one of >=, <=,
+// >, <.
+type bound struct {
+	op    string
+	limit float64
+	text  string
 }
 
 var cache sync.Map // reflect.Type -> []fieldSpec
@@ -111,6 +131,27 @@ func specs(t reflect.Type) []fieldSpec {
 		if s.Help == "" {
 			panic(fmt.Sprintf("option: %s.%s: no help tag", t, f.Name))
 		}
+		var ranges []string
+		for _, c := range []struct{ tag, op, word string }{{"min", ">=", "≥"}, {"gt", ">", ">"}, {"max", "<=", "≤"}, {"lt", "<", "<"}} {
+			v, ok := f.Tag.Lookup(c.tag)
+			if !ok {
+				continue
+			}
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || typ == "bool" || typ == "string" {
+				panic(fmt.Sprintf("option: %s.%s: bad %s tag %q", t, f.Name, c.tag, v))
+			}
+			s.bounds = append(s.bounds, bound{c.op, x, v})
+			ranges = append(ranges, c.word+" "+v)
+		}
+		if e, ok := f.Tag.Lookup("enum"); ok {
+			if typ != "string" {
+				panic(fmt.Sprintf("option: %s.%s: enum on a %s", t, f.Name, typ))
+			}
+			s.enum = strings.Split(e, "|")
+			ranges = append(ranges, e)
+		}
+		s.Range = strings.Join(ranges, ", ")
 		out = append(out, s)
 	}
 	cache.Store(t, out)
@@ -168,6 +209,58 @@ func Names(ptr any) []string {
 		out[i] = s.Name
 	}
 	return out
+}
+
+// Check returns the first declared constraint that an option of the
+// struct ptr points to breaks, in declaration order, as an error naming
+// the option, its value and the constraint ("trees = 0: must be ≥ 1"); nil
+// when all hold. Floats must also be finite. The error wraps no sentinel:
+// each method's Validate wraps it in its own ErrOption.
+func Check(ptr any) error {
+	v := structOf(ptr)
+	for _, s := range specs(v.Type()) {
+		fv := v.FieldByIndex(s.index)
+		var xs []float64
+		switch fv.Kind() {
+		case reflect.Int:
+			xs = []float64{float64(fv.Int())}
+		case reflect.Uint64:
+			xs = []float64{float64(fv.Uint())}
+		case reflect.Float64:
+			x := fv.Float()
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%s = %v: must be a finite number", s.Name, x)
+			}
+			xs = []float64{x}
+		case reflect.Slice:
+			for i := 0; i < fv.Len(); i++ {
+				xs = append(xs, float64(fv.Index(i).Int()))
+			}
+		case reflect.String:
+			if s.enum != nil && !slices.Contains(s.enum, fv.String()) {
+				return fmt.Errorf("%s = %q: must be one of %s", s.Name, fv.String(), strings.Join(s.enum, ", "))
+			}
+		}
+		for _, x := range xs {
+			for _, b := range s.bounds {
+				ok := true
+				switch b.op {
+				case ">=":
+					ok = x >= b.limit
+				case "<=":
+					ok = x <= b.limit
+				case ">":
+					ok = x > b.limit
+				case "<":
+					ok = x < b.limit
+				}
+				if !ok {
+					return fmt.Errorf("%s = %s: must be %s %s", s.Name, format(fv, s.auto), map[string]string{">=": "≥", "<=": "≤", ">": ">", "<": "<"}[b.op], b.text)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Values returns every option's current value by name, leaving out the

@@ -162,6 +162,15 @@ func TestMalformedDeclarationsPanic(t *testing.T) {
 			A int `opt:"a,bogus" help:"x"`
 		}{},
 		"not a ptr": struct{}{},
+		"bad min": &struct {
+			A int `opt:"a" help:"x" min:"one"`
+		}{},
+		"enum int": &struct {
+			A int `opt:"a" help:"x" enum:"1|2"`
+		}{},
+		"min bool": &struct {
+			A bool `opt:"a" help:"x" min:"0"`
+		}{},
 	} {
 		func() {
 			defer func() {
@@ -171,5 +180,44 @@ func TestMalformedDeclarationsPanic(t *testing.T) {
 			}()
 			Fields(v)
 		}()
+	}
+}
+
+type checked struct {
+	Trees  int     `opt:"trees" help:"trees" min:"1" max:"100"`
+	Frac   float64 `opt:"frac" help:"a fraction" gt:"0" max:"1"`
+	Loss   string  `opt:"loss" help:"loss" enum:"squared|huber"`
+	Widths []int   `opt:"widths,auto" help:"widths" min:"1"`
+	Free   float64 `opt:"free" help:"any finite number"`
+}
+
+func TestCheckConstraints(t *testing.T) {
+	ok := checked{Trees: 1, Frac: 1, Loss: "huber", Widths: []int{4, 2}}
+	if err := Check(&ok); err != nil {
+		t.Fatalf("valid options refused: %v", err)
+	}
+	for _, c := range []struct {
+		set  func(o *checked)
+		want string
+	}{
+		{func(o *checked) { o.Trees = 0 }, "trees = 0: must be ≥ 1"},
+		{func(o *checked) { o.Trees = 101 }, "trees = 101: must be ≤ 100"},
+		{func(o *checked) { o.Frac = 0 }, "frac = 0: must be > 0"},
+		{func(o *checked) { o.Frac = 1.5 }, "frac = 1.5: must be ≤ 1"},
+		{func(o *checked) { o.Loss = "l1" }, `loss = "l1": must be one of squared, huber`},
+		{func(o *checked) { o.Widths = []int{4, 0} }, "widths = 4,0: must be ≥ 1"},
+		{func(o *checked) { o.Free = math.Inf(1) }, "free = +Inf: must be a finite number"},
+		{func(o *checked) { o.Frac = math.NaN() }, "frac = NaN: must be a finite number"},
+	} {
+		o := ok
+		c.set(&o)
+		err := Check(&o)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+	f := Fields(&ok)
+	if f[0].Range != "≥ 1, ≤ 100" || f[1].Range != "> 0, ≤ 1" || f[2].Range != "squared|huber" || f[4].Range != "" {
+		t.Errorf("ranges %q %q %q %q", f[0].Range, f[1].Range, f[2].Range, f[4].Range)
 	}
 }

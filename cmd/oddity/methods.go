@@ -89,7 +89,11 @@ func init() {
 					if len(f.Aliases) > 0 {
 						names += " (also --" + strings.Join(f.Aliases, ", --") + ")"
 					}
-					fmt.Fprintf(w, "  %s %s\t%s\tdefault %s%s\n", names, f.Type, f.Help, f.Value, paper)
+					rng := ""
+					if f.Range != "" {
+						rng = " [" + f.Range + "]"
+					}
+					fmt.Fprintf(w, "  %s %s\t%s%s\tdefault %s%s\n", names, f.Type, f.Help, rng, f.Value, paper)
 				}
 				if err := w.Flush(); err != nil {
 					return err
