@@ -2,9 +2,9 @@ package autoencoder
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // ErrOption reports an invalid option value. It wraps detector.ErrOption.
@@ -20,14 +20,14 @@ type Options struct {
 	// Hidden are the encoder's layer widths, input side first; the decoder
 	// mirrors them (default empty: automatic, [min(64, max(2, d)),
 	// min(32, max(1, d/2))] for samples of d values).
-	Hidden []int `json:"hidden" opt:"hidden,auto" help:"encoder widths, comma-separated (auto: min(64, d), min(32, d/2))"`
+	Hidden []int `json:"hidden" opt:"hidden,auto" min:"1" max:"65536" help:"encoder widths, comma-separated (auto: min(64, d), min(32, d/2))"`
 	// Epochs is the number of passes over the training data (default 50),
 	// raised on a small data set until training takes MinSteps Adam steps.
-	Epochs int `json:"epochs" opt:"epochs" help:"training epochs"`
+	Epochs int `json:"epochs" opt:"epochs" min:"1" help:"training epochs"`
 	// BatchSize is the minibatch size (default 128).
-	BatchSize int `json:"batch_size" opt:"batch" help:"batch size"`
+	BatchSize int `json:"batch_size" opt:"batch" min:"1" help:"batch size"`
 	// LR is Adam's learning rate (default 0.001).
-	LR float64 `json:"lr" opt:"lr" help:"Adam learning rate"`
+	LR float64 `json:"lr" opt:"lr" gt:"0" help:"Adam learning rate"`
 	// MinSteps is the least number of Adam steps (default 0, which means
 	// 2,000; negative: no floor, Epochs as given): on a small data set
 	// Epochs is raised until training takes that many steps. Fifty epochs
@@ -49,21 +49,8 @@ func DefaultOptions() Options {
 // Validate reports the first invalid option, naming it by its option name;
 // the error wraps ErrOption.
 func (o Options) Validate() error {
-	bad := func(name string, v any, why string) error {
-		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, why)
-	}
-	for _, h := range o.Hidden {
-		if h < 1 || h > 1<<16 {
-			return bad("hidden", o.Hidden, "widths must be in [1, 65536]")
-		}
-	}
-	switch {
-	case o.Epochs < 1:
-		return bad("epochs", o.Epochs, "must be at least 1")
-	case o.BatchSize < 1:
-		return bad("batch", o.BatchSize, "must be at least 1")
-	case math.IsNaN(o.LR) || math.IsInf(o.LR, 0) || o.LR <= 0:
-		return bad("lr", o.LR, "must be a positive finite number")
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
 	return nil
 }

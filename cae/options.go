@@ -5,6 +5,7 @@ import (
 
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/internal/dcgan"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // ErrOption is wrapped by every error about an option value.
@@ -40,7 +41,7 @@ type Options struct {
 	dcgan.Settings
 	// Loss is the training loss and the score: LossL2 (default, mean
 	// squared error) or LossL1 (mean absolute error).
-	Loss string `json:"loss" opt:"loss" help:"training loss and score: l2 (mean squared error) or l1 (mean absolute error)"`
+	Loss string `json:"loss" opt:"loss" enum:"l2|l1" help:"training loss and score: l2 (mean squared error) or l1 (mean absolute error)"`
 }
 
 // PaperOptions is GANomaly's paper schedule (docs/methods.md §1) applied to
@@ -59,8 +60,8 @@ func DefaultOptions() Options { return Options{Settings: dcgan.DefaultSettings()
 // Validate reports the first unusable option, naming it as the command line
 // does; its errors wrap ErrOption.
 func (o Options) Validate() error {
-	if err := dcgan.ValidateSettings(o.Settings, ErrOption); err != nil {
-		return err
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
-	return dcgan.Choice(ErrOption, "loss", o.Loss, LossL2, LossL1)
+	return dcgan.ValidateSettings(o.Settings, ErrOption)
 }

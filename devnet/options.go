@@ -2,9 +2,9 @@ package devnet
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // Method is DevNet's registered method name.
@@ -19,30 +19,30 @@ var ErrOption = fmt.Errorf("devnet: %w", detector.ErrOption)
 // valid configuration.
 type Options struct {
 	// Hidden is the hidden layer's width (default 20).
-	Hidden int `json:"hidden" opt:"hidden" help:"hidden units"`
+	Hidden int `json:"hidden" opt:"hidden" min:"1" help:"hidden units"`
 	// Epochs is the number of training epochs (default 50).
-	Epochs int `json:"epochs" opt:"epochs" help:"epochs"`
+	Epochs int `json:"epochs" opt:"epochs" min:"1" help:"epochs"`
 	// BatchesPerEpoch is the number of batches in an epoch (default 20).
-	BatchesPerEpoch int `json:"batches_per_epoch" opt:"batches" help:"batches per epoch"`
+	BatchesPerEpoch int `json:"batches_per_epoch" opt:"batches" min:"1" help:"batches per epoch"`
 	// BatchSize is the number of rows in a batch, half of them labelled
 	// anomalies (default 512).
-	BatchSize int `json:"batch" opt:"batch" help:"batch size"`
+	BatchSize int `json:"batch" opt:"batch" min:"2" help:"batch size"`
 	// LR is RMSprop's learning rate (default 0.001).
-	LR float64 `json:"lr" opt:"lr" help:"RMSprop learning rate"`
+	LR float64 `json:"lr" opt:"lr" gt:"0" help:"RMSprop learning rate"`
 	// Rho is RMSprop's decay of the squared-gradient average (default 0.9).
-	Rho float64 `json:"rho" opt:"rho" help:"RMSprop rho"`
+	Rho float64 `json:"rho" opt:"rho" min:"0" lt:"1" help:"RMSprop rho"`
 	// Eps is RMSprop's epsilon (default 1e-7).
-	Eps float64 `json:"eps" opt:"eps" help:"RMSprop epsilon"`
+	Eps float64 `json:"eps" opt:"eps" min:"0" help:"RMSprop epsilon"`
 	// ClipNorm rescales the gradient to this global norm when it is larger,
 	// as Keras's clipnorm does (default 1; 0 turns clipping off).
-	ClipNorm float64 `json:"clipnorm" opt:"clipnorm" help:"global gradient-norm clip (0: none)"`
+	ClipNorm float64 `json:"clipnorm" opt:"clipnorm" min:"0" help:"global gradient-norm clip (0: none)"`
 	// L2 is the coefficient of the L2 penalty on the hidden layer's weights
 	// (default 0.01).
-	L2 float64 `json:"l2" opt:"l2" help:"L2 penalty on the hidden weights"`
+	L2 float64 `json:"l2" opt:"l2" min:"0" help:"L2 penalty on the hidden weights"`
 	// Margin is the deviation margin a for labelled anomalies (default 5).
-	Margin float64 `json:"margin" opt:"margin" help:"deviation margin"`
+	Margin float64 `json:"margin" opt:"margin" gt:"0" help:"deviation margin"`
 	// RefSize is the number of N(0, 1) reference scores (default 5000).
-	RefSize int `json:"ref_size" opt:"ref-size" help:"reference scores"`
+	RefSize int `json:"ref_size" opt:"ref-size" min:"2" help:"reference scores"`
 	// Seed seeds every random choice (default 0).
 	Seed uint64 `json:"seed"`
 	// Workers bounds the goroutines Score uses (default 0: GOMAXPROCS).
@@ -59,35 +59,12 @@ func DefaultOptions() Options {
 // Validate reports the first invalid option, naming it by its option name,
 // in an error that wraps ErrOption.
 func (o Options) Validate() error {
-	bad := func(name string, v any, want string) error {
-		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, want)
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
-	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-	switch {
-	case o.Hidden < 1:
-		return bad("hidden", o.Hidden, "must be at least 1")
-	case o.Epochs < 1:
-		return bad("epochs", o.Epochs, "must be at least 1")
-	case o.BatchesPerEpoch < 1:
-		return bad("batches", o.BatchesPerEpoch, "must be at least 1")
-	case o.BatchSize < 2:
-		return bad("batch", o.BatchSize, "must be at least 2 (an unlabelled row and a labelled anomaly)")
-	case !(o.LR > 0) || !finite(o.LR):
-		return bad("lr", o.LR, "must be a finite number above 0")
-	case !(o.Rho >= 0 && o.Rho < 1):
-		return bad("rho", o.Rho, "must be in [0, 1)")
-	case !(o.Eps >= 0) || !finite(o.Eps):
-		return bad("eps", o.Eps, "must be a finite number, at least 0")
-	case !(o.ClipNorm >= 0) || !finite(o.ClipNorm):
-		return bad("clipnorm", o.ClipNorm, "must be a finite number, at least 0")
-	case !(o.L2 >= 0) || !finite(o.L2):
-		return bad("l2", o.L2, "must be a finite number, at least 0")
-	case !(o.Margin > 0) || !finite(o.Margin):
-		return bad("margin", o.Margin, "must be a finite number above 0")
-	case o.RefSize < 2:
-		return bad("ref-size", o.RefSize, "must be at least 2")
-	case o.Workers < 0:
-		return bad("workers", o.Workers, "must be at least 0")
+	// Workers is not an option, so no tag states its bound.
+	if o.Workers < 0 {
+		return fmt.Errorf("%w: workers = %d: must be at least 0", ErrOption, o.Workers)
 	}
 	return nil
 }

@@ -2,9 +2,9 @@ package dplan
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // ErrOption reports an invalid option value. It wraps detector.ErrOption.
@@ -39,72 +39,72 @@ const (
 // or PaperOptions.
 type Options struct {
 	// Hidden is the width of the Q-network's hidden layer (default 20).
-	Hidden int `json:"hidden" opt:"hidden" help:"hidden units of the Q-network"`
+	Hidden int `json:"hidden" opt:"hidden" min:"1" max:"65536" help:"hidden units of the Q-network"`
 	// Episodes is the number of training episodes (default 10).
-	Episodes int `json:"episodes" opt:"episodes" help:"training episodes"`
+	Episodes int `json:"episodes" opt:"episodes" min:"1" help:"training episodes"`
 	// StepsPerEpisode is the number of steps of each episode (default
 	// 2,000).
-	StepsPerEpisode int `json:"steps_per_episode" opt:"steps" help:"steps per episode"`
+	StepsPerEpisode int `json:"steps_per_episode" opt:"steps" min:"1" help:"steps per episode"`
 	// Memory is the replay memory's capacity in transitions (default
 	// 100,000).
-	Memory int `json:"memory" opt:"memory" help:"replay memory capacity"`
+	Memory int `json:"memory" opt:"memory" min:"1" help:"replay memory capacity"`
 	// Warmup is the number of steps before the first network update
 	// (default 10,000, keras-rl's nb_steps_warmup); 0 learns from the first
 	// full minibatch.
-	Warmup int `json:"warmup" opt:"warmup" help:"steps before the first network update"`
+	Warmup int `json:"warmup" opt:"warmup" min:"0" help:"steps before the first network update"`
 	// EpsStart is the exploration rate of the first step (default 1).
-	EpsStart float64 `json:"eps_start" opt:"eps-start" help:"initial epsilon"`
+	EpsStart float64 `json:"eps_start" opt:"eps-start" min:"0" max:"1" help:"initial epsilon"`
 	// EpsEnd is the exploration rate the linear schedule ends at (default
 	// 0.1).
-	EpsEnd float64 `json:"eps_end" opt:"eps-end" help:"final epsilon"`
+	EpsEnd float64 `json:"eps_end" opt:"eps-end" min:"0" max:"1" help:"final epsilon"`
 	// EpsSteps is the number of steps over which epsilon falls from
 	// EpsStart to EpsEnd (default 10,000); 0 explores at EpsEnd throughout.
-	EpsSteps int `json:"eps_steps" opt:"eps-steps" help:"steps of the linear epsilon schedule"`
+	EpsSteps int `json:"eps_steps" opt:"eps-steps" min:"0" help:"steps of the linear epsilon schedule"`
 	// BatchSize is the minibatch size (default 32). Its JSON key stays
 	// "batch", so models saved before the rename load.
-	BatchSize int `json:"batch" opt:"batch" help:"minibatch size"`
+	BatchSize int `json:"batch" opt:"batch" min:"1" help:"minibatch size"`
 	// Gamma is the discount factor (default 0.99).
-	Gamma float64 `json:"gamma" opt:"gamma" help:"discount factor"`
+	Gamma float64 `json:"gamma" opt:"gamma" min:"0" max:"1" help:"discount factor"`
 	// LR is RMSprop's learning rate (default 2.5e-4).
-	LR float64 `json:"lr" opt:"lr" help:"RMSprop learning rate"`
+	LR float64 `json:"lr" opt:"lr" gt:"0" help:"RMSprop learning rate"`
 	// Alpha is RMSprop's squared-gradient decay, as PyTorch names it
 	// (default 0.99).
-	Alpha float64 `json:"alpha" opt:"alpha" help:"RMSprop squared-gradient decay"`
+	Alpha float64 `json:"alpha" opt:"alpha" min:"0" lt:"1" help:"RMSprop squared-gradient decay"`
 	// Momentum is RMSprop's heavy-ball momentum (default 0.95).
-	Momentum float64 `json:"momentum" opt:"momentum" help:"RMSprop heavy-ball momentum"`
+	Momentum float64 `json:"momentum" opt:"momentum" min:"0" lt:"1" help:"RMSprop heavy-ball momentum"`
 	// RMSEps is RMSprop's epsilon (default 0.01).
-	RMSEps float64 `json:"rms_eps" opt:"rms-eps" help:"RMSprop epsilon"`
+	RMSEps float64 `json:"rms_eps" opt:"rms-eps" min:"0" help:"RMSprop epsilon"`
 	// L2 is the coefficient of the penalty L2·ΣW² on the hidden layer's
 	// weights (default 0.01).
-	L2 float64 `json:"l2" opt:"l2" help:"L2 penalty on the hidden layer's weights"`
+	L2 float64 `json:"l2" opt:"l2" min:"0" help:"L2 penalty on the hidden layer's weights"`
 	// TargetUpdate is the number of steps between hard copies of the online
 	// network into the target network (default 10,000).
-	TargetUpdate int `json:"target_update" opt:"target-update" help:"steps between target-network copies"`
+	TargetUpdate int `json:"target_update" opt:"target-update" min:"1" help:"steps between target-network copies"`
 	// DoubleDQN selects the action of the bootstrap target with the online
 	// network and evaluates it with the target network (default false:
 	// plain DQN).
 	DoubleDQN bool `json:"double_dqn" opt:"double-dqn" help:"double DQN targets"`
 	// Loss is the TD loss (default squared).
-	Loss Loss `json:"loss" opt:"loss" help:"TD loss: squared or huber"`
+	Loss Loss `json:"loss" opt:"loss" enum:"squared|huber" help:"TD loss: squared or huber"`
 	// P is the probability that the sampler returns a labelled anomaly
 	// (default 0.5, the reference code's; the paper's text says 0.05).
-	P float64 `json:"p" opt:"p" help:"probability of sampling a labelled anomaly"`
+	P float64 `json:"p" opt:"p" min:"0" max:"1" help:"probability of sampling a labelled anomaly"`
 	// Subset is the size of the random unlabelled subset searched for the
 	// nearest or farthest point (default 3; the paper 1,000, see
 	// DefaultOptions; 1 makes g_u a uniform draw from D_u).
-	Subset int `json:"subset" opt:"subset" help:"unlabelled subset size of the nearest/farthest search"`
+	Subset int `json:"subset" opt:"subset" min:"1" help:"unlabelled subset size of the nearest/farthest search"`
 	// IntrinsicScale multiplies the intrinsic reward (default 1; 0 turns
 	// the intrinsic reward and its forest off).
-	IntrinsicScale float64 `json:"intrinsic_scale" opt:"intrinsic-scale" help:"weight of the intrinsic reward"`
+	IntrinsicScale float64 `json:"intrinsic_scale" opt:"intrinsic-scale" min:"0" help:"weight of the intrinsic reward"`
 	// IntrinsicFeatures is the space of the intrinsic-reward forest
 	// (default hidden).
-	IntrinsicFeatures Features `json:"intrinsic_features" opt:"intrinsic-features" help:"intrinsic-reward forest space: hidden or raw"`
+	IntrinsicFeatures Features `json:"intrinsic_features" opt:"intrinsic-features" enum:"hidden|raw" help:"intrinsic-reward forest space: hidden or raw"`
 	// ForestTrees is the number of trees of the intrinsic-reward forest
 	// (default 100).
-	ForestTrees int `json:"forest_trees" opt:"forest-trees" help:"trees of the intrinsic-reward forest"`
+	ForestTrees int `json:"forest_trees" opt:"forest-trees" min:"1" max:"1048576" help:"trees of the intrinsic-reward forest"`
 	// ForestSamples is the subsample size of each tree of the
 	// intrinsic-reward forest (default 256).
-	ForestSamples int `json:"forest_samples" opt:"forest-samples" help:"subsample of the intrinsic-reward forest"`
+	ForestSamples int `json:"forest_samples" opt:"forest-samples" min:"1" max:"16777216" help:"subsample of the intrinsic-reward forest"`
 	// ScaleInput makes Fit learn a per-feature min-max scaling from the
 	// training data (unlabelled and labelled together) and apply it to the
 	// data it trains on and to everything it scores, so a saved model takes
@@ -154,70 +154,12 @@ func DefaultOptions() Options {
 // Validate reports the first invalid option, naming it by its option name;
 // the error wraps ErrOption.
 func (o Options) Validate() error {
-	bad := func(name string, v any, why string) error {
-		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, why)
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
-	for _, f := range []struct {
-		name string
-		v    float64
-	}{
-		{"eps-start", o.EpsStart}, {"eps-end", o.EpsEnd}, {"gamma", o.Gamma}, {"lr", o.LR},
-		{"alpha", o.Alpha}, {"momentum", o.Momentum}, {"rms-eps", o.RMSEps}, {"l2", o.L2},
-		{"p", o.P}, {"intrinsic-scale", o.IntrinsicScale},
-	} {
-		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
-			return bad(f.name, f.v, "must be a finite number")
-		}
-	}
-	switch {
-	case o.Hidden < 1 || o.Hidden > 1<<16:
-		return bad("hidden", o.Hidden, "must be in [1, 65536]")
-	case o.Episodes < 1:
-		return bad("episodes", o.Episodes, "must be at least 1")
-	case o.StepsPerEpisode < 1:
-		return bad("steps", o.StepsPerEpisode, "must be at least 1")
-	case o.Memory < 1:
-		return bad("memory", o.Memory, "must be at least 1")
-	case o.Warmup < 0:
-		return bad("warmup", o.Warmup, "must be at least 0")
-	case o.EpsStart < 0 || o.EpsStart > 1:
-		return bad("eps-start", o.EpsStart, "must be in [0, 1]")
-	case o.EpsEnd < 0 || o.EpsEnd > 1:
-		return bad("eps-end", o.EpsEnd, "must be in [0, 1]")
-	case o.EpsSteps < 0:
-		return bad("eps-steps", o.EpsSteps, "must be at least 0")
-	case o.BatchSize < 1:
-		return bad("batch", o.BatchSize, "must be at least 1")
-	case o.Gamma < 0 || o.Gamma > 1:
-		return bad("gamma", o.Gamma, "must be in [0, 1]")
-	case o.LR <= 0:
-		return bad("lr", o.LR, "must be positive")
-	case o.Alpha < 0 || o.Alpha >= 1:
-		return bad("alpha", o.Alpha, "must be in [0, 1)")
-	case o.Momentum < 0 || o.Momentum >= 1:
-		return bad("momentum", o.Momentum, "must be in [0, 1)")
-	case o.RMSEps < 0:
-		return bad("rms-eps", o.RMSEps, "must be at least 0")
-	case o.L2 < 0:
-		return bad("l2", o.L2, "must be at least 0")
-	case o.TargetUpdate < 1:
-		return bad("target-update", o.TargetUpdate, "must be at least 1")
-	case o.Loss != LossSquared && o.Loss != LossHuber:
-		return bad("loss", fmt.Sprintf("%q", o.Loss), "must be squared or huber")
-	case o.P < 0 || o.P > 1:
-		return bad("p", o.P, "must be in [0, 1]")
-	case o.Subset < 1:
-		return bad("subset", o.Subset, "must be at least 1")
-	case o.IntrinsicScale < 0:
-		return bad("intrinsic-scale", o.IntrinsicScale, "must be at least 0")
-	case o.IntrinsicFeatures != FeaturesHidden && o.IntrinsicFeatures != FeaturesRaw:
-		return bad("intrinsic-features", fmt.Sprintf("%q", o.IntrinsicFeatures), "must be hidden or raw")
-	case o.ForestTrees < 1 || o.ForestTrees > 1<<20:
-		return bad("forest-trees", o.ForestTrees, "must be in [1, 1048576]")
-	case o.ForestSamples < 1 || o.ForestSamples > 1<<24:
-		return bad("forest-samples", o.ForestSamples, "must be in [1, 16777216]")
-	case o.Workers < 0:
-		return bad("workers", o.Workers, "must be at least 0")
+	// Workers is not an option, so no tag states its bound.
+	if o.Workers < 0 {
+		return fmt.Errorf("%w: workers = %d: must be at least 0", ErrOption, o.Workers)
 	}
 	return nil
 }

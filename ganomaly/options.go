@@ -5,6 +5,7 @@ import (
 
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/internal/dcgan"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // ErrOption is wrapped by every error about an option value.
@@ -47,11 +48,11 @@ const (
 type Options struct {
 	dcgan.Settings
 	// WAdv weights the adversarial (feature-matching) loss (default 1).
-	WAdv float64 `json:"w_adv" opt:"w-adv" help:"adversarial loss weight"`
+	WAdv float64 `json:"w_adv" opt:"w-adv" min:"0" help:"adversarial loss weight"`
 	// WCon weights the contextual (L1) loss (default 50).
-	WCon float64 `json:"w_con" opt:"w-con" help:"contextual (L1) loss weight"`
+	WCon float64 `json:"w_con" opt:"w-con" min:"0" help:"contextual (L1) loss weight"`
 	// WEnc weights the encoder (L2) loss (default 1).
-	WEnc float64 `json:"w_enc" opt:"w-enc" help:"encoder loss weight"`
+	WEnc float64 `json:"w_enc" opt:"w-enc" min:"0" help:"encoder loss weight"`
 	// ReinitBelow re-initialises the discriminator when its loss falls
 	// below it (default 1e-5, the reference code's; 0 never); settable from
 	// code only.
@@ -80,16 +81,14 @@ func DefaultOptions() Options {
 // Validate reports the first unusable option, naming it as the command line
 // does; its errors wrap ErrOption.
 func (o Options) Validate() error {
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
+	}
 	if err := dcgan.ValidateSettings(o.Settings, ErrOption); err != nil {
 		return err
 	}
-	for _, w := range []struct {
-		name string
-		v    float64
-	}{{"w-adv", o.WAdv}, {"w-con", o.WCon}, {"w-enc", o.WEnc}, {"ReinitBelow", o.ReinitBelow}} {
-		if !dcgan.Finite(w.v) || w.v < 0 {
-			return dcgan.BadOption(ErrOption, w.name, w.v, "must be a non-negative number")
-		}
+	if !dcgan.Finite(o.ReinitBelow) || o.ReinitBelow < 0 {
+		return dcgan.BadOption(ErrOption, "ReinitBelow", o.ReinitBelow, "must be a non-negative number")
 	}
 	return nil
 }

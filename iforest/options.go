@@ -2,10 +2,10 @@ package iforest
 
 import (
 	"fmt"
-	"math"
 	"runtime"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // ErrOption reports an invalid option value. It wraps detector.ErrOption.
@@ -17,15 +17,15 @@ var ErrOption = fmt.Errorf("iforest: %w", detector.ErrOption)
 // from DefaultOptions.
 type Options struct {
 	// NTrees is the number of trees, t in the paper (default 100).
-	NTrees int `json:"n_trees" opt:"trees" help:"number of trees"`
+	NTrees int `json:"n_trees" opt:"trees" min:"1" max:"1048576" help:"number of trees"`
 	// MaxSamples is the subsample size ψ drawn without replacement for
 	// each tree (default 256). It is reduced to n when the data has fewer
 	// rows, as scikit-learn's max_samples="auto" does.
-	MaxSamples int `json:"max_samples" opt:"max-samples" alias:"samples" help:"subsample size per tree"`
+	MaxSamples int `json:"max_samples" opt:"max-samples" alias:"samples" min:"1" max:"16777216" help:"subsample size per tree"`
 	// MaxFeatures is the fraction of features each tree may split on, in
 	// (0, 1] (default 1: all). Each tree draws max(1, floor(MaxFeatures·d))
 	// of the d features without replacement, as scikit-learn does.
-	MaxFeatures float64 `json:"max_features" opt:"max-features" help:"fraction of features each tree may split on, in (0, 1]"`
+	MaxFeatures float64 `json:"max_features" opt:"max-features" gt:"0" max:"1" help:"fraction of features each tree may split on"`
 	// Seed seeds every random choice (default 0).
 	Seed uint64 `json:"seed"`
 	// Workers bounds the goroutines used by Fit and Score (default 0:
@@ -43,20 +43,11 @@ func DefaultOptions() Options {
 // Validate reports the first invalid option, naming it by its option name;
 // the error wraps ErrOption.
 func (o Options) Validate() error {
-	bad := func(name string, v any, why string) error {
-		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, why)
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
-	switch {
-	case o.NTrees < 1 || o.NTrees > 1<<20:
-		return bad("trees", o.NTrees, "must be in [1, 1048576]")
-	case o.MaxSamples < 1 || o.MaxSamples > 1<<24:
-		return bad("max-samples", o.MaxSamples, "must be in [1, 16777216]")
-	case math.IsNaN(o.MaxFeatures) || math.IsInf(o.MaxFeatures, 0):
-		return bad("max-features", o.MaxFeatures, "must be a finite number")
-	case !(o.MaxFeatures > 0 && o.MaxFeatures <= 1):
-		return bad("max-features", o.MaxFeatures, "must be in (0, 1]")
-	case o.Workers < 0:
-		return bad("workers", o.Workers, "must be at least 0")
+	if o.Workers < 0 {
+		return fmt.Errorf("%w: workers = %d: must be at least 0", ErrOption, o.Workers)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // ErrOption reports an invalid option value. It wraps detector.ErrOption.
@@ -43,7 +44,7 @@ type Options struct {
 	// NComponents is the number of principal axes kept (default 0: half the
 	// features, rounded up, (d+1)/2 of d). It may not exceed min(n, d) for
 	// n training rows; Fit refuses a larger value.
-	NComponents int `json:"n_components" opt:"components" help:"principal axes kept (0: half the features, rounded up)"`
+	NComponents int `json:"n_components" opt:"components" min:"0" help:"principal axes kept (0: half the features, rounded up)"`
 	// Solver selects the decomposition (default Auto).
 	Solver Solver `json:"solver"`
 	// Workers bounds the goroutines accumulating the covariance (default 0:
@@ -68,16 +69,14 @@ func (o Options) Components(d int) int {
 // the error wraps ErrOption. Whether NComponents fits the data is checked
 // by Fit.
 func (o Options) Validate() error {
-	bad := func(name string, v any, why string) error {
-		return fmt.Errorf("%w: %s = %v: %s", ErrOption, name, v, why)
+	if err := option.Check(&o); err != nil {
+		return fmt.Errorf("%w: %v", ErrOption, err)
 	}
 	switch {
-	case o.NComponents < 0:
-		return bad("components", o.NComponents, "must be at least 0 (0: half the features, rounded up)")
 	case o.Solver < Auto || o.Solver > SVD:
-		return bad("solver", int(o.Solver), "must be Auto, Covariance or SVD")
+		return fmt.Errorf("%w: solver = %d: must be Auto, Covariance or SVD", ErrOption, int(o.Solver))
 	case o.Workers < 0:
-		return bad("workers", o.Workers, "must be at least 0")
+		return fmt.Errorf("%w: workers = %d: must be at least 0", ErrOption, o.Workers)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/option"
 	"github.com/oddity-ml/oddity/tensor"
 )
 
@@ -144,5 +145,35 @@ func TestSplit(t *testing.T) {
 	s.MaxImages = 0
 	if val, train := s.Split(80); len(val)+len(train) != 80 {
 		t.Errorf("MaxImages 0 kept %d of 80 images", len(val)+len(train))
+	}
+}
+
+// TestSettingsChoices checks that the enum tags of Select and FitMode
+// accept exactly the constants: each pair validates, and a constant's
+// neighbour in spelling does not.
+func TestSettingsChoices(t *testing.T) {
+	for _, sel := range []string{SelectVal, SelectLast} {
+		for _, fit := range []string{FitPad, FitResize} {
+			s := DefaultSettings()
+			s.Select, s.FitMode = sel, fit
+			if err := option.Check(&s); err != nil {
+				t.Errorf("select %q, fit %q: %v", sel, fit, err)
+			}
+			if err := ValidateSettings(s, detector.ErrOption); err != nil {
+				t.Errorf("select %q, fit %q: %v", sel, fit, err)
+			}
+		}
+	}
+	for _, set := range []func(*Settings){
+		func(s *Settings) { s.Select = "Val" },
+		func(s *Settings) { s.Select = "" },
+		func(s *Settings) { s.FitMode = "pad " },
+		func(s *Settings) { s.FitMode = "" },
+	} {
+		s := DefaultSettings()
+		set(&s)
+		if err := option.Check(&s); err == nil {
+			t.Errorf("select %q, fit %q accepted", s.Select, s.FitMode)
+		}
 	}
 }

@@ -23,33 +23,33 @@ const (
 type Settings struct {
 	// Width is the first convolution's channel count w (default 16;
 	// GANomaly's paper 64).
-	Width int `json:"width" opt:"width" help:"network width w (channels of the first layer)"`
+	Width int `json:"width" opt:"width" min:"1" help:"network width w (channels of the first layer)"`
 	// NZ is the latent (bottleneck) size (default 100).
-	NZ int `json:"nz" opt:"nz" help:"latent size"`
+	NZ int `json:"nz" opt:"nz" min:"1" help:"latent size"`
 	// Epochs is the number of passes over the training images (default 4;
 	// GANomaly's paper 15).
-	Epochs int `json:"epochs" opt:"epochs" help:"training epochs"`
+	Epochs int `json:"epochs" opt:"epochs" min:"1" help:"training epochs"`
 	// BatchSize is the number of images per training step (default 64);
 	// the last incomplete batch of an epoch is dropped, as the reference
 	// code's loader does.
-	BatchSize int `json:"batch_size" opt:"batch" help:"batch size"`
+	BatchSize int `json:"batch_size" opt:"batch" min:"2" help:"batch size"`
 	// MaxImages, when positive, uses a seeded random subset of at most that
 	// many training images, validation split included (default 12,000; 0
 	// uses all, as the paper does).
-	MaxImages int `json:"max_images" opt:"max-images" help:"use at most this many training images, validation included (0 = all)"`
+	MaxImages int `json:"max_images" opt:"max-images" min:"0" help:"use at most this many training images, validation included (0 = all)"`
 	// Side is the network input side S, 4·2^k (default 0: the smallest
 	// valid side that holds the images, 32 for MNIST and CIFAR-10).
 	Side int `json:"side" opt:"side" help:"network input side 4·2^k (0 = smallest that holds the images)"`
 	// LR is Adam's learning rate (default 2e-4).
-	LR float64 `json:"lr" opt:"lr" help:"Adam learning rate"`
+	LR float64 `json:"lr" opt:"lr" gt:"0" help:"Adam learning rate"`
 	// ValFraction is the fraction of the (used) training images held out
 	// for validation (default 0.1).
-	ValFraction float64 `json:"val_fraction" opt:"val-frac" help:"fraction of the training images held out for validation"`
+	ValFraction float64 `json:"val_fraction" opt:"val-frac" min:"0" max:"0.5" help:"fraction of the training images held out for validation"`
 	// Select is the epoch kept: SelectVal (default) or SelectLast.
-	Select string `json:"select" opt:"select" help:"epoch kept: val (lowest validation loss) or last"`
+	Select string `json:"select" opt:"select" enum:"val|last" help:"epoch kept: val (lowest validation loss) or last"`
 	// FitMode is how images reach the network side: FitPad (default) or
 	// FitResize.
-	FitMode string `json:"fit_mode" opt:"fit" help:"how images reach the network side: pad (MNIST 28→32 with a 2-pixel border) or resize (bilinear)"`
+	FitMode string `json:"fit_mode" opt:"fit" enum:"pad|resize" help:"how images reach the network side: pad (MNIST 28→32 with a 2-pixel border) or resize (bilinear)"`
 	// Beta1 and Beta2 are Adam's moment decay rates (default 0.5 and
 	// 0.999, GANomaly's paper's); settable from code only.
 	Beta1 float64 `json:"beta1"`
@@ -107,40 +107,17 @@ func BadOption(errOption error, name string, v any, why string) error {
 // Finite reports whether v is neither NaN nor infinite.
 func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// Choice returns nil when v is a or b, else BadOption's error saying so.
-func Choice(errOption error, name, v, a, b string) error {
-	if v == a || v == b {
-		return nil
-	}
-	return BadOption(errOption, name, fmt.Sprintf("%q", v), fmt.Sprintf("want %q or %q", a, b))
-}
-
-// ValidateSettings reports the first unusable setting of s, naming it as
-// the command line does; its errors wrap errOption, the method's
-// ErrOption.
+// ValidateSettings reports the first unusable setting of s that its tags
+// cannot say (package option's Check, which a method's Validate runs on
+// its Options first, checks the rest): the validation-selected epoch
+// needs a validation split, Adam's Beta1 and Beta2 lie in [0, 1), and a
+// nonzero Side is 4·2^k. Its errors name the setting as the command line
+// does and wrap errOption, the method's ErrOption.
 func ValidateSettings(s Settings, errOption error) error {
 	bad := func(name string, v any, why string) error { return BadOption(errOption, name, v, why) }
 	switch {
-	case s.Width < 1:
-		return bad("width", s.Width, "must be at least 1")
-	case s.NZ < 1:
-		return bad("nz", s.NZ, "must be at least 1")
-	case s.Epochs < 1:
-		return bad("epochs", s.Epochs, "must be at least 1")
-	case s.BatchSize < 2:
-		return bad("batch", s.BatchSize, "must be at least 2 (BatchNorm)")
-	case s.MaxImages < 0:
-		return bad("max-images", s.MaxImages, "must not be negative")
-	case !Finite(s.LR) || !(s.LR > 0):
-		return bad("lr", s.LR, "must be a positive number")
-	case !(s.ValFraction >= 0 && s.ValFraction <= 0.5):
-		return bad("val-frac", s.ValFraction, "must lie in [0, 0.5]")
-	case s.Select != SelectVal && s.Select != SelectLast:
-		return Choice(errOption, "select", s.Select, SelectVal, SelectLast)
 	case s.Select == SelectVal && s.ValFraction == 0:
 		return bad("select", SelectVal, "needs a validation split (val-frac above 0)")
-	case s.FitMode != FitPad && s.FitMode != FitResize:
-		return Choice(errOption, "fit", s.FitMode, FitPad, FitResize)
 	case !(s.Beta1 >= 0 && s.Beta1 < 1):
 		return bad("Beta1", s.Beta1, "must lie in [0, 1)")
 	case !(s.Beta2 >= 0 && s.Beta2 < 1):
