@@ -19,13 +19,7 @@ import (
 // "epoch", with the epoch's mean loss.
 func (m *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
 	o := m.Options
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if err := detector.CheckTrainSet(ts); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := detector.CheckFit(ctx, o, ts); err != nil {
 		return err
 	}
 	all, nU := ts.X, ts.X.N

@@ -86,3 +86,15 @@ func CheckScore(ctx context.Context, fitted bool, x *data.Dataset, shape []int) 
 	}
 	return ctx.Err()
 }
+
+// CheckFit is what a detector's Fit checks first: its options validate,
+// ts passes CheckTrainSet, and ctx is not done.
+func CheckFit(ctx context.Context, opts Options, ts TrainSet) error {
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if err := CheckTrainSet(ts); err != nil {
+		return err
+	}
+	return ctx.Err()
+}

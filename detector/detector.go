@@ -20,15 +20,20 @@
 //     field with a JSON tag, a doc comment stating its default, and, for a
 //     setting a user may change, an `opt:"name" help:"..."` tag (package
 //     option: the option's one declaration, from which flags, benchmark
-//     settings and `oddity methods` are derived); Seed uint64 (not an
+//     settings and `oddity methods` are derived), with its constraints as
+//     tags (`min:"1"`, `gt:"0"`, `enum:"a|b"`); Seed uint64 (not an
 //     option: set per run); DefaultOptions(), what `oddity train` runs;
 //     PaperOptions() where the paper's settings differ; and
-//     (Options) Validate(), whose errors wrap ErrOption and name the
+//     (Options) Validate(), which calls option.Check and adds the checks
+//     that relate options, its errors wrapping ErrOption and naming the
 //     option. The zero Options is not a configuration.
 //   - detector.go: type Detector with Method, Fit, Score, Marshal and
 //     Unmarshal; New(Options) *Detector; and, in init,
 //     Register(Define(Method, kind, summary, DefaultOptions, PaperOptions, New)).
 //   - the network and training files the method needs.
+//
+// Fit starts with CheckFit (options, training data, context) and Score
+// with CheckScore (fitted, input shape and values, context).
 //
 // The contract, checked for every registered method by
 // detectortest.Conformance (package detector/all's test fails for a method

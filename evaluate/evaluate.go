@@ -100,11 +100,7 @@ func One(ctx context.Context, d detector.Detector, sp *Split) (*Run, error) {
 	}
 	sc := time.Since(t1).Seconds()
 	labels := sp.Test.Y
-	roc, err := metrics.ROCAUC(scores, labels)
-	if err != nil {
-		return nil, err
-	}
-	pr, err := metrics.AveragePrecision(scores, labels)
+	roc, pr, err := metrics.AUCs(scores, labels)
 	if err != nil {
 		return nil, err
 	}

@@ -237,3 +237,15 @@ func PR(scores []float64, labels []int, dropIntermediate bool) (PRCurve, error) 
 	r.Recall = append(r.Recall, 0)
 	return r, nil
 }
+
+// AUCs returns ROCAUC and AveragePrecision of the same scores and labels,
+// the two numbers every evaluation reports.
+func AUCs(scores []float64, labels []int) (rocAUC, ap float64, err error) {
+	if rocAUC, err = ROCAUC(scores, labels); err != nil {
+		return 0, 0, err
+	}
+	if ap, err = AveragePrecision(scores, labels); err != nil {
+		return 0, 0, err
+	}
+	return rocAUC, ap, nil
+}

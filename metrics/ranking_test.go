@@ -224,3 +224,19 @@ func TestSummary(t *testing.T) {
 		t.Errorf("Summarize(nil): %v", err)
 	}
 }
+
+// scikit-learn's documented example: roc_auc_score gives 0.75 and
+// average_precision_score 0.8333 for these scores.
+func TestAUCs(t *testing.T) {
+	scores, labels := []float64{0.1, 0.4, 0.35, 0.8}, []int{0, 0, 1, 1}
+	roc, ap, err := AUCs(scores, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(roc-0.75) > 1e-12 || math.Abs(ap-5.0/6) > 1e-12 {
+		t.Errorf("AUCs = %v, %v, want 0.75, 0.8333", roc, ap)
+	}
+	if _, _, err := AUCs(scores, []int{1, 1, 1, 1}); err == nil {
+		t.Error("one class accepted")
+	}
+}

@@ -28,11 +28,7 @@ type Ranking struct {
 // and thins the curves and the score sample for storage. seed picks the
 // score subsample.
 func Rank(scores []float64, labels []int, seed uint64) (*Ranking, error) {
-	roc, err := metrics.ROCAUC(scores, labels)
-	if err != nil {
-		return nil, err
-	}
-	ap, err := metrics.AveragePrecision(scores, labels)
+	roc, ap, err := metrics.AUCs(scores, labels)
 	if err != nil {
 		return nil, err
 	}

@@ -166,11 +166,7 @@ func runEvalGAN(cmd *cobra.Command, g *ganFlags, abnormal, baselines, plots stri
 				if err != nil {
 					return fmt.Errorf("%s, class %s, seed %d: %w", m, ec.Name, seed, err)
 				}
-				roc, err := metrics.ROCAUC(scores, split.Test.Y)
-				if err != nil {
-					return err
-				}
-				ap, err := metrics.AveragePrecision(scores, split.Test.Y)
+				roc, ap, err := metrics.AUCs(scores, split.Test.Y)
 				if err != nil {
 					return err
 				}

@@ -242,11 +242,7 @@ func runTrainGAN(cmd *cobra.Command, method string, g *ganFlags, abnormal, out, 
 	if err != nil {
 		return err
 	}
-	roc, err := metrics.ROCAUC(scores, split.Test.Y)
-	if err != nil {
-		return err
-	}
-	ap, err := metrics.AveragePrecision(scores, split.Test.Y)
+	roc, ap, err := metrics.AUCs(scores, split.Test.Y)
 	if err != nil {
 		return err
 	}
