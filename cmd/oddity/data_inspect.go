@@ -42,12 +42,18 @@ Files of no known format (checksums, READMEs) are skipped with a note.`,
 
 func init() {
 	f := dataInspectCmd.Flags()
+	// Each usage names its value in backquotes, so that --help shows
+	// "--x NAME" rather than a Go type name.
 	f.BoolVar(&dataInspectFlags.json, "json", false, "print JSON")
-	f.StringVar(&dataInspectFlags.label, "label", "", "label column of a text table (name or index, -1 = last)")
+	f.StringVar(&dataInspectFlags.label, "label-column", "", "label column of a text table: header `NAME` or index from 0 (negative counts from the end: -1 is the last)")
+	// --label was this command's name for --label-column; it still works,
+	// hidden, with a deprecation notice.
+	f.StringVar(&dataInspectFlags.label, "label", "", "label column of a text table")
+	_ = f.MarkDeprecated("label", "use --label-column")
 	f.BoolVar(&dataInspectFlags.noLabels, "no-labels", false, "ignore labels")
-	f.StringVar(&dataInspectFlags.x, "x", "", "npz member / .mat variable holding the samples")
-	f.StringVar(&dataInspectFlags.y, "y", "", "npz member / .mat variable holding the labels (- for none)")
-	f.StringVar(&dataInspectFlags.split, "split", "", "image folder split to read (e.g. train)")
+	f.StringVar(&dataInspectFlags.x, "x", "", "npz member / .mat variable `NAME` holding the samples")
+	f.StringVar(&dataInspectFlags.y, "y", "", "npz member / .mat variable `NAME` holding the labels (- for none)")
+	f.StringVar(&dataInspectFlags.split, "split", "", "image folder `SPLIT` to read (e.g. train)")
 	f.BoolVar(&dataInspectFlags.grey, "grey", false, "read images as one grey channel")
 	dataCmd.AddCommand(dataInspectCmd)
 	rootCmd.AddCommand(dataCmd)

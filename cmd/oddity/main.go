@@ -56,8 +56,8 @@ var cpuProfile string
 
 func init() {
 	rootCmd.AddCommand(benchCmd, trainCmd, evalCmd)
-	rootCmd.PersistentFlags().StringVar(&datasetsDir, "datasets", "", "folder of the named data sets (default $ODDITY_DATASETS, else ../shared/datasets)")
-	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (inspect with go tool pprof)")
+	rootCmd.PersistentFlags().StringVar(&datasetsDir, "datasets", "", "`DIR` holding the named data sets (default $ODDITY_DATASETS, else ../shared/datasets)")
+	rootCmd.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `FILE` (inspect with go tool pprof)")
 }
 
 // startProfile starts the CPU profile asked for by --cpuprofile and returns

@@ -47,6 +47,7 @@ Output: CSV (index,score,anomaly[,label]) or JSON lines with --output jsonl.`,
 			if err != nil {
 				return err
 			}
+			warnSelfAUC(cmd.ErrOrStderr(), m)
 			if cmd.Flags().Changed("threshold") {
 				if err := m.SetThreshold(detector.ThresholdRule{Value: threshold, HasValue: true}); err != nil {
 					return err
@@ -73,11 +74,13 @@ Output: CSV (index,score,anomaly[,label]) or JSON lines with --output jsonl.`,
 			return scoreDataset(cmd, m, ds, out, output, batch)
 		},
 	}
-	cmd.Flags().StringVar(&modelPath, "model", "", "model file written by `oddity train` (required)")
-	cmd.Flags().StringVar(&labelCol, "label-column", "", "label column of a CSV input, left out of the features and echoed")
-	cmd.Flags().StringVar(&output, "output", "csv", "output format: csv or jsonl")
-	cmd.Flags().Float64Var(&threshold, "threshold", 0, "override the model's threshold")
-	cmd.Flags().IntVar(&batch, "batch", 65536, "samples scored per batch")
+	// Each usage names its value in backquotes, so that --help shows
+	// "--model FILE" rather than a Go type name.
+	cmd.Flags().StringVar(&modelPath, "model", "", "model `FILE` written by oddity train (required)")
+	cmd.Flags().StringVar(&labelCol, "label-column", "", "label column (`NAME` or index) of a CSV input, left out of the features and echoed")
+	cmd.Flags().StringVar(&output, "output", "csv", "output `FORMAT`: csv or jsonl")
+	cmd.Flags().Float64Var(&threshold, "threshold", 0, "score `VALUE` above which a sample is flagged, instead of the model's threshold")
+	cmd.Flags().IntVar(&batch, "batch", 65536, "`N` samples scored per batch")
 	_ = cmd.MarkFlagRequired("model")
 	rootCmd.AddCommand(cmd)
 }
@@ -156,33 +159,54 @@ func b01(b bool) string {
 
 // streamRecord is one JSON line of input: a bare array or an object.
 type streamRecord struct {
-	ID any       `json:"id"`
-	X  []float64 `json:"x"`
+	ID any
+	X  []float64
+}
+
+// rawStreamRecord is a line as decoded, a null value kept apart from 0.
+type rawStreamRecord struct {
+	ID any        `json:"id"`
+	X  []*float64 `json:"x"`
 }
 
 // parseStreamLine reads one JSON line of input: a bare array of numbers or
 // an object {"id": ..., "x": [...]}. An object with other fields, or
 // without "x", is an error that says which form is expected, rather than a
-// sample of no values.
+// sample of no values. A null value is an error naming its position
+// (1-based): the server refuses null in a tensor's data too, and no model
+// scores a missing value unless a table pipeline that fills it was trained
+// with it.
 func parseStreamLine(b []byte) (streamRecord, error) {
-	var rec streamRecord
+	var raw rawStreamRecord
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '[' {
-		if err := json.Unmarshal(b, &rec.X); err != nil {
-			return rec, fmt.Errorf("want an array of numbers: %v", err)
+		if err := json.Unmarshal(b, &raw.X); err != nil {
+			return streamRecord{}, fmt.Errorf("want an array of numbers: %v", err)
 		}
-		return rec, nil
+		return raw.record()
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&rec); err != nil {
-		return rec, fmt.Errorf(`want [numbers] or {"id": ..., "x": [numbers]}: %v`, err)
+	if err := dec.Decode(&raw); err != nil {
+		return streamRecord{}, fmt.Errorf(`want [numbers] or {"id": ..., "x": [numbers]}: %v`, err)
 	}
 	if dec.More() {
-		return rec, errors.New("more than one JSON value on the line")
+		return streamRecord{}, errors.New("more than one JSON value on the line")
 	}
-	if rec.X == nil {
-		return rec, errors.New(`the object has no "x": want {"id": ..., "x": [numbers]}`)
+	if raw.X == nil {
+		return streamRecord{}, errors.New(`the object has no "x": want {"id": ..., "x": [numbers]}`)
+	}
+	return raw.record()
+}
+
+// record returns the line's values, refusing a null one.
+func (r rawStreamRecord) record() (streamRecord, error) {
+	rec := streamRecord{ID: r.ID, X: make([]float64, len(r.X))}
+	for i, p := range r.X {
+		if p == nil {
+			return streamRecord{}, fmt.Errorf("value %d is null: missing values need a model trained with a table pipeline", i+1)
+		}
+		rec.X[i] = *p
 	}
 	return rec, nil
 }
@@ -202,32 +226,34 @@ func scoreStream(cmd *cobra.Command, m *detector.Model, in io.Reader, out *bufio
 	}
 	enc := json.NewEncoder(out)
 	row := make([]float32, k)
-	for n := 0; sc.Scan(); n++ {
+	// n counts the samples scored (the output's index); line counts the
+	// input's lines, blank ones included, for error messages.
+	n, line := 0, 0
+	for ; sc.Scan(); line++ {
 		if err := cmd.Context().Err(); err != nil {
 			return err
 		}
 		b := sc.Bytes()
-		if len(b) == 0 {
-			n--
+		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
 		rec, err := parseStreamLine(b)
 		if err != nil {
-			return fmt.Errorf("stdin line %d: %w", n+1, err)
+			return fmt.Errorf("stdin line %d: %w", line+1, err)
 		}
 		if len(rec.X) != k {
-			return fmt.Errorf("stdin line %d: %d values, the model takes %d (shape %v)", n+1, len(rec.X), k, m.Schema.Shape)
+			return fmt.Errorf("stdin line %d: %d values, the model takes %d (shape %v)", line+1, len(rec.X), k, m.Schema.Shape)
 		}
 		for i, v := range rec.X {
 			row[i] = float32(v)
 		}
 		ds := &data.Dataset{Name: "stdin", X: row, N: 1, Shape: m.Schema.Shape}
 		if err := ds.Validate(); err != nil {
-			return fmt.Errorf("stdin line %d: %v", n+1, err)
+			return fmt.Errorf("stdin line %d: %v", line+1, err)
 		}
 		scores, err := m.Score(cmd.Context(), ds)
 		if err != nil {
-			return fmt.Errorf("stdin line %d: %w", n+1, err)
+			return fmt.Errorf("stdin line %d: %w", line+1, err)
 		}
 		flag := m.Predict(scores)[0]
 		if format == "csv" {
@@ -238,6 +264,7 @@ func scoreStream(cmd *cobra.Command, m *detector.Model, in io.Reader, out *bufio
 		if err := out.Flush(); err != nil {
 			return err
 		}
+		n++
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("stdin: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -46,4 +47,82 @@ func TestParseStreamLine(t *testing.T) {
 			t.Errorf("%s: error %v, want one saying %q", c.line, err, c.says)
 		}
 	}
+}
+
+// A null value is refused, naming its line and position, whichever form
+// the line takes: read as 0 it would be scored as a real measurement.
+func TestParseStreamLineNull(t *testing.T) {
+	for _, c := range []struct{ line, says string }{
+		{`[25, 3, null, 0]`, "value 3 is null: missing values need a model trained with a table pipeline"},
+		{`[null]`, "value 1 is null"},
+		{`{"id": "r1", "x": [1, null]}`, "value 2 is null"},
+	} {
+		if _, err := parseStreamLine([]byte(c.line)); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: error %v, want one saying %q", c.line, err, c.says)
+		}
+	}
+}
+
+// `oddity score -` stops at the first null with an error naming the input
+// line (blank lines counted) and the value's position, after answering the
+// lines before it.
+func TestScoreStreamNull(t *testing.T) {
+	_, path := tinyModel(t, t.TempDir(), nil)
+	rootCmd.SetIn(strings.NewReader("[25, 3, 0]\n\n[25, 3, null]\n[1, 2, 3]\n"))
+	defer rootCmd.SetIn(nil)
+	out, _, err := runRoot(t, "score", "--output", "jsonl", "--model", path, "-")
+	const want = "stdin line 3: value 3 is null: missing values need a model trained with a table pipeline"
+	if err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, `"index":0`) {
+		t.Errorf("output before the bad line:\n%s", out)
+	}
+}
+
+// The --help texts of score, data inspect, model info and version show no
+// Go type names or "(default -1)"; data inspect's --label-column keeps
+// --label as a hidden, deprecated alias.
+func TestFlagHelpAndLabelAlias(t *testing.T) {
+	for _, args := range [][]string{{"score"}, {"data", "inspect"}, {"model", "info"}, {"version"}} {
+		cmd, _, err := rootCmd.Find(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage := cmd.LocalFlags().FlagUsages()
+		for _, bad := range []string{" string ", " int ", " float ", " float64 ", " bool ", "(default -1)", "--label "} {
+			if strings.Contains(usage, bad) {
+				t.Errorf("%v --help shows %q:\n%s", args, bad, usage)
+			}
+		}
+	}
+	dir := t.TempDir()
+	csv := dir + "/t.csv"
+	if err := os.WriteFile(csv, []byte("a,b,class\n1,2,0\n3,4,1\n5,6,0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var outs []string
+	for _, flag := range []string{"--label-column", "--label"} {
+		out, errOut, err := runRoot(t, "data", "inspect", "--json", flag, "class", csv)
+		if err != nil {
+			t.Fatalf("%s: %v", flag, err)
+		}
+		if flag == "--label" {
+			// Cobra prints the notice with Command.Print: on standard
+			// error, or here on the test's output writer.
+			const notice = "Flag --label has been deprecated, use --label-column\n"
+			if !strings.Contains(out+errOut, notice) {
+				t.Errorf("--label gave no deprecation notice: %q %q", out, errOut)
+			}
+			out = strings.ReplaceAll(out, notice, "") // cobra repeats earlier notices in-process
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] || !strings.Contains(outs[0], `"classes"`) {
+		t.Errorf("--label-column and --label differ or read no classes:\n%s\n%s", outs[0], outs[1])
+	}
+	// Later commands start from the flags' defaults again.
+	f := dataInspectCmd.Flags()
+	_ = f.Set("label-column", "")
+	_ = f.Set("json", "false")
 }
