@@ -11,16 +11,27 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
+	"github.com/oddity-ml/oddity/conformal"
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/modelfile"
 )
 
 // FormatVersion is the version of the model header this package writes.
 // Loading refuses a header of a newer major version.
+//
+// Format 1 headers may carry two optional fields, added without a version
+// change: "calibration_scores" (the model's calibration, ascending) and
+// "meta"."calibration" (how it was made). Files written before them load
+// as models without calibration. A reader that predates them ignores
+// them and still predicts the same labels for a model using the Alpha
+// rule, since the header's threshold is the equivalent score threshold
+// (see ThresholdRule.Alpha).
 const FormatVersion = 1
 
 // Schema is the input a model accepts.
@@ -49,9 +60,12 @@ var ErrSchema = errors.New("detector: input does not match the model")
 
 // Meta records how a model was trained.
 type Meta struct {
-	// DataHash is the SHA-256 of the training samples (values and shape).
+	// DataHash is the SHA-256 of the training samples (values and shape):
+	// for FitCalibrated, of all of TrainSet.X, held-out rows included (the
+	// held-out rows follow from it and the calibration seed).
 	DataHash string `json:"data_hash"`
-	// Train and Labeled count the training samples and labelled anomalies.
+	// Train and Labeled count the samples the detector was fitted on
+	// (without the rows FitCalibrated held out) and the labelled anomalies.
 	Train   int `json:"train_samples"`
 	Labeled int `json:"labeled_anomalies"`
 	// Seconds is the wall time of Fit.
@@ -60,11 +74,32 @@ type Meta struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Extra is free-form information (seed, command line, data source).
 	Extra map[string]string `json:"extra,omitempty"`
+	// Calibration says how the model's calibration was made, or is nil
+	// when the model has none.
+	Calibration *CalibrationMeta `json:"calibration,omitempty"`
+}
+
+// CalibrationMeta records how a model's calibration scores were obtained.
+type CalibrationMeta struct {
+	// Rows counts the rows set aside for calibration: held out of fitting
+	// by FitCalibrated, or given to Calibrate.
+	Rows int `json:"rows"`
+	// Scores counts the calibration scores stored: all Rows, or a seeded
+	// random subsample of CalibrationOptions.MaxScores of them.
+	Scores int `json:"scores"`
+	// Fraction is the fraction of the training rows FitCalibrated held
+	// out; 0 when the calibration rows were given to Calibrate.
+	Fraction float64 `json:"fraction,omitempty"`
+	// Seed drew the held-out rows and the subsample.
+	Seed uint64 `json:"seed"`
 }
 
 // Model is a fitted detector ready for use: it checks input against its
 // schema, keeps a sample of its training scores, and turns scores into
-// labels with a threshold.
+// labels with a threshold. A model made by FitCalibrated (or given
+// normal held-out rows by Calibrate) also keeps calibration scores, from
+// which PValues computes conformal p-values (package conformal) and the
+// Alpha rule sets a threshold with a false-alarm guarantee.
 type Model struct {
 	Detector Detector
 	Schema   Schema
@@ -76,13 +111,21 @@ type Model struct {
 	// maxTrainScores values).
 	TrainScores []float64
 	Meta        Meta
+
+	// calibration holds the calibration scores, or is nil.
+	calibration *conformal.Calibration
 }
 
 const maxTrainScores = 4096
 
 // ThresholdRule chooses a threshold after fitting. Exactly one field is
-// used, in this order: Value if HasValue, else FPR if > 0, else
-// Contamination.
+// used, in this order of precedence: Value if HasValue, else Alpha if not
+// 0, else FPR if not 0, else Contamination (0.1 when it too is 0).
+//
+// Contamination and FPR are read off the training scores, which the
+// detector has seen: they describe the training data but promise nothing
+// about new data. Alpha is read off the calibration scores, which it has
+// not, and bounds the false-alarm rate on new normal data.
 type ThresholdRule struct {
 	// Contamination is the expected fraction of anomalies in the training
 	// data: the threshold is the training scores' 100·(1 - Contamination)
@@ -91,31 +134,63 @@ type ThresholdRule struct {
 	// FPR is a target false-positive rate on (assumed normal) training
 	// data: the (1 - FPR) quantile.
 	FPR float64 `json:"fpr,omitempty"`
+	// Alpha is a level in (0, 1) for the conformal test: a score is flagged
+	// when its conformal p-value is at most Alpha, so a new normal point
+	// exchangeable with the calibration points is flagged with probability
+	// at most Alpha (package conformal states the guarantee and its
+	// assumptions). It needs a model with calibration (FitCalibrated,
+	// Calibrate) and at least 1/Alpha - 1 calibration scores. The
+	// threshold it sets is the calibration score above which p ≤ Alpha,
+	// so Predict(s) is exactly "PValue(s) ≤ Alpha" for every finite s.
+	Alpha float64 `json:"alpha,omitempty"`
 	// Value is an explicit threshold.
 	Value    float64 `json:"value,omitempty"`
 	HasValue bool    `json:"has_value,omitempty"`
 }
 
 // Fit trains d on ts and wraps it in a Model with the threshold rule applied
-// to the training scores.
+// to the training scores. The model has no calibration, so the Alpha rule
+// is refused (ErrNoCalibration): use FitCalibrated for it.
 func Fit(ctx context.Context, d Detector, ts TrainSet, rule ThresholdRule) (*Model, error) {
+	if err := checkFitData(ts); err != nil {
+		return nil, err
+	}
+	m, err := fit(ctx, d, ts)
+	if err != nil {
+		return nil, err
+	}
+	m.Meta.DataHash = Hash(ts.X)
+	if err := m.SetThreshold(rule); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkFitData is what Fit and FitCalibrated check of the training data.
+func checkFitData(ts TrainSet) error {
 	if ts.X == nil || ts.X.N == 0 {
-		return nil, errors.New("detector: no training data")
+		return errors.New("detector: no training data")
 	}
 	if err := ts.X.Validate(); err != nil {
-		return nil, err
+		return err
 	}
 	if ts.Anomalies != nil {
 		if err := ts.Anomalies.Validate(); err != nil {
-			return nil, err
+			return err
 		}
 	}
+	return nil
+}
+
+// fit trains d on ts and wraps it in a Model with its schema, metadata
+// (but DataHash) and training-score quantiles; no threshold yet.
+func fit(ctx context.Context, d Detector, ts TrainSet) (*Model, error) {
 	start := time.Now()
 	if err := d.Fit(ctx, ts); err != nil {
 		return nil, err
 	}
 	m := &Model{Detector: d, Schema: Schema{Shape: append([]int(nil), ts.X.Shape...), FeatureNames: ts.X.FeatureNames}}
-	m.Meta = Meta{DataHash: Hash(ts.X), Train: ts.X.N, Seconds: time.Since(start).Seconds()}
+	m.Meta = Meta{Train: ts.X.N, Seconds: time.Since(start).Seconds()}
 	if ts.Anomalies != nil {
 		m.Meta.Labeled = ts.Anomalies.N
 	}
@@ -124,9 +199,6 @@ func Fit(ctx context.Context, d Detector, ts TrainSet, rule ThresholdRule) (*Mod
 		return nil, err
 	}
 	m.TrainScores = quantiles(scores, maxTrainScores)
-	if err := m.SetThreshold(rule); err != nil {
-		return nil, err
-	}
 	return m, nil
 }
 
@@ -145,7 +217,9 @@ func quantiles(s []float64, k int) []float64 {
 	return out
 }
 
-// SetThreshold applies a threshold rule to the stored training scores.
+// SetThreshold applies a threshold rule: to the stored training scores
+// (Contamination, FPR), to the calibration scores (Alpha), or none
+// (Value). On error the model is unchanged.
 func (m *Model) SetThreshold(rule ThresholdRule) error {
 	switch {
 	case rule.HasValue:
@@ -153,6 +227,12 @@ func (m *Model) SetThreshold(rule ThresholdRule) error {
 			return errors.New("detector: threshold is NaN")
 		}
 		m.Threshold = rule.Value
+	case rule.Alpha != 0:
+		t, err := alphaThreshold(m.calibration, rule.Alpha)
+		if err != nil {
+			return err
+		}
+		m.Threshold = t
 	case rule.FPR > 0 || rule.Contamination > 0:
 		q := rule.Contamination
 		if rule.FPR > 0 {
@@ -180,6 +260,218 @@ func (m *Model) SetThreshold(rule ThresholdRule) error {
 	return nil
 }
 
+// alphaThreshold is the Alpha rule's threshold on calibration c.
+func alphaThreshold(c *conformal.Calibration, alpha float64) (float64, error) {
+	if c == nil {
+		return 0, fmt.Errorf("%w: the alpha rule needs calibration scores (fit with FitCalibrated, or Calibrate)", ErrNoCalibration)
+	}
+	t, err := c.ScoreThreshold(alpha)
+	if err != nil {
+		return 0, fmt.Errorf("detector: threshold rule: %w", err)
+	}
+	return t, nil
+}
+
+// ErrNoCalibration is returned for p-values or the Alpha rule on a model
+// without calibration scores.
+var ErrNoCalibration = errors.New("detector: model has no calibration")
+
+// Calibration defaults and limits.
+const (
+	// DefaultCalibrationFraction is the fraction of the training rows
+	// FitCalibrated holds out when CalibrationOptions.Fraction is 0.
+	DefaultCalibrationFraction = 0.2
+	// DefaultMaxCalibrationScores is how many calibration scores a model
+	// keeps at most when CalibrationOptions.MaxScores is 0 (about 2 MB of
+	// model header); more calibration rows are subsampled.
+	DefaultMaxCalibrationScores = 100_000
+	// MinCalibrationScores is the fewest calibration scores FitCalibrated
+	// and Calibrate accept: with n scores the smallest p-value is 1/(n+1),
+	// and 19 is the fewest for which it reaches 0.05.
+	MinCalibrationScores = 19
+)
+
+// CalibrationOptions configure FitCalibrated and Calibrate.
+type CalibrationOptions struct {
+	// Fraction is the fraction of TrainSet.X's rows that FitCalibrated
+	// holds out of fitting for calibration, in (0, 1); 0 means
+	// DefaultCalibrationFraction. The held-out count is ⌊Fraction·N⌋.
+	// Calibrate ignores it.
+	Fraction float64
+	// MaxScores caps the calibration scores kept; more calibration rows
+	// are subsampled (uniformly, seeded) before scoring. 0 means
+	// DefaultMaxCalibrationScores; it must be at least
+	// MinCalibrationScores.
+	MaxScores int
+	// Seed draws the held-out rows and the subsample.
+	Seed uint64
+}
+
+// withDefaults fills in the defaults and checks the options.
+func (o CalibrationOptions) withDefaults() (CalibrationOptions, error) {
+	if o.Fraction == 0 {
+		o.Fraction = DefaultCalibrationFraction
+	}
+	if o.MaxScores == 0 {
+		o.MaxScores = DefaultMaxCalibrationScores
+	}
+	if !(o.Fraction > 0 && o.Fraction < 1) {
+		return o, fmt.Errorf("%w: calibration fraction %v must be in (0, 1)", ErrOption, o.Fraction)
+	}
+	if o.MaxScores < MinCalibrationScores {
+		return o, fmt.Errorf("%w: calibration MaxScores %d is below the minimum of %d", ErrOption, o.MaxScores, MinCalibrationScores)
+	}
+	return o, nil
+}
+
+// calibrationRand returns the random source of a calibration draw; stream
+// separates the draws made from one seed.
+func calibrationRand(seed, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0xca11b0000+stream))
+}
+
+// FitCalibrated is Fit with calibration: it holds out a seeded random
+// ⌊Fraction·N⌋ of ts.X's rows (unlabelled rows, assumed normal), fits d on
+// the rest (in their original order; ts.Anomalies are all used for
+// fitting), scores the held-out rows (a seeded random subsample of
+// MaxScores of them when there are more) and keeps those scores as the
+// model's calibration. The threshold rule is applied afterwards, so it may
+// be Alpha.
+//
+// Too little data is refused with an error wrapping ErrInput, rather than
+// returning a model without calibration that a later --alpha would trip
+// over: at least MinCalibrationScores rows must be held out (with the
+// default fraction, N ≥ 95) and at least one left to fit on.
+//
+// The held-out rows are copied, as are the rows fitted on: the data is in
+// memory twice for the duration. Meta.Train counts the rows fitted on,
+// Meta.Calibration the held-out rows and stored scores; Meta.DataHash is
+// of all of ts.X.
+//
+// The p-values are valid when the rows of ts.X are normal and
+// exchangeable (i.i.d., say) with the normal data the model will score.
+// Anomalies among the held-out rows are outside that promise; those that
+// score above the normal rows only make p-values larger (fewer alarms).
+func FitCalibrated(ctx context.Context, d Detector, ts TrainSet, rule ThresholdRule, co CalibrationOptions) (*Model, error) {
+	co, err := co.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkFitData(ts); err != nil {
+		return nil, err
+	}
+	n := ts.X.N
+	// ⌊Fraction·N⌋, forgiving the rounding of Fraction (0.29·100 is
+	// 28.999999999999996 in floating point, and means 29).
+	held := int(math.Floor(co.Fraction*float64(n) + 1e-9))
+	if held < MinCalibrationScores || n-held < 1 {
+		return nil, fmt.Errorf("%w: holding out %g of %d training rows gives %d calibration rows and %d to fit on; calibration needs at least %d rows (a p-value can only reach 1/(n+1)) and fitting at least 1: use more data, another fraction, or Fit without calibration",
+			ErrInput, co.Fraction, n, held, n-held, MinCalibrationScores)
+	}
+	perm := calibrationRand(co.Seed, 0).Perm(n)
+	heldIdx, trainIdx := perm[:held], slices.Clone(perm[held:])
+	slices.Sort(trainIdx)
+	train, err := ts.X.Subset(trainIdx)
+	if err != nil {
+		return nil, err
+	}
+	hold, err := ts.X.Subset(sample(heldIdx, co.MaxScores))
+	if err != nil {
+		return nil, err
+	}
+	fitTS := ts
+	fitTS.X = train
+	m, err := fit(ctx, d, fitTS)
+	if err != nil {
+		return nil, err
+	}
+	m.Meta.DataHash = Hash(ts.X)
+	if err := m.calibrate(ctx, hold, CalibrationMeta{Rows: held, Fraction: co.Fraction, Seed: co.Seed}); err != nil {
+		return nil, err
+	}
+	if err := m.SetThreshold(rule); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// sample returns the first k of idx (all when there are fewer), sorted.
+// idx is in random order, so its first k are a uniform random subset.
+func sample(idx []int, k int) []int {
+	out := slices.Clone(idx[:min(k, len(idx))])
+	slices.Sort(out)
+	return out
+}
+
+// Calibrate scores x, rows of normal data that the detector was not fitted
+// on, and makes them the model's calibration, replacing any it had (a
+// seeded random subsample of co.MaxScores rows when x has more;
+// co.Fraction is not used). It is how a model fitted without calibration,
+// or on data that has drifted, is (re)calibrated on fresh normal data. The
+// rows' being unseen in training and normal is the caller's promise: the
+// p-values are only as valid as it. Under an Alpha rule the threshold is
+// set anew from the new calibration. On error the model is unchanged.
+func (m *Model) Calibrate(ctx context.Context, x *data.Dataset, co CalibrationOptions) error {
+	co.Fraction = 0
+	co, err := co.withDefaults()
+	if err != nil {
+		return err
+	}
+	if x == nil || x.N < MinCalibrationScores {
+		got := 0
+		if x != nil {
+			got = x.N
+		}
+		return fmt.Errorf("%w: %d calibration rows, at least %d needed (a p-value can only reach 1/(n+1))", ErrInput, got, MinCalibrationScores)
+	}
+	meta := CalibrationMeta{Rows: x.N, Seed: co.Seed}
+	if x.N > co.MaxScores {
+		if x, err = x.Subset(sample(calibrationRand(co.Seed, 1).Perm(x.N), co.MaxScores)); err != nil {
+			return err
+		}
+	}
+	return m.calibrate(ctx, x, meta)
+}
+
+// calibrate scores x and stores the scores as the calibration, described
+// by meta (whose Scores it sets), reapplying an Alpha rule. On error the
+// model is unchanged.
+func (m *Model) calibrate(ctx context.Context, x *data.Dataset, meta CalibrationMeta) error {
+	scores, err := m.Score(ctx, x)
+	if err != nil {
+		return fmt.Errorf("calibration: %w", err)
+	}
+	cal, err := conformal.New(scores)
+	if err != nil {
+		return fmt.Errorf("detector %s: calibration scores: %w", m.Detector.Method(), err)
+	}
+	th := m.Threshold
+	if r := m.ThresholdRule; !r.HasValue && r.Alpha != 0 {
+		if th, err = alphaThreshold(cal, r.Alpha); err != nil {
+			return err
+		}
+	}
+	meta.Scores = cal.Len()
+	m.calibration, m.Threshold, m.Meta.Calibration = cal, th, &meta
+	return nil
+}
+
+// Calibration returns the model's calibration, or nil when it has none.
+func (m *Model) Calibration() *conformal.Calibration { return m.calibration }
+
+// PValues returns the conformal p-value of each score against the model's
+// calibration: (1 + #{calibration scores ≥ s}) / (n + 1). Flag a score with
+// conformal.Flag(p, alpha), or a batch with conformal.BenjaminiHochberg(p,
+// q) to control the false discovery rate. It wraps ErrNoCalibration when
+// the model has no calibration, and conformal.ErrInput for a NaN or
+// infinite score.
+func (m *Model) PValues(scores []float64) ([]float64, error) {
+	if m.calibration == nil {
+		return nil, ErrNoCalibration
+	}
+	return m.calibration.PValues(scores)
+}
+
 // Score checks x against the schema and scores it.
 func (m *Model) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
 	if err := m.Schema.Check(x); err != nil {
@@ -189,6 +481,7 @@ func (m *Model) Score(ctx context.Context, x *data.Dataset) ([]float64, error) {
 }
 
 // Predict labels each score: true (anomalous) when above the threshold.
+// Under the Alpha rule this is the conformal test p ≤ Alpha.
 func (m *Model) Predict(scores []float64) []bool {
 	out := make([]bool, len(scores))
 	for i, s := range scores {
@@ -199,14 +492,17 @@ func (m *Model) Predict(scores []float64) []bool {
 
 // header is what a model file's header holds.
 type header struct {
-	Format        int             `json:"oddity_model_format"`
-	Method        string          `json:"method"`
-	Schema        Schema          `json:"schema"`
-	Threshold     float64         `json:"threshold"`
-	ThresholdRule ThresholdRule   `json:"threshold_rule"`
-	TrainScores   []float64       `json:"train_scores"`
-	Meta          Meta            `json:"meta"`
-	Config        json.RawMessage `json:"config"`
+	Format        int           `json:"oddity_model_format"`
+	Method        string        `json:"method"`
+	Schema        Schema        `json:"schema"`
+	Threshold     float64       `json:"threshold"`
+	ThresholdRule ThresholdRule `json:"threshold_rule"`
+	TrainScores   []float64     `json:"train_scores"`
+	// CalibrationScores are the calibration scores, ascending, or nil (an
+	// optional field of format 1).
+	CalibrationScores []float64       `json:"calibration_scores,omitempty"`
+	Meta              Meta            `json:"meta"`
+	Config            json.RawMessage `json:"config"`
 }
 
 // Save writes the model to w as a model file (modelfile format: versioned,
@@ -218,6 +514,14 @@ func (m *Model) Save(w io.Writer) error {
 	}
 	h := header{Format: FormatVersion, Method: m.Detector.Method(), Schema: m.Schema, Threshold: m.Threshold,
 		ThresholdRule: m.ThresholdRule, TrainScores: m.TrainScores, Meta: m.Meta, Config: p.Config}
+	if m.calibration != nil {
+		h.CalibrationScores = m.calibration.Scores()
+		if h.Meta.Calibration == nil || h.Meta.Calibration.Scores != len(h.CalibrationScores) {
+			return fmt.Errorf("detector: model's calibration metadata %+v does not describe its %d calibration scores", h.Meta.Calibration, len(h.CalibrationScores))
+		}
+	} else if h.Meta.Calibration != nil {
+		return errors.New("detector: model has calibration metadata but no calibration scores")
+	}
 	return modelfile.Write(w, h, p.Tensors, p.Blobs)
 }
 
@@ -236,7 +540,10 @@ func (m *Model) SaveFile(path string) error {
 }
 
 // Load reads a model written by Save. It refuses files with a bad checksum or
-// a newer format, and detectors of unknown methods.
+// a newer format, detectors of unknown methods, and calibration that is
+// empty, unsorted, non-finite, inconsistent with its metadata or with an
+// Alpha rule's threshold (wrapping ErrPayload). A file without calibration
+// (every file written before it existed) loads as a model without it.
 func Load(r io.Reader) (*Model, error) {
 	f, err := modelfile.Read(r)
 	if err != nil {
@@ -284,8 +591,41 @@ func fromFile(f *modelfile.File) (*Model, error) {
 	if len(h.Schema.Shape) == 0 {
 		return nil, fmt.Errorf("%w: model has no input shape", ErrPayload)
 	}
+	cal, err := readCalibration(&h)
+	if err != nil {
+		return nil, err
+	}
 	return &Model{Detector: d, Schema: h.Schema, Threshold: h.Threshold, ThresholdRule: h.ThresholdRule,
-		TrainScores: h.TrainScores, Meta: h.Meta}, nil
+		TrainScores: h.TrainScores, Meta: h.Meta, calibration: cal}, nil
+}
+
+// readCalibration checks a header's calibration, returning nil when it has
+// none. The count is that of the scores actually read; the metadata's
+// count must agree with it.
+func readCalibration(h *header) (*conformal.Calibration, error) {
+	var cal *conformal.Calibration
+	switch {
+	case h.CalibrationScores == nil && h.Meta.Calibration == nil:
+	case h.Meta.Calibration == nil:
+		return nil, fmt.Errorf("%w: calibration scores without calibration metadata", ErrPayload)
+	case h.Meta.Calibration.Scores != len(h.CalibrationScores):
+		return nil, fmt.Errorf("%w: calibration metadata counts %d scores, the file holds %d", ErrPayload, h.Meta.Calibration.Scores, len(h.CalibrationScores))
+	default:
+		var err error
+		if cal, err = conformal.FromSorted(h.CalibrationScores); err != nil {
+			return nil, fmt.Errorf("%w: calibration: %v", ErrPayload, err)
+		}
+	}
+	if r := h.ThresholdRule; !r.HasValue && r.Alpha != 0 {
+		t, err := alphaThreshold(cal, r.Alpha)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrPayload, err)
+		}
+		if math.Float64bits(t) != math.Float64bits(h.Threshold) {
+			return nil, fmt.Errorf("%w: threshold %v does not match the alpha %g rule's %v on the stored calibration", ErrPayload, h.Threshold, r.Alpha, t)
+		}
+	}
+	return cal, nil
 }
 
 // Hash returns the hex SHA-256 of a data set's sample shape and values.
