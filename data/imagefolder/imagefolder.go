@@ -1,16 +1,62 @@
-// Package imagefolder reads labelled images laid out one directory per class
-// (root/<class>/*.png|jpg|jpeg, optionally root/<split>/<class>/...), from a
-// directory or straight from a tar or tar.gz archive in one streaming pass,
-// and registers the layout with package data (directories, .tar, .tar.gz,
-// .tgz).
+// Package imagefolder reads images as people keep them into data sets of
+// float32 values in [0,1] with shape [C,H,W]. Detect tells the layouts apart.
 //
-// Images are decoded in parallel with the standard library's image/jpeg and
-// image/png, optionally converted to one grey channel and resized
-// (golang.org/x/image/draw), and returned as float32 in [0,1] with shape
-// [C,H,W]. Classes are numbered in name order over the whole folder or
-// archive, so the splits loaded separately agree on labels. Hidden entries
-// (names starting with '.', such as macOS "._x.jpg" files) and non-image
-// files are skipped.
+// # Class folders
+//
+// LoadSplits, Load and ReadTar read labelled images laid out one directory
+// per class (root/<class>/*.png|jpg|jpeg, optionally root/<split>/<class>/...),
+// from a directory or straight from a tar or tar.gz archive in one streaming
+// pass, and the package registers the layout with package data (directories,
+// .tar, .tar.gz, .tgz). Images are decoded in parallel with the standard
+// library's image/jpeg and image/png, optionally converted to one grey channel
+// and resized (golang.org/x/image/draw). Classes are numbered in name order
+// over the whole folder or archive, so the splits loaded separately agree on
+// labels. Hidden entries (names starting with '.', such as macOS "._x.jpg"
+// files) and non-image files are skipped.
+//
+// # Flat folders and MVTec AD
+//
+// LoadFlat reads a folder of normal images (or one image file) of any sizes,
+// grey and colour mixed; LoadMVTec reads the MVTec AD layout (train/good,
+// test/good, test/<defect>, ground_truth/<defect>/<name>_mask.png). data.Load
+// reads a flat folder or a single PNG or JPEG file through LoadFlat (Grey
+// gives one channel, else three; Width = Height gives the side).
+//
+// Images are PNG or JPEG files: those with a .png, .jpg or .jpeg extension
+// (any case) and any other file that starts with a PNG or JPEG signature.
+// Other files and sub-folders are skipped with a note (FlatOptions.Note),
+// hidden entries silently. An image that does not decode is an error naming
+// the file, and so is a folder without images (data.ErrNoData).
+//
+// Every image is brought to one shape C×S×S, exactly so:
+//
+//  1. Limits. More than FlatOptions.MaxImages images is an error. Each
+//     image's header is read first (image.DecodeConfig); an image over
+//     MaxPixels (width × height) or over MaxImageBytes is refused before it
+//     is decoded, and so is a result of more than MaxValues float32 values.
+//  2. Side. S is FlatOptions.Side, or else the median over images (the lower
+//     one for an even count) of max(width, height), rounded to the nearest
+//     power of two on a log scale (m rounds up from p to 2p when m > p√2),
+//     then capped at MaxSide (default 256): sides 28 and 32 give 32, 100
+//     gives 128, 900 or 1024 give 256.
+//  3. Placement. With Fit "resize" (the default) the image is stretched to
+//     S×S, aspect ratio not kept. With Fit "pad" it is scaled so that its
+//     longer side is S, the shorter to round(short·S/long) (at least 1), and
+//     drawn at offset (⌊(S−w')/2⌋, ⌊(S−h')/2⌋) on a black (0) canvas. Scaling
+//     is bilinear (golang.org/x/image/draw.BiLinear: pixel centres at
+//     half-integers, edges clamped), or nearest neighbour with
+//     FlatOptions.Interp = data.Nearest; an image already of the placed size
+//     is copied unchanged. Transparent pixels are composited onto black.
+//  4. Channels. FlatOptions.Channels, or else 3 when any placed image has a
+//     pixel whose red, green and blue are not all equal, and 1 otherwise.
+//     With 3 channels grey images repeat their value in R, G and B; with 1
+//     colour images become ITU-R 601 luma, round((299R + 587G + 114B)/1000).
+//  5. Values. Each 8-bit value v becomes v/255 (16-bit images are reduced
+//     to their high byte), stored channel-major.
+//
+// Samples are in file-name order; LoadFlat returns the names with the data
+// set. Masks go through the same placement with nearest-neighbour sampling
+// and become 0 (grey level below 128) or 1.
 package imagefolder
 
 import (
@@ -42,7 +88,8 @@ import (
 func init() {
 	data.RegisterFormat(data.Format{
 		Name:       "imagefolder",
-		Extensions: []string{".tar", ".tar.gz", ".tgz"},
+		Extensions: []string{".tar", ".tar.gz", ".tgz", ".png", ".jpg", ".jpeg"},
+		Magic:      []string{"\x89PNG\r\n\x1a\n", "\xff\xd8\xff"},
 		Match:      isTar,
 		Dir:        true,
 		Load:       Load,
@@ -472,7 +519,18 @@ func splitNames(m map[string]*data.Dataset) []string {
 
 // Load reads one split of the image folder or archive at path: o.Split, or
 // the only split there is.
+//
+// A flat folder of images, or a single image file, is read with LoadFlat
+// instead (see flatOptions).
 func Load(p string, o data.Options) (*data.Dataset, error) {
+	if l, err := Detect(p); err == nil && l == Flat {
+		fo, err := flatOptions(p, o)
+		if err != nil {
+			return nil, err
+		}
+		ds, _, err := LoadFlat(p, fo)
+		return ds, err
+	}
 	m, err := LoadSplits(p, o)
 	if err != nil {
 		return nil, err
@@ -490,6 +548,21 @@ func Load(p string, o data.Options) (*data.Dataset, error) {
 }
 
 func inspect(p string, o data.Options) (*data.Info, error) {
+	if l, err := Detect(p); err == nil && l == Flat {
+		fo, err := flatOptions(p, o)
+		if err != nil {
+			return nil, err
+		}
+		var notes []string
+		fo.Note = func(s string) { notes = append(notes, s) }
+		ds, _, err := LoadFlat(p, fo)
+		if err != nil {
+			return nil, err
+		}
+		sum := data.Summarize(ds, "decoded to uint8, scaled to [0,1]")
+		notes = append(notes, fmt.Sprintf("flat image folder: %d images brought to %v", ds.N, ds.Shape))
+		return &data.Info{Dataset: &sum, Notes: notes}, nil
+	}
 	m, err := LoadSplits(p, o)
 	if err != nil {
 		return nil, err
@@ -552,4 +625,25 @@ func Decode(name string, src []byte, o data.Options) (*data.Dataset, error) {
 		x[i] = float32(v) / 255
 	}
 	return &data.Dataset{Name: name, X: x, N: 1, Shape: []int{c, it.h, it.w}}, nil
+}
+
+// flatOptions maps the registry's options onto LoadFlat's: Grey gives one
+// channel and otherwise three, Width = Height the side (a rectangle is
+// refused: flat folders are brought to squares), Interp and Workers carry
+// over. Split has no meaning for a flat folder.
+func flatOptions(p string, o data.Options) (FlatOptions, error) {
+	f := FlatOptions{Channels: 3, Interp: o.Interp, Workers: o.Workers}
+	if o.Grey {
+		f.Channels = 1
+	}
+	if o.Width > 0 || o.Height > 0 {
+		if o.Width != o.Height {
+			return f, fmt.Errorf("imagefolder %s: a flat folder is brought to squares, not %dx%d: %w", p, o.Width, o.Height, data.ErrUnsupported)
+		}
+		f.Side = o.Width
+	}
+	if o.Split != "" {
+		return f, fmt.Errorf("imagefolder %s: a flat folder has no split %q: %w", p, o.Split, data.ErrNoData)
+	}
+	return f, nil
 }
