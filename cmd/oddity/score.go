@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/oddity-ml/oddity/conformal"
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all" // every file format
 	"github.com/oddity-ml/oddity/detector"
@@ -22,7 +23,7 @@ import (
 func init() {
 	var (
 		modelPath, labelCol, output string
-		threshold                   float64
+		threshold, alpha, fdr       float64
 		batch                       int
 	)
 	cmd := &cobra.Command{
@@ -34,7 +35,16 @@ one sample per line, either a JSON array of numbers or {"id": ..., "x": [...]}.
 Each input line gets one output line, flushed at once, so oddity can sit in a
 pipeline.
 
-Output: CSV (index,score,anomaly[,label]) or JSON lines with --output jsonl.`,
+Output: CSV (index,score[,p_value],anomaly[,label]) or JSON lines with
+--output jsonl. A model trained with calibration (oddity train holds out a
+share of the normal training rows by default) also gives each sample its
+conformal p-value: (1 + #{calibration scores >= s}) / (n + 1). If the new
+samples are exchangeable with the normal calibration rows, a normal sample
+gets p <= alpha with probability at most alpha, so --alpha 0.01 flags at most
+about 1% of normal samples (Bates, Candes, Lei, Romano and Sesia, Ann.
+Statist. 2023). --fdr q flags a whole file by Benjamini-Hochberg on the
+p-values, which keeps the expected share of false alarms among the flagged at
+most q; it needs the whole file, so it does not work on a stream.`,
 		Example: `  oddity score --model thyroid.odm data.csv --label-column class
   oddity score --model digits.odm ./images/ --output jsonl
   tail -f rows.jsonl | oddity score --model thyroid.odm -`,
@@ -48,9 +58,33 @@ Output: CSV (index,score,anomaly[,label]) or JSON lines with --output jsonl.`,
 				return err
 			}
 			warnSelfAUC(cmd.ErrOrStderr(), m)
-			if cmd.Flags().Changed("threshold") {
+			rules := 0
+			for _, f := range []string{"threshold", "alpha", "fdr"} {
+				if cmd.Flags().Changed(f) {
+					rules++
+				}
+			}
+			if rules > 1 {
+				return fmt.Errorf("--threshold, --alpha and --fdr are alternatives: give one")
+			}
+			if (cmd.Flags().Changed("alpha") || cmd.Flags().Changed("fdr")) && m.Calibration() == nil {
+				return fmt.Errorf("%s: %w: train with calibration (oddity train holds out --calibration of the rows) to use --alpha or --fdr", modelPath, detector.ErrNoCalibration)
+			}
+			switch {
+			case cmd.Flags().Changed("threshold"):
 				if err := m.SetThreshold(detector.ThresholdRule{Value: threshold, HasValue: true}); err != nil {
 					return err
+				}
+			case cmd.Flags().Changed("alpha"):
+				if err := m.SetThreshold(detector.ThresholdRule{Alpha: alpha}); err != nil {
+					return fmt.Errorf("--alpha: %w", err)
+				}
+			case cmd.Flags().Changed("fdr"):
+				if !(fdr > 0 && fdr < 1) {
+					return fmt.Errorf("--fdr must be in (0, 1), got %v", fdr)
+				}
+				if args[0] == "-" {
+					return fmt.Errorf("--fdr needs the whole input (Benjamini-Hochberg ranks every p-value of the file); use --alpha on a stream")
 				}
 			}
 			out := bufio.NewWriter(cmd.OutOrStdout())
@@ -71,7 +105,7 @@ Output: CSV (index,score,anomaly[,label]) or JSON lines with --output jsonl.`,
 			if err != nil {
 				return err
 			}
-			return scoreDataset(cmd, m, ds, out, output, batch)
+			return scoreDataset(cmd, m, ds, out, output, batch, fdr)
 		},
 	}
 	// Each usage names its value in backquotes, so that --help shows
@@ -80,30 +114,66 @@ Output: CSV (index,score,anomaly[,label]) or JSON lines with --output jsonl.`,
 	cmd.Flags().StringVar(&labelCol, "label-column", "", "label column (`NAME` or index) of a CSV input, left out of the features and echoed")
 	cmd.Flags().StringVar(&output, "output", "csv", "output `FORMAT`: csv or jsonl")
 	cmd.Flags().Float64Var(&threshold, "threshold", 0, "score `VALUE` above which a sample is flagged, instead of the model's threshold")
+	cmd.Flags().Float64Var(&alpha, "alpha", 0, "flag a sample when its conformal p-value is at most `ALPHA` (a false-alarm rate; needs a calibrated model)")
+	cmd.Flags().Float64Var(&fdr, "fdr", 0, "flag by Benjamini-Hochberg at false discovery rate `Q` over the whole input (needs a calibrated model)")
 	cmd.Flags().IntVar(&batch, "batch", 65536, "`N` samples scored per batch")
 	_ = cmd.MarkFlagRequired("model")
 	rootCmd.AddCommand(cmd)
 }
 
 type scoreLine struct {
-	ID      any     `json:"id,omitempty"`
-	Index   int     `json:"index"`
-	Score   float64 `json:"score"`
-	Anomaly bool    `json:"anomaly"`
-	Label   *int    `json:"label,omitempty"`
+	ID      any      `json:"id,omitempty"`
+	Index   int      `json:"index"`
+	Score   float64  `json:"score"`
+	PValue  *float64 `json:"p_value,omitempty"`
+	Anomaly bool     `json:"anomaly"`
+	Label   *int     `json:"label,omitempty"`
 }
 
-func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *bufio.Writer, format string, batch int) error {
+// scoreDataset scores ds in batches and writes one line a sample: its
+// score, its p-value when the model is calibrated, and its flag (the
+// model's threshold rule, or Benjamini-Hochberg at fdr over the whole set
+// when fdr > 0).
+func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *bufio.Writer, format string, batch int, fdr float64) error {
 	if err := ds.Validate(); err != nil {
 		return err
 	}
 	if batch < 1 {
 		return fmt.Errorf("--batch must be positive, got %d", batch)
 	}
+	k := ds.Dim()
+	scores := make([]float64, 0, ds.N)
+	for lo := 0; lo < ds.N; lo += batch {
+		hi := min(lo+batch, ds.N)
+		part := &data.Dataset{Name: ds.Name, X: ds.X[lo*k : hi*k], N: hi - lo, Shape: ds.Shape}
+		s, err := m.Score(cmd.Context(), part)
+		if err != nil {
+			return err
+		}
+		scores = append(scores, s...)
+	}
+	var pv []float64
+	if m.Calibration() != nil {
+		var err error
+		if pv, err = m.PValues(scores); err != nil {
+			return err
+		}
+	}
+	flags := m.Predict(scores)
+	if fdr > 0 {
+		var err error
+		if flags, err = conformal.BenjaminiHochberg(pv, fdr); err != nil {
+			return err
+		}
+	}
 	var cw *csv.Writer
 	if format == "csv" {
 		cw = csv.NewWriter(out)
-		head := []string{"index", "score", "anomaly"}
+		head := []string{"index", "score"}
+		if pv != nil {
+			head = append(head, "p_value")
+		}
+		head = append(head, "anomaly")
 		if ds.Y != nil {
 			head = append(head, "label")
 		}
@@ -112,35 +182,31 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *
 		}
 	}
 	enc := json.NewEncoder(out)
-	k := ds.Dim()
-	for lo := 0; lo < ds.N; lo += batch {
-		hi := min(lo+batch, ds.N)
-		part := &data.Dataset{Name: ds.Name, X: ds.X[lo*k : hi*k], N: hi - lo, Shape: ds.Shape}
-		scores, err := m.Score(cmd.Context(), part)
-		if err != nil {
-			return err
-		}
-		flags := m.Predict(scores)
-		for i, s := range scores {
-			idx := lo + i
-			if cw != nil {
-				rec := []string{strconv.Itoa(idx), strconv.FormatFloat(s, 'g', -1, 64), b01(flags[i])}
-				if ds.Y != nil {
-					rec = append(rec, strconv.Itoa(ds.Y[idx]))
-				}
-				if err := cw.Write(rec); err != nil {
-					return err
-				}
-				continue
+	for idx, s := range scores {
+		if cw != nil {
+			rec := []string{strconv.Itoa(idx), strconv.FormatFloat(s, 'g', -1, 64)}
+			if pv != nil {
+				rec = append(rec, strconv.FormatFloat(pv[idx], 'g', 6, 64))
 			}
-			line := scoreLine{Index: idx, Score: s, Anomaly: flags[i]}
+			rec = append(rec, b01(flags[idx]))
 			if ds.Y != nil {
-				y := ds.Y[idx]
-				line.Label = &y
+				rec = append(rec, strconv.Itoa(ds.Y[idx]))
 			}
-			if err := enc.Encode(line); err != nil {
+			if err := cw.Write(rec); err != nil {
 				return err
 			}
+			continue
+		}
+		line := scoreLine{Index: idx, Score: s, Anomaly: flags[idx]}
+		if pv != nil {
+			line.PValue = &pv[idx]
+		}
+		if ds.Y != nil {
+			y := ds.Y[idx]
+			line.Label = &y
+		}
+		if err := enc.Encode(line); err != nil {
+			return err
 		}
 	}
 	if cw != nil {

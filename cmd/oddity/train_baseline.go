@@ -27,7 +27,7 @@ func init() {
 func addTrainTabular(in detector.Info) {
 	var (
 		dataPath, out, labelCol string
-		contamination           float64
+		contamination, calib    float64
 		seed                    uint64
 	)
 	method := in.Method
@@ -73,7 +73,13 @@ anomalies it learns from; every other row is unlabelled.`
 		}
 		bars := progress.NewPhases(method)
 		ts.Progress = bars.Report
-		m, err := detector.Fit(cmd.Context(), d, ts, detector.ThresholdRule{Contamination: contamination})
+		rule := detector.ThresholdRule{Contamination: contamination}
+		var m *detector.Model
+		if calib > 0 {
+			m, err = detector.FitCalibrated(cmd.Context(), d, ts, rule, detector.CalibrationOptions{Fraction: calib, Seed: seed})
+		} else {
+			m, err = detector.Fit(cmd.Context(), d, ts, rule)
+		}
 		bars.Close()
 		if err != nil {
 			return err
@@ -82,14 +88,19 @@ anomalies it learns from; every other row is unlabelled.`
 		if err := m.SaveFile(out); err != nil {
 			return err
 		}
-		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s on %d samples (%d labelled anomalies) of shape %v, threshold %.6g (%.2fs)\n",
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %s on %d samples (%d labelled anomalies) of shape %v, threshold %.6g (%.2fs)",
 			out, method, m.Meta.Train, m.Meta.Labeled, m.Schema.Shape, m.Threshold, m.Meta.Seconds)
+		if c := m.Calibration(); c != nil {
+			fmt.Fprintf(cmd.OutOrStdout(), "; %d calibration scores held out (smallest p-value %.2g)", c.Len(), c.MinPValue())
+		}
+		fmt.Fprintln(cmd.OutOrStdout())
 		return nil
 	}
 	f.StringVar(&dataPath, "data", "", "training data file, or a named data set (required)")
 	f.StringVar(&out, "out", method+".odm", "model file to write")
 	f.StringVar(&labelCol, "label-column", "", "label column of a CSV file, left out of the features")
 	f.Float64Var(&contamination, "contamination", 0.1, "expected anomaly fraction of the training data (sets the threshold)")
+	f.Float64Var(&calib, "calibration", detector.DefaultCalibrationFraction, "share of the unlabelled rows held out of training to calibrate p-values (oddity score --alpha, --fdr); 0: none")
 	f.Uint64Var(&seed, "seed", 0, "random seed")
 	_ = cmd.MarkFlagRequired("data")
 	trainCmd.AddCommand(cmd)
