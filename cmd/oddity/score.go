@@ -15,6 +15,7 @@ import (
 	"github.com/oddity-ml/oddity/conformal"
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all" // every file format
+	"github.com/oddity-ml/oddity/data/imagefolder"
 	"github.com/oddity-ml/oddity/detector"
 )
 
@@ -97,6 +98,16 @@ most q; it needs the whole file, so it does not work on a stream.`,
 				opts = append(opts, data.WithLabelColumn(labelCol))
 			}
 			if len(m.Schema.Shape) == 3 {
+				// An image file or a flat folder of images: decoded to the
+				// model's channels and size, each output line naming its file.
+				if layout, err := imagefolder.Detect(args[0]); err == nil && layout == imagefolder.Flat && m.Schema.Shape[1] == m.Schema.Shape[2] {
+					ds, names, err := imagefolder.LoadFlat(args[0], imagefolder.FlatOptions{Side: m.Schema.Shape[1], Channels: m.Schema.Shape[0],
+						Note: func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "note:", s) }})
+					if err != nil {
+						return err
+					}
+					return scoreDataset(cmd, m, ds, names, out, output, batch, fdr)
+				}
 				// Images: decode to the model's channel count and size.
 				c, h, w := m.Schema.Shape[0], m.Schema.Shape[1], m.Schema.Shape[2]
 				opts = append(opts, data.WithGrey(c == 1), data.WithResize(w, h, data.Bilinear))
@@ -105,7 +116,7 @@ most q; it needs the whole file, so it does not work on a stream.`,
 			if err != nil {
 				return err
 			}
-			return scoreDataset(cmd, m, ds, out, output, batch, fdr)
+			return scoreDataset(cmd, m, ds, nil, out, output, batch, fdr)
 		},
 	}
 	// Each usage names its value in backquotes, so that --help shows
@@ -133,8 +144,9 @@ type scoreLine struct {
 // scoreDataset scores ds in batches and writes one line a sample: its
 // score, its p-value when the model is calibrated, and its flag (the
 // model's threshold rule, or Benjamini-Hochberg at fdr over the whole set
-// when fdr > 0).
-func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *bufio.Writer, format string, batch int, fdr float64) error {
+// when fdr > 0). ids, when not nil, name the samples (file names) in an
+// id column.
+func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids []string, out *bufio.Writer, format string, batch int, fdr float64) error {
 	if err := ds.Validate(); err != nil {
 		return err
 	}
@@ -169,7 +181,11 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *
 	var cw *csv.Writer
 	if format == "csv" {
 		cw = csv.NewWriter(out)
-		head := []string{"index", "score"}
+		head := []string{"index"}
+		if ids != nil {
+			head = append(head, "id")
+		}
+		head = append(head, "score")
 		if pv != nil {
 			head = append(head, "p_value")
 		}
@@ -184,7 +200,11 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *
 	enc := json.NewEncoder(out)
 	for idx, s := range scores {
 		if cw != nil {
-			rec := []string{strconv.Itoa(idx), strconv.FormatFloat(s, 'g', -1, 64)}
+			rec := []string{strconv.Itoa(idx)}
+			if ids != nil {
+				rec = append(rec, ids[idx])
+			}
+			rec = append(rec, strconv.FormatFloat(s, 'g', -1, 64))
 			if pv != nil {
 				rec = append(rec, strconv.FormatFloat(pv[idx], 'g', 6, 64))
 			}
@@ -198,6 +218,9 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, out *
 			continue
 		}
 		line := scoreLine{Index: idx, Score: s, Anomaly: flags[idx]}
+		if ids != nil {
+			line.ID = ids[idx]
+		}
 		if pv != nil {
 			line.PValue = &pv[idx]
 		}

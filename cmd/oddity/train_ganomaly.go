@@ -39,7 +39,7 @@ type ganFlags struct {
 // method's, then any others' that the first does not have) to cmd.
 func (g *ganFlags) bind(cmd *cobra.Command, methods ...string) {
 	f := cmd.Flags()
-	f.StringVar(&g.data, "data", "mnist", "mnist, cifar10, or an image folder/archive with train/ and test/ splits of class folders")
+	f.StringVar(&g.data, "data", "mnist", "mnist, cifar10, a flat folder of normal images (any PNG/JPEG sizes, resized to one square side), the MVTec AD layout (train/good, test/good, test/<defect>), or a folder/archive with train/ and test/ splits of class folders (leave-one-class-out, --abnormal)")
 	f.StringVar(&g.schedule, "schedule", "cpu", "cpu (the method's defaults: width 16, 4 epochs, 12,000 images) or paper (width 64, 15 epochs, all images); the option flags override it")
 	g.fs, g.bound = f, map[string]any{}
 	for _, m := range methods {
@@ -155,6 +155,7 @@ func init() {
 		var abnormal, out, plots string
 		var seed uint64
 		var jsonOut bool
+		var calib float64
 		short := "Train GANomaly on all classes but one (leave-one-class-out) and save the model"
 		if method == cae.Method {
 			short = "Train the convolutional-autoencoder baseline (GANomaly's generator, reconstruction loss only)"
@@ -177,6 +178,9 @@ MNIST's 28×28 digits are padded to 32×32 unless --fit resize.`,
 				if out == "" {
 					return fmt.Errorf("--out is required")
 				}
+				if handled, err := trainImageFolder(cmd, method, &g, out, seed, calib); handled {
+					return err
+				}
 				return runTrainGAN(cmd, method, &g, abnormal, out, plots, seed, jsonOut)
 			},
 		}
@@ -186,6 +190,7 @@ MNIST's 28×28 digits are padded to 32×32 unless --fit resize.`,
 		cmd.Flags().StringVar(&plots, "plots", "", "folder for a grid of test inputs and reconstructions and score histograms")
 		cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed")
 		cmd.Flags().BoolVar(&jsonOut, "json", false, "print the result as JSON")
+		cmd.Flags().Float64Var(&calib, "calibration", detector.DefaultCalibrationFraction, "image folders: share of the training images held out to calibrate p-values (0: none)")
 		trainCmd.AddCommand(cmd)
 	}
 }

@@ -48,6 +48,19 @@ func TestPhasesOneBarPerPhase(t *testing.T) {
 	if strings.Count(out, "done") != 2 {
 		t.Errorf("want two finished bars:\n%s", out)
 	}
+	// An outer phase survives its inner phase's restarts.
+	buf.Reset()
+	p = NewPhasesTo(&buf, "", false)
+	for e := 1; e <= 2; e++ {
+		for b := 1; b <= 3; b++ {
+			p.Report(detector.Progress{Phase: "batch", Done: b, Total: 3})
+		}
+		p.Report(detector.Progress{Phase: "epoch", Done: e, Total: 2})
+	}
+	p.Close()
+	if out := buf.String(); strings.Count(out, "epoch: done") != 1 || strings.Count(out, "batch: done") != 2 {
+		t.Errorf("want one epoch bar and two batch bars:\n%s", out)
+	}
 	var nilPhases *Phases
 	nilPhases.Report(detector.Progress{Phase: "x"}) // must not panic
 	nilPhases.Close()
