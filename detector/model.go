@@ -111,6 +111,12 @@ type Model struct {
 	// maxTrainScores values).
 	TrainScores []float64
 	Meta        Meta
+	// Pipeline is the fitted input pipeline that turns raw records into the
+	// samples the detector takes (for tables: package data/table's
+	// Pipeline, as its JSON), stored in the model file so that scoring
+	// applies exactly the training-time transformation; nil for a model
+	// trained on prepared matrices.
+	Pipeline json.RawMessage
 
 	// calibration holds the calibration scores, or is nil.
 	calibration *conformal.Calibration
@@ -503,6 +509,8 @@ type header struct {
 	CalibrationScores []float64       `json:"calibration_scores,omitempty"`
 	Meta              Meta            `json:"meta"`
 	Config            json.RawMessage `json:"config"`
+	// Pipeline is Model.Pipeline (an optional field of format 1).
+	Pipeline json.RawMessage `json:"pipeline,omitempty"`
 }
 
 // Save writes the model to w as a model file (modelfile format: versioned,
@@ -513,7 +521,7 @@ func (m *Model) Save(w io.Writer) error {
 		return fmt.Errorf("detector %s: %w", m.Detector.Method(), err)
 	}
 	h := header{Format: FormatVersion, Method: m.Detector.Method(), Schema: m.Schema, Threshold: m.Threshold,
-		ThresholdRule: m.ThresholdRule, TrainScores: m.TrainScores, Meta: m.Meta, Config: p.Config}
+		ThresholdRule: m.ThresholdRule, TrainScores: m.TrainScores, Meta: m.Meta, Config: p.Config, Pipeline: m.Pipeline}
 	if m.calibration != nil {
 		h.CalibrationScores = m.calibration.Scores()
 		if h.Meta.Calibration == nil || h.Meta.Calibration.Scores != len(h.CalibrationScores) {
@@ -596,7 +604,7 @@ func fromFile(f *modelfile.File) (*Model, error) {
 		return nil, err
 	}
 	return &Model{Detector: d, Schema: h.Schema, Threshold: h.Threshold, ThresholdRule: h.ThresholdRule,
-		TrainScores: h.TrainScores, Meta: h.Meta, calibration: cal}, nil
+		TrainScores: h.TrainScores, Meta: h.Meta, Pipeline: h.Pipeline, calibration: cal}, nil
 }
 
 // readCalibration checks a header's calibration, returning nil when it has

@@ -106,17 +106,25 @@ most q; it needs the whole file, so it does not work on a stream.`,
 					if err != nil {
 						return err
 					}
-					return scoreDataset(cmd, m, ds, names, out, output, batch, fdr)
+					return scoreDataset(cmd, m, ds, names, "file", out, output, batch, fdr)
 				}
 				// Images: decode to the model's channel count and size.
 				c, h, w := m.Schema.Shape[0], m.Schema.Shape[1], m.Schema.Shape[2]
 				opts = append(opts, data.WithGrey(c == 1), data.WithResize(w, h, data.Bilinear))
 			}
+			if m.Pipeline != nil {
+				// A table: read by column name, encoded as in training.
+				ds, ids, idName, err := scoreTable(m, args[0], cmd.ErrOrStderr())
+				if err != nil {
+					return err
+				}
+				return scoreDataset(cmd, m, ds, ids, idName, out, output, batch, fdr)
+			}
 			ds, err := data.Load(args[0], opts...)
 			if err != nil {
 				return err
 			}
-			return scoreDataset(cmd, m, ds, nil, out, output, batch, fdr)
+			return scoreDataset(cmd, m, ds, nil, "", out, output, batch, fdr)
 		},
 	}
 	// Each usage names its value in backquotes, so that --help shows
@@ -144,9 +152,9 @@ type scoreLine struct {
 // scoreDataset scores ds in batches and writes one line a sample: its
 // score, its p-value when the model is calibrated, and its flag (the
 // model's threshold rule, or Benjamini-Hochberg at fdr over the whole set
-// when fdr > 0). ids, when not nil, name the samples (file names) in an
-// id column.
-func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids []string, out *bufio.Writer, format string, batch int, fdr float64) error {
+// when fdr > 0). ids, when not nil, name the samples (file names, or a
+// table's identifier column) in a column called idName.
+func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids []string, idName string, out *bufio.Writer, format string, batch int, fdr float64) error {
 	if err := ds.Validate(); err != nil {
 		return err
 	}
@@ -183,7 +191,7 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids [
 		cw = csv.NewWriter(out)
 		head := []string{"index"}
 		if ids != nil {
-			head = append(head, "id")
+			head = append(head, idName)
 		}
 		head = append(head, "score")
 		if pv != nil {

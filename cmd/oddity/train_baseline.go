@@ -11,13 +11,15 @@ import (
 	"github.com/oddity-ml/oddity/internal/progress"
 )
 
-// `oddity train METHOD` for every registered tabular method that has no
-// command of its own (DPLAN's follows its paper's protocol): fit on a
+// `oddity train METHOD` for every registered tabular method: fit on a
 // user's file and save the model. The method's options are flags, bound
-// from its package's declaration.
+// from its package's declaration. Weakly supervised methods (DPLAN, DevNet,
+// Deep SAD) learn from the rows whose label is 1 and treat the others as
+// unlabelled: partial labels as people have them, no protocol sampling
+// (the papers' protocols are oddity eval's).
 func init() {
 	for _, in := range detector.Infos() {
-		if in.Kind&detector.Tables == 0 || in.Method == "dplan" {
+		if in.Kind&detector.Tables == 0 {
 			continue
 		}
 		addTrainTabular(in)
@@ -29,14 +31,15 @@ func addTrainTabular(in detector.Info) {
 		dataPath, out, labelCol string
 		contamination, calib    float64
 		seed                    uint64
+		tf                      tableFlags
 	)
 	method := in.Method
 	weak := in.Kind&detector.WeaklySupervised != 0
 	short := fmt.Sprintf("Fit %s on a data file and save the model", method)
-	long := in.Summary + ", trained on the rows of --data (unlabelled, assumed mostly normal)."
+	long := in.Summary + ", trained on the rows of --data (unlabelled, assumed mostly normal)." + tableHelp
 	if weak {
 		long = in.Summary + `. Rows whose --label-column is 1 are the labelled
-anomalies it learns from; every other row is unlabelled.`
+anomalies it learns from; every other row is unlabelled.` + tableHelp
 	}
 	cmd := &cobra.Command{
 		Use:   method + " --data FILE --out MODEL",
@@ -57,18 +60,36 @@ anomalies it learns from; every other row is unlabelled.`
 		if err != nil {
 			return err
 		}
-		var opts []data.Option
-		if labelCol != "" {
-			opts = append(opts, data.WithLabelColumn(labelCol))
-		}
-		s, err := catalog.Load(dataPath, opts...)
-		if err != nil {
-			return err
-		}
-		ts := detector.TrainSet{X: s.Train}
-		if weak {
-			if ts, err = splitLabelled(s.Train); err != nil {
+		var ts detector.TrainSet
+		var pipeline []byte
+		if isTable(dataPath) {
+			// A table as people have it: kinds inferred, missing cells
+			// imputed, categories encoded; the fitted pipeline goes into
+			// the model.
+			t, err := readTrainingTable(dataPath, tf.options(labelCol), cmd.ErrOrStderr())
+			if err != nil {
 				return err
+			}
+			if ts, err = t.trainSet(weak); err != nil {
+				return err
+			}
+			if pipeline, err = t.pipeline.MarshalJSON(); err != nil {
+				return err
+			}
+		} else {
+			var opts []data.Option
+			if labelCol != "" {
+				opts = append(opts, data.WithLabelColumn(labelCol))
+			}
+			s, err := catalog.Load(dataPath, opts...)
+			if err != nil {
+				return err
+			}
+			ts = detector.TrainSet{X: s.Train}
+			if weak {
+				if ts, err = splitLabelled(s.Train); err != nil {
+					return err
+				}
 			}
 		}
 		bars := progress.NewPhases(method)
@@ -84,6 +105,7 @@ anomalies it learns from; every other row is unlabelled.`
 		if err != nil {
 			return err
 		}
+		m.Pipeline = pipeline
 		m.Meta.Extra = map[string]string{"data": dataPath, "seed": fmt.Sprint(seed)}
 		if err := m.SaveFile(out); err != nil {
 			return err
@@ -98,13 +120,26 @@ anomalies it learns from; every other row is unlabelled.`
 	}
 	f.StringVar(&dataPath, "data", "", "training data file, or a named data set (required)")
 	f.StringVar(&out, "out", method+".odm", "model file to write")
-	f.StringVar(&labelCol, "label-column", "", "label column of a CSV file, left out of the features")
+	f.StringVar(&labelCol, "label-column", "", "label `COLUMN`: 1 marks a known anomaly, 0 or blank unlabelled; left out of the features")
+	tf.bind(f)
 	f.Float64Var(&contamination, "contamination", 0.1, "expected anomaly fraction of the training data (sets the threshold)")
 	f.Float64Var(&calib, "calibration", detector.DefaultCalibrationFraction, "share of the unlabelled rows held out of training to calibrate p-values (oddity score --alpha, --fdr); 0: none")
 	f.Uint64Var(&seed, "seed", 0, "random seed")
 	_ = cmd.MarkFlagRequired("data")
 	trainCmd.AddCommand(cmd)
 }
+
+// tableHelp says how a table file is read.
+const tableHelp = `
+
+A CSV/TSV (plain or gzip) or Parquet file is read as a table: each column's
+kind is inferred and printed (numeric, categorical, boolean, timestamp,
+identifier, constant), missing cells are imputed (median or most frequent,
+with a missing-indicator column), categories are one-hot encoded (a frequency
+column beyond --max-levels), timestamps become hour, weekday and day-of-year
+parts, and numbers are scaled to [0, 1]. The fitted pipeline is stored in the
+model, so oddity score applies the same transformation to raw rows, matching
+columns by name.`
 
 // splitLabelled makes a weakly supervised training set: the rows labelled
 // 1 are the labelled anomalies, every other row is unlabelled.

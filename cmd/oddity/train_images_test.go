@@ -73,7 +73,7 @@ func TestTrainOnImageFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(recs[0], ",") != "index,id,score,p_value,anomaly" || len(recs) != 10 {
+	if strings.Join(recs[0], ",") != "index,file,score,p_value,anomaly" || len(recs) != 10 {
 		t.Fatalf("score output:\n%s", out)
 	}
 	names := map[string]bool{}

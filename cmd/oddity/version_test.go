@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/oddity-ml/oddity/kernels"
 )
 
@@ -24,6 +27,7 @@ func runRoot(t *testing.T, args ...string) (stdout, stderr string, err error) {
 		rootCmd.SetErr(nil)
 		rootCmd.SetArgs(nil)
 	}()
+	resetFlags(rootCmd)
 	err = rootCmd.Execute()
 	return out.String(), errOut.String(), err
 }
@@ -69,5 +73,24 @@ func TestVersion(t *testing.T) {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("version --json has no %q: %s", k, out)
 		}
+	}
+}
+
+// resetFlags puts every flag of c and its subcommands back to its default:
+// cobra keeps values and Changed marks between in-process runs, so one
+// test's flags would otherwise leak into the next.
+func resetFlags(c *cobra.Command) {
+	reset := func(f *pflag.Flag) {
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			_ = sv.Replace(nil)
+		} else {
+			_ = f.Value.Set(f.DefValue)
+		}
+		f.Changed = false
+	}
+	c.Flags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, sub := range c.Commands() {
+		resetFlags(sub)
 	}
 }
