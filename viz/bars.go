@@ -30,6 +30,15 @@ type HistOptions struct {
 	XLabel string
 	// Alpha is the fill opacity (default 0.45).
 	Alpha float64
+	// Marks are vertical lines drawn across the plot (a threshold), each
+	// named in the legend.
+	Marks []Mark
+}
+
+// Mark is a named vertical line at X.
+type Mark struct {
+	Name string
+	X    float64
 }
 
 // HistogramsFigure overlays one semi-transparent histogram per group on
@@ -69,6 +78,7 @@ func HistogramsFigure(title string, groups []Group, opt HistOptions) (*Figure, e
 		lo, hi = lo-0.5, hi+0.5
 	}
 	width := (hi - lo) / float64(opt.Bins)
+	top := 0.0 // the highest bar, for the marks' height
 	p := newPlot(title)
 	p.X.Label.Text = opt.XLabel
 	p.Y.Label.Text = "Density"
@@ -91,6 +101,9 @@ func HistogramsFigure(title string, groups []Group, opt HistOptions) (*Figure, e
 				bins[b].Weight *= scale
 			}
 		}
+		for _, b := range bins {
+			top = math.Max(top, b.Weight)
+		}
 		h := &plotter.Histogram{
 			Bins:      bins,
 			Width:     width,
@@ -99,6 +112,18 @@ func HistogramsFigure(title string, groups []Group, opt HistOptions) (*Figure, e
 		}
 		p.Add(h)
 		p.Legend.Add(fmt.Sprintf("%s (n=%d)", g.Name, len(g.Values)), h)
+	}
+	for i, m := range opt.Marks {
+		if math.IsNaN(m.X) || math.IsInf(m.X, 0) {
+			return nil, fmt.Errorf("%w: histogram mark %q at %v", ErrInput, m.Name, m.X)
+		}
+		l, err := plotter.NewLine(plotter.XYs{{X: m.X, Y: 0}, {X: m.X, Y: top}})
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle = draw.LineStyle{Color: Color(len(groups) + i), Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(4), vg.Points(2)}}
+		p.Add(l)
+		p.Legend.Add(m.Name, l)
 	}
 	return plotFigure(title, p), nil
 }

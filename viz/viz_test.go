@@ -550,3 +550,23 @@ func TestWrapTitle(t *testing.T) {
 		}
 	}
 }
+
+// A histogram mark draws a named vertical line; a non-finite mark is an
+// error.
+func TestHistogramMarks(t *testing.T) {
+	vals := []float64{1, 2, 2, 3, 3, 3, 4}
+	f, err := HistogramsFigure("t", []Group{{"scores", vals}}, HistOptions{Marks: []Mark{{"threshold", 3.5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(svg, []byte("threshold")) {
+		t.Error("the mark is not in the legend")
+	}
+	if _, err := HistogramsFigure("t", []Group{{"scores", vals}}, HistOptions{Marks: []Mark{{"bad", math.NaN()}}}); err == nil {
+		t.Error("NaN mark accepted")
+	}
+}
