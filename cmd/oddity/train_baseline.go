@@ -8,7 +8,9 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/dplan"
 	"github.com/oddity-ml/oddity/internal/progress"
+	"github.com/oddity-ml/oddity/option"
 )
 
 // `oddity train METHOD` for every registered tabular method: fit on a
@@ -55,6 +57,16 @@ anomalies it learns from; every other row is unlabelled.` + tableHelp
 		o, err := options(seed)
 		if err != nil {
 			return err
+		}
+		if dp, ok := o.(*dplan.Options); ok && !isTable(dataPath) {
+			// A prepared matrix has no table pipeline to scale it: DPLAN
+			// learns a min-max scaling and stores it in the model, unless
+			// the command line says otherwise.
+			for name := range option.Of(dp, &dp.ScaleInput) {
+				if !cmd.Flags().Changed(name) {
+					dp.ScaleInput = true
+				}
+			}
 		}
 		d, err := in.New(o)
 		if err != nil {
