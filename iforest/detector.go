@@ -52,13 +52,7 @@ func (d *Detector) Method() string { return Method }
 
 // Fit implements detector.Detector: it grows the forest on ts.X.
 func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
-	if err := d.Options.Validate(); err != nil {
-		return err
-	}
-	if err := detector.CheckInput(ts.X, nil); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
+	if err := detector.CheckFit(ctx, d.Options, ts); err != nil {
 		return err
 	}
 	f, err := fit(ctx, ts.X.X, ts.X.N, ts.X.Dim(), d.Options)

@@ -37,10 +37,7 @@ func (d *Detector) Method() string { return Method }
 
 // Fit implements detector.Detector: it finds the principal axes of ts.X.
 func (d *Detector) Fit(ctx context.Context, ts detector.TrainSet) error {
-	if err := d.Options.Validate(); err != nil {
-		return err
-	}
-	if err := detector.CheckInput(ts.X, nil); err != nil {
+	if err := detector.CheckFit(ctx, d.Options, ts); err != nil {
 		return err
 	}
 	p, err := fit(ctx, ts.X.X, ts.X.N, ts.X.Dim(), d.Options)
