@@ -185,7 +185,8 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 				return err
 			}
 			bw := bufio.NewWriter(f)
-			if err := scoreDataset(cmd, m, r.x, r.ids, r.idName, bw, "csv", 65536, fdr); err != nil {
+			// The scores, p-values and flags printed above, not a second scoring.
+			if err := writeScores(bw, "csv", scored{scores: scores, pvalues: pv, flags: flags, labels: r.x.Y, ids: r.ids, idName: r.idName}); err != nil {
 				f.Close()
 				return err
 			}

@@ -77,6 +77,17 @@ func TestDetectTable(t *testing.T) {
 	if len(recs) != 601 || strings.Join(recs[0], ",") != "index,id,score,p_value,anomaly" {
 		t.Errorf("scores.csv: %d lines, header %v", len(recs), recs[0])
 	}
+	// scores.csv flags the rows the printout counts (p <= alpha), not by
+	// the model's stored threshold.
+	flagged := 0
+	for _, rec := range recs[1:] {
+		if rec[4] == "1" {
+			flagged++
+		}
+	}
+	if want := fmt.Sprintf("%d of 600 flagged", flagged); !strings.HasPrefix(stdout, want) {
+		t.Errorf("scores.csv flags %d rows; the printout says %.40q", flagged, stdout)
+	}
 	again, _, err := runRoot(t, "score", "--model", filepath.Join(out, "model.odm"), path)
 	if err != nil {
 		t.Fatal(err)

@@ -186,19 +186,34 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids [
 			return err
 		}
 	}
+	return writeScores(out, format, scored{scores: scores, pvalues: pv, flags: flags, labels: ds.Y, ids: ids, idName: idName})
+}
+
+// scored is what scoring found, one entry a sample: scores, p-values (or
+// nil), flags, labels (or nil), and names (or nil) headed idName.
+type scored struct {
+	scores, pvalues []float64
+	flags           []bool
+	labels          []int
+	ids             []string
+	idName          string
+}
+
+// writeScores writes one CSV or JSON line a sample.
+func writeScores(out io.Writer, format string, r scored) error {
 	var cw *csv.Writer
 	if format == "csv" {
 		cw = csv.NewWriter(out)
 		head := []string{"index"}
-		if ids != nil {
-			head = append(head, idName)
+		if r.ids != nil {
+			head = append(head, r.idName)
 		}
 		head = append(head, "score")
-		if pv != nil {
+		if r.pvalues != nil {
 			head = append(head, "p_value")
 		}
 		head = append(head, "anomaly")
-		if ds.Y != nil {
+		if r.labels != nil {
 			head = append(head, "label")
 		}
 		if err := cw.Write(head); err != nil {
@@ -206,34 +221,34 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids [
 		}
 	}
 	enc := json.NewEncoder(out)
-	for idx, s := range scores {
+	for idx, s := range r.scores {
 		if cw != nil {
 			rec := []string{strconv.Itoa(idx)}
-			if ids != nil {
-				rec = append(rec, ids[idx])
+			if r.ids != nil {
+				rec = append(rec, r.ids[idx])
 			}
 			rec = append(rec, strconv.FormatFloat(s, 'g', -1, 64))
-			if pv != nil {
-				rec = append(rec, strconv.FormatFloat(pv[idx], 'g', 6, 64))
+			if r.pvalues != nil {
+				rec = append(rec, strconv.FormatFloat(r.pvalues[idx], 'g', 6, 64))
 			}
-			rec = append(rec, b01(flags[idx]))
-			if ds.Y != nil {
-				rec = append(rec, strconv.Itoa(ds.Y[idx]))
+			rec = append(rec, b01(r.flags[idx]))
+			if r.labels != nil {
+				rec = append(rec, strconv.Itoa(r.labels[idx]))
 			}
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
 			continue
 		}
-		line := scoreLine{Index: idx, Score: s, Anomaly: flags[idx]}
-		if ids != nil {
-			line.ID = ids[idx]
+		line := scoreLine{Index: idx, Score: s, Anomaly: r.flags[idx]}
+		if r.ids != nil {
+			line.ID = r.ids[idx]
 		}
-		if pv != nil {
-			line.PValue = &pv[idx]
+		if r.pvalues != nil {
+			line.PValue = &r.pvalues[idx]
 		}
-		if ds.Y != nil {
-			y := ds.Y[idx]
+		if r.labels != nil {
+			y := r.labels[idx]
 			line.Label = &y
 		}
 		if err := enc.Encode(line); err != nil {
