@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/oddity-ml/oddity/conformal"
-	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/catalog"
 	"github.com/oddity-ml/oddity/data/protocol"
 	"github.com/oddity-ml/oddity/detector"
@@ -95,10 +94,11 @@ normal test row gets p <= alpha with probability at most alpha.`,
 					if err != nil {
 						return fmt.Errorf("%s: %w", f, err)
 					}
-					normal, err := rowsWithLabel(sp.TrainUnlabeled, 0)
+					tr, err := splitByLabel(sp.TrainUnlabeled, func(i int) bool { return sp.TrainUnlabeled.Y[i] != 0 })
 					if err != nil {
 						return err
 					}
+					normal := tr.X // the hidden training anomalies are left out
 					d, err := configure(method, settings, seed)
 					if err != nil {
 						return err
@@ -195,17 +195,6 @@ normal test row gets p <= alpha with probability at most alpha.`,
 	sets.bind(f, "an option of the method, as OPTION=VALUE (repeatable)")
 	_ = cmd.MarkFlagRequired("data")
 	evalCmd.AddCommand(cmd)
-}
-
-// rowsWithLabel returns the rows of x whose label is y.
-func rowsWithLabel(x *data.Dataset, y int) (*data.Dataset, error) {
-	var idx []int
-	for i, v := range x.Y {
-		if v == y {
-			idx = append(idx, i)
-		}
-	}
-	return x.Subset(idx)
 }
 
 // rates returns the share of normal rows (label 0) and of anomalies (label

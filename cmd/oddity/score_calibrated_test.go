@@ -11,33 +11,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spf13/pflag"
-
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/iforest"
 )
-
-// resetScoreFlags puts score's flags back to their defaults: cobra keeps
-// values and Changed marks between in-process runs.
-func resetScoreFlags(t *testing.T) {
-	t.Cleanup(resetScoreFlagsNow)
-}
-
-func resetScoreFlagsNow() {
-	cmd, _, _ := rootCmd.Find([]string{"score"})
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		_ = f.Value.Set(f.DefValue)
-		f.Changed = false
-	})
-}
 
 // A calibrated model gives every row a p-value; --alpha flags p <= alpha
 // (the normal rows' false-alarm rate stays near alpha, the shifted rows are
 // all flagged), --fdr flags by Benjamini-Hochberg, and both refuse a model
 // without calibration; --fdr refuses a stream.
 func TestScoreCalibrated(t *testing.T) {
-	resetScoreFlags(t)
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(3, 4))
 	gauss := func(n int, shift float64, label int) *data.Dataset {
@@ -109,7 +92,6 @@ func TestScoreCalibrated(t *testing.T) {
 	if fa, det := rates(out); fa > 0.075 || det != 1 {
 		t.Errorf("--alpha 0.05: false-alarm rate %.4f (want about 0.05), detected %.2f (want 1)", fa, det)
 	}
-	resetScoreFlagsNow()
 	out, _, err = runRoot(t, "score", "--model", model, "--label-column", "class", "--fdr", "0.1", rows)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +99,6 @@ func TestScoreCalibrated(t *testing.T) {
 	if fa, det := rates(out); fa > 0.01 || det != 1 {
 		t.Errorf("--fdr 0.1: false-alarm rate %.4f, detected %.2f", fa, det)
 	}
-	resetScoreFlagsNow()
 	_, _, err = runRoot(t, "score", "--model", model, "--fdr", "0.1", "-")
 	if err == nil || !strings.Contains(err.Error(), "whole input") {
 		t.Errorf("--fdr on a stream: %v", err)
@@ -130,7 +111,6 @@ func TestScoreCalibrated(t *testing.T) {
 	if err := plain.SaveFile(plainPath); err != nil {
 		t.Fatal(err)
 	}
-	resetScoreFlagsNow()
 	_, _, err = runRoot(t, "score", "--model", plainPath, "--alpha", "0.05", rows)
 	if err == nil || !strings.Contains(err.Error(), "calibration") {
 		t.Errorf("--alpha on a model without calibration: %v", err)

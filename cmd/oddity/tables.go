@@ -76,9 +76,7 @@ func readTrainingTable(path string, o table.Options, log io.Writer) (*tableTrain
 		return nil, err
 	}
 	fmt.Fprintf(log, "%s: %d rows; the columns as read:\n%s", path, raw.Rows, p.Schema())
-	for _, n := range append(append([]string(nil), raw.Notes...), carried.Notes...) {
-		fmt.Fprintln(log, "note:", n)
-	}
+	printNotes(log, raw.Notes, carried.Notes)
 	return &tableTraining{pipeline: p, x: x, carried: carried}, nil
 }
 
@@ -92,25 +90,7 @@ func (t *tableTraining) trainSet(weak bool) (detector.TrainSet, error) {
 	if t.carried.Labels == nil {
 		return detector.TrainSet{}, fmt.Errorf("a weakly supervised method learns from the rows labelled 1: give --label-column")
 	}
-	var unl, anom []int
-	for i, y := range t.carried.Labels {
-		if y == 1 {
-			anom = append(anom, i)
-		} else {
-			unl = append(unl, i)
-		}
-	}
-	u, err := t.x.Subset(unl)
-	if err != nil {
-		return detector.TrainSet{}, err
-	}
-	ts := detector.TrainSet{X: u}
-	if len(anom) > 0 {
-		if ts.Anomalies, err = t.x.Subset(anom); err != nil {
-			return detector.TrainSet{}, err
-		}
-	}
-	return ts, nil
+	return splitByLabel(t.x, func(i int) bool { return t.carried.Labels[i] == 1 })
 }
 
 // scoreTable reads a table with a model's pipeline: columns matched by
@@ -129,9 +109,7 @@ func scoreTable(m *detector.Model, path string, log io.Writer) (*data.Dataset, [
 	if err != nil {
 		return nil, nil, "", err
 	}
-	for _, n := range append(append([]string(nil), raw.Notes...), carried.Notes...) {
-		fmt.Fprintln(log, "note:", n)
-	}
+	printNotes(log, raw.Notes, carried.Notes)
 	if carried.Labels != nil && x.Y == nil {
 		// Partly labelled: echo the known labels, -1 for the others.
 		x.Y = make([]int, len(carried.Labels))
@@ -143,4 +121,13 @@ func scoreTable(m *detector.Model, path string, log io.Writer) (*data.Dataset, [
 		return x, carried.IDs[0].Values, carried.IDs[0].Name, nil
 	}
 	return x, nil, "", nil
+}
+
+// printNotes writes each note of the lists on its own line.
+func printNotes(log io.Writer, lists ...[]string) {
+	for _, l := range lists {
+		for _, n := range l {
+			fmt.Fprintln(log, "note:", n)
+		}
+	}
 }

@@ -159,9 +159,15 @@ func splitLabelled(x *data.Dataset) (detector.TrainSet, error) {
 	if x.Y == nil {
 		return detector.TrainSet{}, fmt.Errorf("%s: no labels (give --label-column): a weakly supervised method learns from the rows labelled 1", x.Name)
 	}
+	return splitByLabel(x, func(i int) bool { return x.Y[i] == 1 })
+}
+
+// splitByLabel puts the rows i of x for which anomaly(i) holds in the
+// labelled anomalies and every other row in the unlabelled data.
+func splitByLabel(x *data.Dataset, anomaly func(i int) bool) (detector.TrainSet, error) {
 	var unl, anom []int
-	for i, y := range x.Y {
-		if y == 1 {
+	for i := 0; i < x.N; i++ {
+		if anomaly(i) {
 			anom = append(anom, i)
 		} else {
 			unl = append(unl, i)
