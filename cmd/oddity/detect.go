@@ -57,9 +57,10 @@ type detectResult struct {
 	ids         []string
 	idName      string
 	ts          detector.TrainSet
-	schema      *table.Schema
-	pipeline    []byte
-	images      bool
+	// pipeline is a table's fitted pipeline (nil for images): the
+	// report's schema and the model's stored pipeline both come from it.
+	pipeline *table.Pipeline
+	images   bool
 }
 
 func init() {
@@ -175,7 +176,11 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
 			}
-			m.Pipeline = r.pipeline
+			if r.pipeline != nil {
+				if m.Pipeline, err = r.pipeline.MarshalJSON(); err != nil {
+					return err
+				}
+			}
 			m.Meta.Extra = map[string]string{"data": path, "command": "oddity detect", "seed": fmt.Sprint(seed)}
 			if err := m.SaveFile(filepath.Join(out, "model.odm")); err != nil {
 				return err
@@ -222,12 +227,7 @@ func detectTable(path string, o table.Options, log io.Writer) (*detectResult, er
 	if err != nil {
 		return nil, err
 	}
-	r := &detectResult{x: t.x, idName: "row"}
-	if r.pipeline, err = t.pipeline.MarshalJSON(); err != nil {
-		return nil, err
-	}
-	s := t.pipeline.Schema()
-	r.schema = &s
+	r := &detectResult{x: t.x, idName: "row", pipeline: t.pipeline}
 	if ids := t.pipeline.IDColumns(); len(ids) > 0 && len(t.carried.IDs) > 0 {
 		r.ids, r.idName = t.carried.IDs[0].Values, t.carried.IDs[0].Name
 	}
@@ -356,8 +356,8 @@ func writeDetectReport(path, input string, r *detectResult, scores, pv []float64
 		return err
 	}
 	page.Histogram = base64.StdEncoding.EncodeToString(svg)
-	if r.schema != nil {
-		for _, c := range r.schema.Columns {
+	if r.pipeline != nil {
+		for _, c := range r.pipeline.Schema().Columns {
 			page.Columns = append(page.Columns, detectColumn{Name: c.Name, Kind: string(c.Kind), Why: c.Why, Missing: c.Missing, Becomes: c.Becomes})
 		}
 	}
