@@ -98,3 +98,47 @@ func CheckFit(ctx context.Context, opts Options, ts TrainSet) error {
 	}
 	return ctx.Err()
 }
+
+// Attributions explain scores feature by feature: Values[i*D+j] is
+// feature j's contribution to sample i's score. A positive value pushes
+// the score up (towards anomalous); a larger magnitude matters more.
+type Attributions struct {
+	// N is the number of samples, D the number of features of each.
+	N, D int
+	// Values holds N×D attributions, row-major.
+	Values []float32
+	// Offset, when not nil, completes a decomposition of the score:
+	// Score(x_i) ≈ Offset[i] + Σ_j Values[i*D+j]. Integrated gradients set
+	// it to the baseline's score, per-feature sums to 0, Shapley estimates
+	// to the background's mean score. It is nil when the attributions rank
+	// features without adding up to the score (Isolation Forest's
+	// path-based attributions).
+	Offset []float64
+	// Technique names how they were computed: "path", "reconstruction",
+	// "integrated-gradients", "shapley", "exact".
+	Technique string
+}
+
+// Row returns sample i's attributions, sharing storage.
+func (a *Attributions) Row(i int) []float32 { return a.Values[i*a.D : (i+1)*a.D] }
+
+// Explainer is a fitted tabular detector that attributes its scores to
+// features. background holds typical normal samples of the training
+// shape (a model keeps a sample of its training rows for this): methods
+// that need a reference point use it (integrated gradients start from its
+// per-feature median; Shapley estimates draw replacement values from it),
+// and methods whose score is a sum over features ignore it. Explain is
+// safe for concurrent use, as Score is. Package explain gives a
+// model-agnostic Shapley estimate for detectors that do not implement it.
+type Explainer interface {
+	Explain(ctx context.Context, x, background *data.Dataset) (*Attributions, error)
+}
+
+// Localizer is a fitted image detector that says where in an image the
+// anomaly lies: Localize returns one anomaly map per sample of x, of
+// shape [H, W] for samples of shape [C, H, W] (channels combined, the
+// method's own padding or resizing undone), higher meaning more anomalous.
+// It is safe for concurrent use, as Score is.
+type Localizer interface {
+	Localize(ctx context.Context, x *data.Dataset) (maps *data.Dataset, err error)
+}

@@ -117,12 +117,43 @@ type Model struct {
 	// applies exactly the training-time transformation; nil for a model
 	// trained on prepared matrices.
 	Pipeline json.RawMessage
+	// Background is a sample of the training rows (at most MaxBackground,
+	// evenly spaced, so no seed is needed), kept for explanations: the
+	// typical normal data that integrated gradients start from and that
+	// Shapley estimates draw replacement values from. It is nil for image
+	// models, whose explanations are anomaly maps, and for models saved
+	// before it existed.
+	Background *data.Dataset
 
 	// calibration holds the calibration scores, or is nil.
 	calibration *conformal.Calibration
 }
 
 const maxTrainScores = 4096
+
+// MaxBackground is the number of training rows a tabular model keeps as
+// its explanation background: enough for a stable median and for Shapley
+// estimates, few enough that a model file grows by at most 64 rows.
+const MaxBackground = 64
+
+// background returns up to MaxBackground evenly spaced rows of x, or nil
+// when x's samples are not table rows.
+func background(x *data.Dataset) (*data.Dataset, error) {
+	if len(x.Shape) != 1 || x.N == 0 {
+		return nil, nil
+	}
+	k := min(x.N, MaxBackground)
+	idx := make([]int, k)
+	for i := range idx {
+		idx[i] = i * x.N / k
+	}
+	b, err := x.Subset(idx)
+	if err != nil {
+		return nil, err
+	}
+	b.Y, b.ClassNames = nil, nil
+	return b, nil
+}
 
 // ThresholdRule chooses a threshold after fitting. Exactly one field is
 // used, in this order of precedence: Value if HasValue, else Alpha if not
@@ -205,6 +236,9 @@ func fit(ctx context.Context, d Detector, ts TrainSet) (*Model, error) {
 		return nil, err
 	}
 	m.TrainScores = quantiles(scores, maxTrainScores)
+	if m.Background, err = background(ts.X); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -511,6 +545,9 @@ type header struct {
 	Config            json.RawMessage `json:"config"`
 	// Pipeline is Model.Pipeline (an optional field of format 1).
 	Pipeline json.RawMessage `json:"pipeline,omitempty"`
+	// Background is Model.Background's rows, row-major (an optional field
+	// of format 1), each of the schema's shape.
+	Background []float32 `json:"background,omitempty"`
 }
 
 // Save writes the model to w as a model file (modelfile format: versioned,
@@ -522,6 +559,12 @@ func (m *Model) Save(w io.Writer) error {
 	}
 	h := header{Format: FormatVersion, Method: m.Detector.Method(), Schema: m.Schema, Threshold: m.Threshold,
 		ThresholdRule: m.ThresholdRule, TrainScores: m.TrainScores, Meta: m.Meta, Config: p.Config, Pipeline: m.Pipeline}
+	if m.Background != nil {
+		if !slices.Equal(m.Background.Shape, m.Schema.Shape) {
+			return fmt.Errorf("detector: model's background has samples of shape %v, its schema %v", m.Background.Shape, m.Schema.Shape)
+		}
+		h.Background = m.Background.X
+	}
 	if m.calibration != nil {
 		h.CalibrationScores = m.calibration.Scores()
 		if h.Meta.Calibration == nil || h.Meta.Calibration.Scores != len(h.CalibrationScores) {
@@ -603,8 +646,33 @@ func fromFile(f *modelfile.File) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	bg, err := readBackground(&h)
+	if err != nil {
+		return nil, err
+	}
 	return &Model{Detector: d, Schema: h.Schema, Threshold: h.Threshold, ThresholdRule: h.ThresholdRule,
-		TrainScores: h.TrainScores, Meta: h.Meta, Pipeline: h.Pipeline, calibration: cal}, nil
+		TrainScores: h.TrainScores, Meta: h.Meta, Pipeline: h.Pipeline, Background: bg, calibration: cal}, nil
+}
+
+// readBackground checks a header's background rows, returning nil when it
+// has none: a whole number of samples of the schema's shape, at most
+// MaxBackground of them, all finite.
+func readBackground(h *header) (*data.Dataset, error) {
+	if h.Background == nil {
+		return nil, nil
+	}
+	d := 1
+	for _, s := range h.Schema.Shape {
+		d *= s
+	}
+	if d <= 0 || len(h.Background)%d != 0 || len(h.Background)/d > MaxBackground || len(h.Background) == 0 {
+		return nil, fmt.Errorf("%w: %d background values are not 1 to %d samples of shape %v", ErrPayload, len(h.Background), MaxBackground, h.Schema.Shape)
+	}
+	b := &data.Dataset{Name: "background", X: h.Background, N: len(h.Background) / d, Shape: slices.Clone(h.Schema.Shape), FeatureNames: h.Schema.FeatureNames}
+	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: background: %v", ErrPayload, err)
+	}
+	return b, nil
 }
 
 // readCalibration checks a header's calibration, returning nil when it has

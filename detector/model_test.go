@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/oddity-ml/oddity/data"
@@ -174,5 +175,50 @@ func TestQuantiles(t *testing.T) {
 		if q[i] != want[i] {
 			t.Fatalf("quantiles = %v, want %v", q, want)
 		}
+	}
+}
+
+// TestBackground checks the explanation background: evenly spaced
+// training rows, kept through a save and load, and a header whose
+// background is not whole samples refused.
+func TestBackground(t *testing.T) {
+	ctx := context.Background()
+	train := line(200)
+	m, err := Fit(ctx, &meanDist{}, TrainSet{X: train}, ThresholdRule{Contamination: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Background
+	if b == nil || b.N != MaxBackground || !slices.Equal(b.Shape, []int{2}) {
+		t.Fatalf("background %+v, want %d rows of shape [2]", b, MaxBackground)
+	}
+	// Row i is training row ⌊i·200/64⌋, whose first value is its index.
+	for i := 0; i < b.N; i++ {
+		if want := float32(i * 200 / MaxBackground); b.Row(i)[0] != want {
+			t.Fatalf("background row %d starts %v, want %v", i, b.Row(i)[0], want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := m.Save(&buf); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := Load(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Background == nil || !slices.Equal(m2.Background.X, b.X) {
+		t.Fatal("background lost in save and load")
+	}
+	// A small table keeps all its rows.
+	small, err := Fit(ctx, &meanDist{}, TrainSet{X: line(5)}, ThresholdRule{Contamination: 0.1})
+	if err != nil || small.Background.N != 5 {
+		t.Fatalf("5-row background: %v %v", small.Background, err)
+	}
+	// Three values are not whole samples of shape [2].
+	if _, err := readBackground(&header{Schema: Schema{Shape: []int{2}}, Background: []float32{1, 2, 3}}); !errors.Is(err, ErrPayload) {
+		t.Errorf("ragged background: %v, want ErrPayload", err)
+	}
+	if _, err := readBackground(&header{Schema: Schema{Shape: []int{1}}, Background: make([]float32, MaxBackground+1)}); !errors.Is(err, ErrPayload) {
+		t.Errorf("oversized background: %v, want ErrPayload", err)
 	}
 }
