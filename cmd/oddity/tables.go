@@ -19,6 +19,7 @@ type tableFlags struct {
 	idColumns, ignore, categorical, missing []string
 	skipRows, maxLevels                     int
 	coerce                                  bool
+	indicators                              string
 }
 
 func (t *tableFlags) bind(fs *pflag.FlagSet) {
@@ -28,13 +29,14 @@ func (t *tableFlags) bind(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&t.missing, "missing", nil, "cell `VALUES` read as missing (default \"\", NA, N/A, null, NULL, NaN, nan, ?, -)")
 	fs.IntVar(&t.skipRows, "skip-rows", 0, "`N` lines to skip before the header row")
 	fs.IntVar(&t.maxLevels, "max-levels", 0, "most frequent `N` levels of a category that get their own column; beyond them a frequency column (default 20)")
+	fs.StringVar(&t.indicators, "missing-indicators", table.IndicatorsAuto, "missing-value indicator columns: auto (for columns whose gaps do not look random), column (for every column with a gap) or none")
 	fs.BoolVar(&t.coerce, "coerce", false, "read a text value in a numeric column as missing (counted, noted) instead of an error")
 }
 
 // options returns the read options, with labelColumn as the label.
 func (t *tableFlags) options(labelColumn string) table.Options {
 	o := table.Options{IDColumns: t.idColumns, Ignore: t.ignore, Categorical: t.categorical, SkipRows: t.skipRows,
-		MaxLevels: t.maxLevels, Coerce: t.coerce, LabelColumn: labelColumn}
+		MaxLevels: t.maxLevels, Coerce: t.coerce, LabelColumn: labelColumn, Indicators: t.indicators}
 	if len(t.missing) > 0 {
 		o.Missing = t.missing
 	}

@@ -105,6 +105,13 @@ func (l Limits) withDefaults() Limits {
 // over reports whether n passes the limit max (-1: no limit).
 func over(n, max int64) bool { return max >= 0 && n > max }
 
+// The values of Options.Indicators.
+const (
+	IndicatorsAuto   = "auto"
+	IndicatorsColumn = "column"
+	IndicatorsNone   = "none"
+)
+
 // Options configures reading a table and fitting a pipeline to it. The zero
 // value reads a comma-, tab-, semicolon- or pipe-separated file with a header
 // row and infers every column's kind. Column names in the role fields must
@@ -157,6 +164,15 @@ type Options struct {
 	// column that get a one-hot feature; 0 means DefaultMaxLevels. A column
 	// with more levels also gets a frequency feature (see Fit).
 	MaxLevels int `json:"max_levels,omitempty"`
+	// Indicators says which missing-value indicators Fit adds, as a
+	// feature NAME.missing (1 where the cell was missing): "auto" (or ""),
+	// for each column with a missing cell in training unless its gaps look
+	// missing completely at random (see Fit); "column", for each column
+	// with a missing cell; "none", imputation only. An indicator lets a
+	// detector see informative gaps (the field fraudsters leave empty),
+	// but gaps that fall at random make it noise that makes every row with
+	// a gap look rare: oddity eval mixed-types measures the three.
+	Indicators string `json:"indicators,omitempty"`
 
 	// lenient (set by Pipeline.ReadOptions) accepts role names the table
 	// lacks: Transform reports the ones it needs.
@@ -231,6 +247,11 @@ func (o Options) checkNames(header []string) error {
 			}
 		}
 		return nil
+	}
+	switch o.Indicators {
+	case "", IndicatorsAuto, IndicatorsColumn, IndicatorsNone:
+	default:
+		return fmt.Errorf("Indicators %q: want %q, %q or %q", o.Indicators, IndicatorsAuto, IndicatorsColumn, IndicatorsNone)
 	}
 	if o.lenient {
 		check = func(string, ...string) error { return nil }

@@ -67,7 +67,10 @@ const minIDRows = 20
 //
 //   - numeric: the median of the training values fills missing cells; a
 //     feature NAME.missing (1 where the cell was missing) is added when the
-//     training column has a missing cell; values are scaled to [0,1] by the
+//     training column has a missing cell, unless Options.Indicators says
+//     otherwise (by default, "auto", not when its gaps look missing at
+//     random: see dropRandomIndicators; the same holds for every kind's
+//     NAME.missing below); values are scaled to [0,1] by the
 //     training minimum and maximum. Values seen later outside that range
 //     are not clipped: they fall outside [0,1], which is itself a signal.
 //   - categorical: a one-hot feature NAME=LEVEL for each of the MaxLevels
@@ -122,6 +125,9 @@ func Fit(raw *Raw) (*Pipeline, error) {
 			p.notes = append(p.notes, fmt.Sprintf("column %s: %s (%s): dropped", c.Name, f.Kind, f.Why))
 		}
 	}
+	if o.Indicators == "" || o.Indicators == IndicatorsAuto {
+		p.notes = append(p.notes, dropRandomIndicators(raw, p.cols)...)
+	}
 	if err := p.build(); err != nil {
 		return nil, &Error{File: raw.Name, Err: err}
 	}
@@ -148,6 +154,7 @@ func fitOptions(o Options) Options {
 		Numeric:     o.Numeric,
 		Timestamp:   o.Timestamp,
 		MaxLevels:   o.MaxLevels,
+		Indicators:  o.Indicators,
 	}
 }
 
@@ -239,7 +246,7 @@ func fitColumn(raw *Raw, c *RawColumn, decl Kind, o Options) (*fitted, error) {
 			f.Coerced = v.coerced
 		}
 		f.Missing = v.nmiss
-		f.Indicator = v.nmiss > 0
+		f.Indicator = v.nmiss > 0 && o.Indicators != IndicatorsNone
 		if v.nmiss == v.n {
 			f.Kind, f.Why, f.Indicator = Empty, "every cell missing once coerced", false
 			return f, nil
@@ -271,7 +278,7 @@ func fitColumn(raw *Raw, c *RawColumn, decl Kind, o Options) (*fitted, error) {
 			}
 		}
 		f.Distinct = len(v.dict)
-		f.Indicator = v.nmiss > 0
+		f.Indicator = v.nmiss > 0 && o.Indicators != IndicatorsNone
 		order := make([]int, len(v.dict))
 		for k := range order {
 			order[k] = k
@@ -772,4 +779,126 @@ func (f *fitted) encodeText(v *view, X []float32, off, d int) string {
 		return ""
 	}
 	return "column " + f.Name + ": " + strings.Join(notes, "; ")
+}
+
+// mcarRows is the number of rows, evenly spaced, on which
+// dropRandomIndicators tests each column's gaps: enough to find a
+// difference of a tenth of a standard deviation when 5% of cells are
+// missing, and a bounded cost on tables of millions of rows.
+const mcarRows = 20000
+
+// mcarAlpha is the family-wise level of dropRandomIndicators' tests of
+// one column: the indicator is kept when any test rejects at it.
+const mcarAlpha = 0.001
+
+// dropRandomIndicators removes the missing indicator of each column whose
+// gaps look missing completely at random, and returns a note for each.
+//
+// The test, per column c with an indicator: for every other numeric,
+// boolean or timestamp column, the Mann–Whitney z (ranks, ties averaged
+// and corrected for) comparing its values on the rows where c is missing
+// with those where it is not, on at most mcarRows evenly spaced rows. The
+// gaps are called random when no |z| exceeds the Bonferroni bound for
+// mcarAlpha over those tests: the one-variable-at-a-time form of Little's
+// MCAR test, on ranks because measurements are often heavy-tailed (a mean
+// would follow one extreme value). Gaps that follow other values (a
+// coupon field empty for small orders, a sensor silent when hot) keep
+// their indicator; so does a column with no other numeric column to test
+// against, or fewer than 5 gaps.
+func dropRandomIndicators(raw *Raw, cols []*fitted) []string {
+	byName := make(map[string]*RawColumn, len(raw.Columns))
+	for _, c := range raw.Columns {
+		byName[c.Name] = c
+	}
+	step := max(1, raw.Rows/mcarRows)
+	type ranked struct {
+		c     *RawColumn
+		rows  []int32   // sampled rows where c is present
+		ranks []float64 // their ranks, ties averaged
+		ties  float64   // Σ(t³ − t) over tied groups
+	}
+	var others []*ranked
+	for _, f := range cols {
+		c := byName[f.Name]
+		if c == nil || c.nums == nil || !f.Kind.feature() {
+			continue
+		}
+		o := &ranked{c: c}
+		var vals []float64
+		for i := 0; i < raw.Rows; i += step {
+			if v, ok := c.Float(i); ok {
+				o.rows = append(o.rows, int32(i))
+				vals = append(vals, v)
+			}
+		}
+		idx := make([]int, len(vals))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.Slice(idx, func(a, b int) bool { return vals[idx[a]] < vals[idx[b]] })
+		o.ranks = make([]float64, len(vals))
+		for lo := 0; lo < len(idx); {
+			hi := lo + 1
+			for hi < len(idx) && vals[idx[hi]] == vals[idx[lo]] {
+				hi++
+			}
+			r := float64(lo+hi+1) / 2 // ranks lo+1..hi, averaged
+			for _, k := range idx[lo:hi] {
+				o.ranks[k] = r
+			}
+			t := float64(hi - lo)
+			o.ties += t*t*t - t
+			lo = hi
+		}
+		others = append(others, o)
+	}
+	var notes []string
+	for _, f := range cols {
+		c := byName[f.Name]
+		if !f.Indicator || c == nil || c.nmiss < 5 {
+			continue
+		}
+		k := 0
+		for _, o := range others {
+			if o.c != c {
+				k++
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		bound := math.Sqrt2 * math.Erfinv(1-mcarAlpha/float64(k))
+		worst, worstName := 0.0, ""
+		for _, o := range others {
+			if o.c == c {
+				continue
+			}
+			var n1, r1 float64
+			for j, i := range o.rows {
+				if c.miss.get(int(i)) {
+					n1++
+					r1 += o.ranks[j]
+				}
+			}
+			n := float64(len(o.rows))
+			n0 := n - n1
+			if n1 < 2 || n0 < 2 {
+				continue
+			}
+			v := n1 * n0 / 12 * (n + 1 - o.ties/(n*(n-1)))
+			z := 0.0
+			if v > 0 {
+				z = math.Abs(r1-n1*(n+1)/2) / math.Sqrt(v)
+			}
+			if z > worst || worstName == "" {
+				worst, worstName = z, o.c.Name
+			}
+		}
+		if worst > bound || worstName == "" {
+			continue
+		}
+		f.Indicator = false
+		notes = append(notes, fmt.Sprintf("column %s: its %d gaps look missing at random (no other column's values differ between rows with and without a gap; the largest difference is in %s, Mann-Whitney z = %.2f, below %.2f): imputed without an indicator", f.Name, f.Missing, worstName, worst, bound))
+	}
+	return notes
 }
