@@ -21,10 +21,15 @@
 //     error (1/d)·Σⱼ(xⱼ − x̂ⱼ)²: Detector.Score.
 //   - The bottleneck code f(x): Detector.Embed (detector.Embedder); the
 //     reconstruction x̂: Detector.Reconstruct (detector.Reconstructor).
+//   - Explanations: Detector.Explain (detector.Explainer, Technique
+//     "reconstruction"; explain.go) gives each feature its share of the
+//     score, (xⱼ − x̂ⱼ)²/d, so the attributions add up to the score
+//     exactly (Offset 0).
 //
 // # Files
 //
 // options.go holds Options; detector.go the Detector (detector.Detector:
 // Fit, Score, Marshal, Unmarshal, and the capabilities) registered as
-// "autoencoder"; network.go the network; train.go its training.
+// "autoencoder"; explain.go its explanations; network.go the network;
+// train.go its training.
 package autoencoder

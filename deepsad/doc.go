@@ -41,4 +41,22 @@
 //
 // The networks run on the tensor package's tape; the per-batch work is
 // large enough that the tape's overhead does not matter.
+//
+// # Explanations
+//
+// [Detector.Explain] (detector.Explainer) attributes the score
+// ‖φ(x) − c‖² to the features by integrated gradients (Sundararajan, Taly
+// and Yan, ICML 2017; docs/methods.md §7), through
+// explain.IntegratedGradients. The baseline is typical normal data: the
+// per-feature median of the background rows the caller passes (a sample of
+// the training rows, which the model file does not hold). Each
+// attribution is the feature's share of score(x) − score(baseline),
+// positive when it moves the sample away from c, and Offset is the
+// baseline's score, so a row's attributions plus its offset give its score
+// to within 1%. The gradient with respect to the input is written by hand
+// (Detector.gradFunc): the forward pass uses the kernels Score's tape
+// calls, and the backward pass runs 2(φ(x) − c) back through each layer
+// and LeakyReLU. The tape is not used for it because its backward pass
+// accumulates into the weights' gradients, which concurrent Explain calls
+// share.
 package deepsad

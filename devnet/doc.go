@@ -36,6 +36,21 @@
 // per-operation allocations would dominate. The parameters stay
 // tensor.Tensor values so optim and the model file handle them.
 //
+// # Explanations
+//
+// [Detector.Explain] (detector.Explainer) attributes φ(x) to the features
+// by integrated gradients (Sundararajan, Taly and Yan, ICML 2017;
+// docs/methods.md §7), through explain.IntegratedGradients. The baseline
+// is typical normal data: the per-feature median of the background rows
+// the caller passes (a sample of the training rows, which the model file
+// does not hold). Each attribution is the feature's share of
+// φ(x) − φ(baseline), positive when it pushes the sample towards
+// anomalous, and Offset is φ(baseline), so a row's attributions plus its
+// offset give its score to within 1%. The gradient with respect to the
+// input, W1ᵀ·(w2 ⊙ 1[W1·x + b1 > 0]), is written by hand beside the
+// forward pass that Score runs (Detector.gradFunc), the path points of
+// many samples in one batch.
+//
 // DevNet needs at least one labelled anomaly: without one its loss has no
 // term that separates anomalies, and Fit returns an error wrapping
 // detector.ErrInput.

@@ -3,10 +3,11 @@
 // Labeled Anomaly Data", KDD 2021): a deep Q-learning agent that learns to
 // label observations normal (a0) or anomalous (a1) from a large unlabelled
 // set D_u and a few labelled anomalies D_a, and scores a sample by Q(s, a1).
-// Detector implements detector.Detector and detector.Embedder (the
-// Q-network's hidden representation) and registers itself as "dplan"
-// (Method), with its options (Options, DefaultOptions, PaperOptions) under
-// the names of `oddity train dplan`'s flags.
+// Detector implements detector.Detector, detector.Embedder (the
+// Q-network's hidden representation) and detector.Explainer (see
+// Explanations), and registers itself as "dplan" (Method), with its
+// options (Options, DefaultOptions, PaperOptions) under the names of
+// `oddity train dplan`'s flags.
 //
 // # Paper to code
 //
@@ -54,6 +55,25 @@
 // the parameters remain tensor.Tensor values, optimised by optim.RMSprop and
 // saved in the model file. Scoring runs the no-grad forward in blocks of
 // 2,048 rows split across goroutines.
+//
+// # Explanations
+//
+// Detector.Explain (detector.Explainer) attributes the score Q(s, a1) to
+// the features by integrated gradients (Sundararajan, Taly and Yan, ICML
+// 2017; docs/methods.md §7), through explain.IntegratedGradients. The
+// baseline is typical normal data: the per-feature median of the
+// background rows the caller passes (a sample of the training rows, which
+// the model file does not hold). The path runs through the features as
+// the caller holds them; with ScaleInput the gradient comes back through
+// the min-max scaling (divided by each feature's range), so that it is the
+// gradient with respect to the raw input, the one the path's steps
+// multiply. Each
+// attribution is the feature's share of Q(x, a1) − Q(baseline, a1),
+// positive when it pushes the sample towards anomalous, and Offset is
+// Q(baseline, a1), so a row's attributions plus its offset give its score
+// to within 1%. The gradient W1ᵀ·(W2[a1] ⊙ 1[hidden > 0]) is written by
+// hand beside the forward pass that QNet.ScoreAnomaly runs
+// (Detector.gradFunc).
 //
 // # Reproducibility
 //

@@ -2,12 +2,17 @@ package explain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
 )
+
+// ErrGradient is wrapped by errors about a GradFunc that misbehaves: a
+// wrong number of scores, or a non-finite gradient.
+var ErrGradient = errors.New("explain: bad gradient function")
 
 // GradFunc computes the scores of n samples of d features held row-major in
 // x, and writes each score's gradient with respect to its sample into grad
@@ -65,20 +70,31 @@ func (o IGOptions) withDefaults() IGOptions {
 // Offset is f(b), so Offset[i] + Σ_j Values[i,j] ≈ f(x_i).
 func IntegratedGradients(ctx context.Context, f GradFunc, x *data.Dataset, baseline []float32, o IGOptions) (*detector.Attributions, error) {
 	o = o.withDefaults()
-	if x == nil || x.N == 0 {
-		return nil, fmt.Errorf("%w: no samples to explain", detector.ErrInput)
+	if err := detector.CheckInput(x, nil); err != nil {
+		return nil, fmt.Errorf("integrated gradients: %w", err)
+	}
+	if x.N == 0 {
+		return nil, fmt.Errorf("integrated gradients: %w: no samples to explain", detector.ErrInput)
 	}
 	d := x.Dim()
 	if len(baseline) != d {
-		return nil, fmt.Errorf("%w: baseline has %d values, samples have %d", detector.ErrSchema, len(baseline), d)
+		return nil, fmt.Errorf("integrated gradients: %w: baseline has %d values, samples have %d", detector.ErrSchema, len(baseline), d)
+	}
+	for j, v := range baseline {
+		if !finite(float64(v)) {
+			return nil, fmt.Errorf("integrated gradients: %w: baseline feature %d is %v", detector.ErrInput, j, v)
+		}
 	}
 	g0 := make([]float32, d)
 	s0, err := f(ctx, baseline, 1, g0)
 	if err != nil {
 		return nil, err
 	}
-	if len(s0) != 1 || math.IsNaN(s0[0]) || math.IsInf(s0[0], 0) {
-		return nil, fmt.Errorf("%w: the baseline's score is not finite", detector.ErrInput)
+	if len(s0) != 1 {
+		return nil, fmt.Errorf("%w: %d scores for the baseline", ErrGradient, len(s0))
+	}
+	if !finite(s0[0]) {
+		return nil, fmt.Errorf("integrated gradients: %w: the baseline's score is %v", detector.ErrInput, s0[0])
 	}
 	a := &detector.Attributions{N: x.N, D: d, Values: make([]float32, x.N*d), Offset: make([]float64, x.N), Technique: "integrated-gradients"}
 	for i := range a.Offset {
@@ -133,7 +149,7 @@ func igBatch(ctx context.Context, f GradFunc, x *data.Dataset, b, g0 []float32, 
 		return nil, err
 	}
 	if len(sc) != rows {
-		return nil, fmt.Errorf("explain: gradient function returned %d scores for %d rows", len(sc), rows)
+		return nil, fmt.Errorf("%w: %d scores for %d rows", ErrGradient, len(sc), rows)
 	}
 	var bad []int
 	sum := make([]float64, d)
@@ -159,8 +175,11 @@ func igBatch(ctx context.Context, f GradFunc, x *data.Dataset, b, g0 []float32, 
 			total += v
 		}
 		fx := sc[k*steps+steps-1]
-		if math.IsNaN(fx) || math.IsInf(fx, 0) {
-			return nil, fmt.Errorf("%w: sample %d's score is not finite", detector.ErrInput, i)
+		if !finite(fx) {
+			return nil, fmt.Errorf("integrated gradients: %w: sample %d's score is %v", detector.ErrInput, i, fx)
+		}
+		if !finite(total) {
+			return nil, fmt.Errorf("%w: a non-finite gradient on sample %d's path", ErrGradient, i)
 		}
 		if gap := math.Abs(total - (fx - s0)); gap > tol*math.Max(math.Abs(fx-s0), 1e-12) {
 			bad = append(bad, i)
@@ -168,3 +187,6 @@ func igBatch(ctx context.Context, f GradFunc, x *data.Dataset, b, g0 []float32, 
 	}
 	return bad, nil
 }
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

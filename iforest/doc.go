@@ -44,11 +44,23 @@
 // differ by no more than the forests' own randomness (see docs/results);
 // the reference script is testdata/sklearn_compare.py.
 //
+// # Explanations
+//
+// Detector.Explain (detector.Explainer, Technique "path"; explain.go) says
+// which features isolate a sample: each split on its path in a tree
+// credits its feature with the bits of isolation it gains, log₂ of how
+// many times it shrinks the training samples sharing the sample's cell,
+// each tree weighted by 1/h (h its path length) and the trees averaged: a
+// per-sample DIFFI (Carletti, Terzi and Susto 2023) that measures what
+// each split isolates. The values rank features (all at least 0) and do
+// not add up to the score; the walk is Score's, at about half its rate.
+//
 // # Files
 //
 // options.go holds Options and their defaults; detector.go the Detector
 // (detector.Detector: Fit, Score, Marshal, Unmarshal) registered as
-// "iforest"; iforest.go the forest itself (Fit, Forest); distributed.go the
+// "iforest"; iforest.go the forest itself (Fit, Forest); explain.go its
+// explanations (Detector.Explain, Forest.Attributions); distributed.go the
 // tree-by-tree fitting a data-parallel pipeline uses (SampleRows, GrowTree,
 // Assemble; the beam module's fit-iforest); encoding.go the forest's
 // binary format.

@@ -17,14 +17,19 @@
 //   - the score ‖x − x̂‖², higher = farther from the subspace:
 //     PCA.ReconstructionError, which Detector.Score returns.
 //
+// Explanations: Detector.Explain (detector.Explainer, Technique
+// "reconstruction"; explain.go) gives each feature its squared residual
+// (x_j − x̂_j)², so the attributions add up to the score exactly (Offset
+// 0).
+//
 // k is Options.NComponents; its default 0 keeps half the features, rounded
 // up ((d+1)/2 of d; Options.Components).
 //
 // # Files
 //
 // options.go holds Options; detector.go the Detector (detector.Detector:
-// Fit, Score, Marshal, Unmarshal) registered as "pca"; pca.go the
-// decomposition and the projections.
+// Fit, Score, Marshal, Unmarshal) registered as "pca"; explain.go its
+// explanations; pca.go the decomposition and the projections.
 //
 // # Implementation
 //

@@ -123,6 +123,11 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 			if err != nil {
 				return err
 			}
+			if r.pipeline != nil {
+				if m.Pipeline, err = r.pipeline.MarshalJSON(); err != nil {
+					return err
+				}
+			}
 			scores, err := m.Score(cmd.Context(), r.x)
 			if err != nil {
 				return err
@@ -164,22 +169,31 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 				}
 			}
 			w := cmd.OutOrStdout()
+			topRows := order[:min(top, len(order))]
+			// What drives each top row: its columns' contributions
+			// (tables), or where in the image (anomaly maps, written
+			// with the report).
+			why := make([]string, len(topRows))
+			if !r.images {
+				ds, err := explainRows(cmd.Context(), m, r.x, topRows, 3)
+				if err != nil {
+					return fmt.Errorf("explaining the top rows: %w", err)
+				}
+				for k := range ds {
+					why[k] = formatDrivers(ds[k])
+				}
+			}
 			fmt.Fprintf(w, "%d of %d flagged (%s; p-values from %d held-out rows, the smallest possible %.2g); top %d:\n",
 				nFlag, len(scores), rule, m.Calibration().Len(), m.Calibration().MinPValue(), min(top, len(scores)))
-			fmt.Fprintf(w, "%4s  %-24s %12s %10s %s\n", "rank", r.idName, "score", "p-value", "flagged")
-			for k, i := range order[:min(top, len(order))] {
-				fmt.Fprintf(w, "%4d  %-24s %12.6g %10.4g %v\n", k+1, name(i), scores[i], pv[i], flags[i])
+			fmt.Fprintf(w, "%4s  %-24s %12s %10s %-7s  %s\n", "rank", r.idName, "score", "p-value", "flagged", "why (column contributions)")
+			for k, i := range topRows {
+				fmt.Fprintf(w, "%4d  %-24s %12.6g %10.4g %-7v  %s\n", k+1, name(i), scores[i], pv[i], flags[i], why[k])
 			}
 			if out == "" {
 				return nil
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
-			}
-			if r.pipeline != nil {
-				if m.Pipeline, err = r.pipeline.MarshalJSON(); err != nil {
-					return err
-				}
 			}
 			m.Meta.Extra = map[string]string{"data": path, "command": "oddity detect", "seed": fmt.Sprint(seed)}
 			if err := m.SaveFile(filepath.Join(out, "model.odm")); err != nil {
@@ -202,7 +216,13 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 			if err := f.Close(); err != nil {
 				return err
 			}
-			if err := writeDetectReport(filepath.Join(out, "report.html"), path, r, scores, pv, flags, order[:min(top, len(order))], name, rule, time.Since(start)); err != nil {
+			var maps []string
+			if _, ok := m.Detector.(detector.Localizer); ok && r.images {
+				if maps, err = writeMaps(cmd.Context(), m, r.x, topRows, r.ids, filepath.Join(out, "maps")); err != nil {
+					return err
+				}
+			}
+			if err := writeDetectReport(filepath.Join(out, "report.html"), path, r, scores, pv, flags, topRows, why, maps, name, rule, time.Since(start)); err != nil {
 				return err
 			}
 			fmt.Fprintf(w, "wrote %s (scores.csv, report.html, model.odm) in %.1f s\n", out, time.Since(start).Seconds())
@@ -303,17 +323,26 @@ img.thumb{width:64px;height:64px;image-rendering:pixelated}figure{margin:0}pre{b
 {{if .Columns}}<h2>Schema</h2><table><tr><th>column</th><th>kind</th><th>why</th><th>missing</th><th>becomes</th></tr>
 {{range .Columns}}<tr><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{.Why}}</td><td class="num">{{.Missing}}</td><td>{{.Becomes}}</td></tr>{{end}}</table>{{end}}
 <h2>Scores</h2><figure><img alt="score histogram with the flagging threshold" src="data:image/svg+xml;base64,{{.Histogram}}"></figure>
-<h2>Top {{len .Top}} anomalies</h2><table><tr><th>rank</th>{{if .Images}}<th>image</th>{{end}}<th>{{.IDName}}</th><th>score</th><th>p-value</th><th>flagged</th></tr>
-{{range .Top}}<tr><td class="num">{{.Rank}}</td>{{if $.Images}}<td><img class="thumb" alt="{{.Name}}" src="data:image/png;base64,{{.Thumb}}"></td>{{end}}<td>{{.Name}}</td><td class="num">{{.Score}}</td><td class="num">{{.P}}</td><td{{if .Flag}} class="flag"{{end}}>{{.Flag}}</td></tr>{{end}}</table>
+<h2>Top {{len .Top}} anomalies</h2><table><tr><th>rank</th>{{if .Images}}<th>image</th>{{end}}<th>{{.IDName}}</th><th>score</th><th>p-value</th><th>flagged</th>{{if .Images}}<th>anomaly map</th>{{else}}<th>why (column contributions)</th>{{end}}</tr>
+{{range .Top}}<tr><td class="num">{{.Rank}}</td>{{if $.Images}}<td><img class="thumb" alt="{{.Name}}" src="data:image/png;base64,{{.Thumb}}"></td>{{end}}<td>{{.Name}}</td><td class="num">{{.Score}}</td><td class="num">{{.P}}</td><td{{if .Flag}} class="flag"{{end}}>{{.Flag}}</td>{{if $.Images}}<td>{{if .Map}}<img class="thumb" alt="map of {{.Name}}" src="data:image/png;base64,{{.Map}}">{{end}}</td>{{else}}<td>{{.Why}}</td>{{end}}</tr>{{end}}</table>
 <p>Every row's score and p-value are in scores.csv; the model is model.odm (oddity score --model model.odm NEWFILE).</p>
+<script>
+// Self-check: count the pictures that did not load, so a broken page says so
+// (the test renders this page in headless Chromium and reads the count).
+window.addEventListener("load", function () {
+  var bad = Array.prototype.filter.call(document.images, function (i) { return !i.complete || i.naturalWidth === 0; });
+  document.body.setAttribute("data-broken-images", String(bad.length));
+  if (bad.length) { console.error("report: " + bad.length + " pictures did not load: " + bad.map(function (i) { return i.alt; }).join(", ")); }
+});
+</script>
 </body></html>
 `))
 
 type detectRow struct {
-	Rank        int
-	Name, Thumb string
-	Score, P    string
-	Flag        bool
+	Rank             int
+	Name, Thumb, Map string
+	Score, P, Why    string
+	Flag             bool
 }
 
 type detectColumn struct {
@@ -321,7 +350,7 @@ type detectColumn struct {
 	Missing                  int
 }
 
-func writeDetectReport(path, input string, r *detectResult, scores, pv []float64, flags []bool, top []int, name func(int) string, rule string, elapsed time.Duration) error {
+func writeDetectReport(path, input string, r *detectResult, scores, pv []float64, flags []bool, top []int, why, maps []string, name func(int) string, rule string, elapsed time.Duration) error {
 	page := struct {
 		Input, Method, Why, IDName, Histogram, Elapsed string
 		N, Flagged                                     int
@@ -362,13 +391,20 @@ func writeDetectReport(path, input string, r *detectResult, scores, pv []float64
 		}
 	}
 	for k, i := range top {
-		row := detectRow{Rank: k + 1, Name: name(i), Score: fmt.Sprintf("%.6g", scores[i]), P: fmt.Sprintf("%.4g", pv[i]), Flag: flags[i]}
+		row := detectRow{Rank: k + 1, Name: name(i), Score: fmt.Sprintf("%.6g", scores[i]), P: fmt.Sprintf("%.4g", pv[i]), Flag: flags[i], Why: why[k]}
 		if r.images {
 			thumb, err := thumbnail(r.x, i)
 			if err != nil {
 				return err
 			}
 			row.Thumb = thumb
+			if k < len(maps) {
+				b, err := os.ReadFile(maps[k])
+				if err != nil {
+					return err
+				}
+				row.Map = base64.StdEncoding.EncodeToString(b)
+			}
 		}
 		page.Top = append(page.Top, row)
 	}

@@ -26,6 +26,7 @@ func init() {
 		modelPath, labelCol, output string
 		threshold, alpha, fdr       float64
 		batch                       int
+		ex                          scoreExtras
 	)
 	cmd := &cobra.Command{
 		Use:   "score --model MODEL INPUT",
@@ -106,7 +107,7 @@ most q; it needs the whole file, so it does not work on a stream.`,
 					if err != nil {
 						return err
 					}
-					return scoreDataset(cmd, m, ds, names, "file", out, output, batch, fdr)
+					return scoreDataset(cmd, m, ds, names, "file", out, output, batch, fdr, ex)
 				}
 				// Images: decode to the model's channel count and size.
 				c, h, w := m.Schema.Shape[0], m.Schema.Shape[1], m.Schema.Shape[2]
@@ -118,13 +119,13 @@ most q; it needs the whole file, so it does not work on a stream.`,
 				if err != nil {
 					return err
 				}
-				return scoreDataset(cmd, m, ds, ids, idName, out, output, batch, fdr)
+				return scoreDataset(cmd, m, ds, ids, idName, out, output, batch, fdr, ex)
 			}
 			ds, err := data.Load(args[0], opts...)
 			if err != nil {
 				return err
 			}
-			return scoreDataset(cmd, m, ds, nil, "", out, output, batch, fdr)
+			return scoreDataset(cmd, m, ds, nil, "", out, output, batch, fdr, ex)
 		},
 	}
 	// Each usage names its value in backquotes, so that --help shows
@@ -136,6 +137,8 @@ most q; it needs the whole file, so it does not work on a stream.`,
 	cmd.Flags().Float64Var(&alpha, "alpha", 0, "flag a sample when its conformal p-value is at most `ALPHA` (a false-alarm rate; needs a calibrated model)")
 	cmd.Flags().Float64Var(&fdr, "fdr", 0, "flag by Benjamini-Hochberg at false discovery rate `Q` over the whole input (needs a calibrated model)")
 	cmd.Flags().IntVar(&batch, "batch", 65536, "`N` samples scored per batch")
+	cmd.Flags().IntVar(&ex.explain, "explain", 0, "add the `K` columns that drive each row's score the most, with their contributions (tables; CSV columns why_1, why_1_contribution, ...; JSON field \"why\")")
+	cmd.Flags().StringVar(&ex.maps, "maps", "", "write an anomaly-map overlay (PNG heat map over the image) for each image into `DIR` (ganomaly, cae, deepcluster)")
 	_ = cmd.MarkFlagRequired("model")
 	rootCmd.AddCommand(cmd)
 }
@@ -147,6 +150,8 @@ type scoreLine struct {
 	PValue  *float64 `json:"p_value,omitempty"`
 	Anomaly bool     `json:"anomaly"`
 	Label   *int     `json:"label,omitempty"`
+	// Why lists the columns that drive the score most (--explain).
+	Why []driver `json:"why,omitempty"`
 }
 
 // scoreDataset scores ds in batches and writes one line a sample: its
@@ -154,9 +159,12 @@ type scoreLine struct {
 // model's threshold rule, or Benjamini-Hochberg at fdr over the whole set
 // when fdr > 0). ids, when not nil, name the samples (file names, or a
 // table's identifier column) in a column called idName.
-func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids []string, idName string, out *bufio.Writer, format string, batch int, fdr float64) error {
+func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids []string, idName string, out *bufio.Writer, format string, batch int, fdr float64, ex scoreExtras) error {
 	if err := ds.Validate(); err != nil {
 		return err
+	}
+	if ex.explain < 0 {
+		return fmt.Errorf("--explain must be a number of columns, got %d", ex.explain)
 	}
 	if batch < 1 {
 		return fmt.Errorf("--batch must be positive, got %d", batch)
@@ -186,7 +194,28 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids [
 			return err
 		}
 	}
-	return writeScores(out, format, scored{scores: scores, pvalues: pv, flags: flags, labels: ds.Y, ids: ids, idName: idName})
+	r := scored{scores: scores, pvalues: pv, flags: flags, labels: ds.Y, ids: ids, idName: idName, explainK: ex.explain}
+	if ex.explain > 0 {
+		var err error
+		if r.why, err = explainRows(cmd.Context(), m, ds, nil, ex.explain); err != nil {
+			return fmt.Errorf("--explain: %w", err)
+		}
+	}
+	if ex.maps != "" {
+		files, err := writeMaps(cmd.Context(), m, ds, nil, ids, ex.maps)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "wrote %d anomaly maps into %s\n", len(files), ex.maps)
+	}
+	return writeScores(out, format, r)
+}
+
+// scoreExtras are what score adds beside the scores: explanations by
+// column, anomaly maps.
+type scoreExtras struct {
+	explain int
+	maps    string
 }
 
 // scored is what scoring found, one entry a sample: scores, p-values (or
@@ -197,6 +226,9 @@ type scored struct {
 	labels          []int
 	ids             []string
 	idName          string
+	// why holds each sample's top explainK drivers, or is nil.
+	why      [][]driver
+	explainK int
 }
 
 // writeScores writes one CSV or JSON line a sample.
@@ -215,6 +247,11 @@ func writeScores(out io.Writer, format string, r scored) error {
 		head = append(head, "anomaly")
 		if r.labels != nil {
 			head = append(head, "label")
+		}
+		if r.why != nil {
+			for k := 1; k <= r.explainK; k++ {
+				head = append(head, fmt.Sprintf("why_%d", k), fmt.Sprintf("why_%d_contribution", k))
+			}
 		}
 		if err := cw.Write(head); err != nil {
 			return err
@@ -235,6 +272,16 @@ func writeScores(out io.Writer, format string, r scored) error {
 			if r.labels != nil {
 				rec = append(rec, strconv.Itoa(r.labels[idx]))
 			}
+			if r.why != nil {
+				for k := 0; k < r.explainK; k++ {
+					if k < len(r.why[idx]) {
+						d := r.why[idx][k]
+						rec = append(rec, d.Column, strconv.FormatFloat(d.Contribution, 'g', 6, 64))
+					} else {
+						rec = append(rec, "", "")
+					}
+				}
+			}
 			if err := cw.Write(rec); err != nil {
 				return err
 			}
@@ -250,6 +297,9 @@ func writeScores(out io.Writer, format string, r scored) error {
 		if r.labels != nil {
 			y := r.labels[idx]
 			line.Label = &y
+		}
+		if r.why != nil {
+			line.Why = r.why[idx]
 		}
 		if err := enc.Encode(line); err != nil {
 			return err
