@@ -34,6 +34,14 @@
 //	  mean over its values (§4)                    mode), Detector.Score (raw;
 //	                                               dcgan.Detector.Score)
 //
+// # Anomaly maps
+//
+// Detector is a detector.Localizer, as GANomaly's (internal/dcgan): the
+// residual |x − x'| averaged over channels, brought back to the input's
+// H×W and smoothed by a Gaussian of 2 pixels (LocalizeSigma for another
+// smoothing). It costs what Score costs: one pass through the autoencoder
+// (docs/methods.md §7).
+//
 // # Schedules
 //
 // DefaultOptions is the reduced CPU schedule `oddity train cae` and the

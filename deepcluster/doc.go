@@ -67,6 +67,17 @@
 // pixel, as Keras' "kld" and "mse" losses are; fine-tuning uses a fresh Adam
 // (Options.FinetuneLR) over the network and the centroids.
 //
+// # Anomaly maps
+//
+// Detector is a detector.Localizer. LocalizeBy offers two maps: the
+// autoencoder's reconstruction residual |x − x'| (MapResidual) and the
+// magnitude of the score's gradient with respect to the input, |∂s/∂x|
+// (MapGradient, through the engine's tape on a frozen copy of the
+// network), both averaged over channels and smoothed by a Gaussian of
+// DefaultSigma = 2 pixels. On planted MNIST defects the residual won by a
+// wide margin (pixel AUROC 0.92 and 0.93 against 0.65 and 0.77, normal
+// digits 0 and 1; docs/methods.md §7), so Localize draws it.
+//
 // # Why by hand
 //
 // The clustering layer is one fused operation (SoftAssign) with its gradient

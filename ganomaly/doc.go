@@ -62,6 +62,17 @@
 //   - The discriminator's parameters are frozen during the generator's
 //     update (their gradients from L_G would be discarded anyway).
 //
+// # Anomaly maps
+//
+// Detector is a detector.Localizer: Localize returns, per image, the
+// generator's residual |x − G(x)| averaged over channels, with the padding
+// cropped off (or the resizing undone) so the map has the input's H×W, and
+// smoothed by a Gaussian of dcgan.DefaultSigma = 2 pixels; LocalizeSigma
+// takes another smoothing (0: none). The map comes from G(x) alone, so it
+// costs less than Score, which also runs the second encoder. On planted
+// MNIST defects its pixel AUROC is 0.89 (normal digit 0) and 0.93 (digit
+// 1) with the CPU schedule (docs/methods.md §7).
+//
 // # Schedules
 //
 // PaperOptions is the paper's schedule. DefaultOptions (width 16, 4 epochs,
