@@ -58,14 +58,26 @@ func decodeInfer(b []byte) (*inferRequest, error) {
 			}
 			var ps struct {
 				BinaryDataOutput *bool `json:"binary_data_output"`
+				TopK             *int  `json:"top_k"`
 			}
 			if err := json.Unmarshal(p.b[start:p.i], &ps); err != nil {
 				return badRequest("request parameters: %v", err)
 			}
 			req.binaryOutput = ps.BinaryDataOutput != nil && *ps.BinaryDataOutput
+			req.topK = 0
+			if ps.TopK != nil {
+				if *ps.TopK < 1 {
+					return badRequest("request parameters: top_k %d is not positive", *ps.TopK)
+				}
+				req.topK = *ps.TopK
+			}
 			return nil
 		case strings.EqualFold(key, "outputs"):
-			return p.skipValue(0)
+			start := p.i
+			if err := p.skipValue(0); err != nil {
+				return err
+			}
+			return req.parseOutputs(p.b[start:p.i])
 		}
 		return badRequest("request body: unknown field %q", key)
 	})
@@ -99,14 +111,25 @@ func (p *numParser) tensor(t *inferTensor) error {
 				return err
 			})
 		case strings.EqualFold(key, "data"):
-			t.x, t.hasData = nil, false
+			t.x, t.hasData, t.numeric, t.raw = nil, false, false, nil
 			if p.null() {
 				return nil
 			}
-			var err error
-			t.x, err = p.value(t.x, 0)
-			t.hasData = err == nil
-			return err
+			// Numbers are parsed in place (the hot path); anything else
+			// (strings of a BYTES column, nulls, booleans) is kept as its
+			// JSON text, checked, for the caller to read by the model's
+			// needs.
+			start := p.i
+			if x, err := p.value(nil, 0); err == nil {
+				t.x, t.hasData, t.numeric, t.raw = x, true, true, p.b[start:p.i]
+				return nil
+			}
+			p.i = start
+			if err := p.skipValue(0); err != nil {
+				return err
+			}
+			t.hasData, t.raw = true, p.b[start:p.i]
+			return nil
 		case strings.EqualFold(key, "parameters"):
 			start := p.i
 			if err := p.skipValue(0); err != nil {
@@ -116,6 +139,23 @@ func (p *numParser) tensor(t *inferTensor) error {
 		}
 		return badRequest("request body: unknown field %q", key)
 	})
+}
+
+// parseOutputs reads the request's "outputs": the names of the outputs
+// the client wants, in order (their parameters are not used).
+func (req *inferRequest) parseOutputs(raw []byte) error {
+	var outs []struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(raw, &outs); err != nil {
+		return badRequest("request outputs: %v", err)
+	}
+	req.outputs = nil
+	req.outputsGiven = len(outs) > 0
+	for _, o := range outs {
+		req.outputs = append(req.outputs, o.Name)
+	}
+	return nil
 }
 
 // tensorParameters reads the one tensor parameter the server acts on:
@@ -326,47 +366,117 @@ func (p *numParser) skipValue(depth int) error {
 	return nil
 }
 
-// appendInferResponse writes the inference response: the scores as shortest
-// round-tripping decimals (what encoding/json writes for a float64) and the
-// flags as booleans, without reflection.
-func appendInferResponse(b []byte, model, id string, scores []float64, flags []bool) []byte {
-	b = appendOutputHead(b, model, id, len(scores), "FP64")
-	b = append(b, `,"data":[`...)
-	for i, v := range scores {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendFloat(b, v)
-	}
-	b = append(b, ']')
-	b = appendOutputNext(b, len(flags), "BOOL")
-	b = append(b, `,"data":[`...)
-	for i, f := range flags {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendBool(b, f)
-	}
-	return append(b, "]}]}\n"...)
+// outTensor is one output of an inference response: FP64 values, BOOL
+// flags or BYTES strings, of the given shape.
+type outTensor struct {
+	name     string
+	datatype string
+	shape    []int
+	f64      []float64
+	flags    []bool
+	strs     []string
+	// features, when not nil, names the columns of an [N, D] output
+	// (written as parameters.features).
+	features []string
 }
 
-// appendOutputHead opens a response and its first output tensor, up to and
-// not including the tensor's data or parameters.
-func appendOutputHead(b []byte, model, id string, n int, datatype string) []byte {
+// appendInferResponse writes the inference response without reflection:
+// FP64 values as shortest round-tripping decimals (what encoding/json
+// writes for a float64), flags as booleans, strings quoted, and the notes,
+// when any, as parameters.notes.
+func appendInferResponse(b []byte, model, id string, outs []outTensor, notes []string) []byte {
+	b = appendResponseHead(b, model, id)
+	for k, o := range outs {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = appendTensorHead(b, o)
+		b = append(b, `,"data":[`...)
+		switch o.datatype {
+		case "FP64":
+			for i, v := range o.f64 {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendFloat(b, v)
+			}
+		case "BOOL":
+			for i, f := range o.flags {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = strconv.AppendBool(b, f)
+			}
+		case "BYTES":
+			for i, v := range o.strs {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendString(b, v)
+			}
+		}
+		b = append(b, ']')
+		if o.features != nil {
+			b = append(b, `,"parameters":{`...)
+			b = appendFeatures(b, o.features)
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	b = appendNotes(b, notes)
+	return append(b, "}\n"...)
+}
+
+// appendResponseHead opens a response up to its outputs' first tensor.
+func appendResponseHead(b []byte, model, id string) []byte {
 	b = append(b, `{"model_name":`...)
 	b = appendString(b, model)
 	b = append(b, `,"model_version":"1","id":`...)
 	b = appendString(b, id)
-	b = append(b, `,"outputs":[{"name":"score","shape":[`...)
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, `],"datatype":"`+datatype+`"`...)
+	return append(b, `,"outputs":[`...)
 }
 
-// appendOutputNext closes the score tensor and opens the anomaly flags'.
-func appendOutputNext(b []byte, n int, datatype string) []byte {
-	b = append(b, `},{"name":"anomaly","shape":[`...)
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, `],"datatype":"`+datatype+`"`...)
+// appendTensorHead opens an output tensor, up to and not including its
+// data or parameters.
+func appendTensorHead(b []byte, o outTensor) []byte {
+	b = append(b, `{"name":`...)
+	b = appendString(b, o.name)
+	b = append(b, `,"shape":[`...)
+	for i, v := range o.shape {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(v), 10)
+	}
+	return append(b, `],"datatype":"`+o.datatype+`"`...)
+}
+
+// appendFeatures writes "features":[...].
+func appendFeatures(b []byte, names []string) []byte {
+	b = append(b, `"features":[`...)
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, n)
+	}
+	return append(b, ']')
+}
+
+// appendNotes writes ,"parameters":{"notes":[...]} when there are notes.
+func appendNotes(b []byte, notes []string) []byte {
+	if len(notes) == 0 {
+		return b
+	}
+	b = append(b, `,"parameters":{"notes":[`...)
+	for i, n := range notes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, n)
+	}
+	return append(b, "]}"...)
 }
 
 // appendFloat formats v as encoding/json does (shortest representation,
@@ -440,7 +550,7 @@ func (req *inferRequest) attachBinary(bin []byte) error {
 		default:
 			return badRequest("input %q: binary data must be FP32 or FP64, not %q", t.Name, t.Datatype)
 		}
-		t.hasData = true
+		t.hasData, t.numeric = true, true
 	}
 	if off != int64(len(bin)) {
 		return badRequest("the body has %d binary bytes but the inputs claim %d", len(bin), off)
@@ -450,26 +560,53 @@ func (req *inferRequest) attachBinary(bin []byte) error {
 
 // appendInferResponseBinary writes the response of the binary tensor
 // extension: a JSON header naming each output's binary_data_size, then the
-// scores as little-endian FP64 and the flags as one byte each (BOOL). It
-// returns the body and the header's length (Inference-Header-Content-Length).
-func appendInferResponseBinary(b []byte, model, id string, scores []float64, flags []bool) ([]byte, int) {
-	b = appendOutputHead(b, model, id, len(scores), "FP64")
-	b = append(b, `,"parameters":{"binary_data_size":`...)
-	b = strconv.AppendInt(b, int64(8*len(scores)), 10)
-	b = append(b, '}')
-	b = appendOutputNext(b, len(flags), "BOOL")
-	b = append(b, `,"parameters":{"binary_data_size":`...)
-	b = strconv.AppendInt(b, int64(len(flags)), 10)
-	b = append(b, "}}]}"...)
-	head := len(b)
-	for _, v := range scores {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+// outputs' data in order: FP64 little-endian, BOOL one byte each, BYTES
+// each string as a 4-byte little-endian length and its bytes. It returns
+// the body and the header's length (Inference-Header-Content-Length).
+func appendInferResponseBinary(b []byte, model, id string, outs []outTensor, notes []string) ([]byte, int) {
+	b = appendResponseHead(b, model, id)
+	for k, o := range outs {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		size := 0
+		switch o.datatype {
+		case "FP64":
+			size = 8 * len(o.f64)
+		case "BOOL":
+			size = len(o.flags)
+		case "BYTES":
+			for _, v := range o.strs {
+				size += 4 + len(v)
+			}
+		}
+		b = appendTensorHead(b, o)
+		b = append(b, `,"parameters":{"binary_data_size":`...)
+		b = strconv.AppendInt(b, int64(size), 10)
+		if o.features != nil {
+			b = append(b, ',')
+			b = appendFeatures(b, o.features)
+		}
+		b = append(b, "}}"...)
 	}
-	for _, f := range flags {
-		if f {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+	b = append(b, ']')
+	b = appendNotes(b, notes)
+	b = append(b, '}')
+	head := len(b)
+	for _, o := range outs {
+		for _, v := range o.f64 {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+		}
+		for _, f := range o.flags {
+			if f {
+				b = append(b, 1)
+			} else {
+				b = append(b, 0)
+			}
+		}
+		for _, v := range o.strs {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+			b = append(b, v...)
 		}
 	}
 	return b, head

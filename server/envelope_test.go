@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -32,6 +33,7 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 	}
 	var top struct {
 		BinaryDataOutput *bool `json:"binary_data_output"`
+		TopK             *int  `json:"top_k"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -44,6 +46,24 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 		}
 	}
 	out := &inferRequest{ID: req.ID, binaryOutput: top.BinaryDataOutput != nil && *top.BinaryDataOutput}
+	if top.TopK != nil {
+		if *top.TopK < 1 {
+			return nil, false
+		}
+		out.topK = *top.TopK
+	}
+	if req.Outputs != nil && string(req.Outputs) != "null" {
+		var outs []struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(req.Outputs, &outs); err != nil {
+			return nil, false
+		}
+		out.outputsGiven = len(outs) > 0
+		for _, o := range outs {
+			out.outputs = append(out.outputs, o.Name)
+		}
+	}
 	for _, in := range req.Inputs {
 		t := inferTensor{Name: in.Name, Shape: in.Shape, Datatype: in.Datatype, binarySize: -1}
 		if in.Parameters != nil {
@@ -61,11 +81,10 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 			}
 		}
 		if in.Data != nil && string(in.Data) != "null" {
-			x, err := appendNumbers(in.Data, nil)
-			if err != nil {
-				return nil, false
+			t.hasData, t.raw = true, []byte(in.Data)
+			if x, err := appendNumbers(in.Data, nil); err == nil {
+				t.x, t.numeric = x, true
 			}
-			t.x, t.hasData = x, true
 		}
 		out.Inputs = append(out.Inputs, t)
 	}
@@ -73,12 +92,13 @@ func referenceInfer(b []byte) (*inferRequest, bool) {
 }
 
 func sameRequest(a, b *inferRequest) bool {
-	if a.ID != b.ID || a.binaryOutput != b.binaryOutput || len(a.Inputs) != len(b.Inputs) {
+	if a.ID != b.ID || a.binaryOutput != b.binaryOutput || len(a.Inputs) != len(b.Inputs) ||
+		a.outputsGiven != b.outputsGiven || a.topK != b.topK || !reflect.DeepEqual(a.outputs, b.outputs) {
 		return false
 	}
 	for i := range a.Inputs {
 		x, y := a.Inputs[i], b.Inputs[i]
-		if x.Name != y.Name || x.Datatype != y.Datatype || x.hasData != y.hasData || x.binarySize != y.binarySize || !reflect.DeepEqual(x.Shape, y.Shape) || len(x.x) != len(y.x) {
+		if x.Name != y.Name || x.Datatype != y.Datatype || x.hasData != y.hasData || x.numeric != y.numeric || !bytes.Equal(x.raw, y.raw) || x.binarySize != y.binarySize || !reflect.DeepEqual(x.Shape, y.Shape) || len(x.x) != len(y.x) {
 			return false
 		}
 		for j := range x.x {
@@ -123,6 +143,13 @@ var inferCases = []string{
 	`{"parameters":{"binary_data_output":true},"inputs":[]}`,
 	`{"parameters":{"binary_data_output":"yes"}}`,
 	`{"parameters":[1]}`,
+	`{"parameters":{"top_k":3},"outputs":[{"name":"top_features"}]}`,
+	`{"parameters":{"top_k":0}}`,
+	`{"parameters":{"top_k":"x"}}`,
+	`{"outputs":[]}`,
+	`{"outputs":null}`,
+	`{"outputs":[{"name":"a","parameters":{"binary_data":true}},{"name":"b"}]}`,
+	`{"outputs":{}}`,
 }
 
 // TestDecodeInferMatchesEncodingJSON checks the hand decoder against the
@@ -177,15 +204,29 @@ func TestInferResponseMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("appendFloat(%v) = %s, encoding/json writes %s", v, got, want)
 		}
 	}
-	got := appendInferResponse(nil, `m"odel`, "id\n1", scores, flags)
+	ids := make([]string, len(scores))
+	for i := range ids {
+		ids[i] = fmt.Sprintf("id<%d>\"é", i)
+	}
+	notes := []string{"a note", "another \"one\""}
+	got := appendInferResponse(nil, `m"odel`, "id\n1", []outTensor{
+		{name: "score", datatype: "FP64", shape: []int{len(scores)}, f64: scores},
+		{name: "anomaly", datatype: "BOOL", shape: []int{len(flags)}, flags: flags},
+		{name: "order id", datatype: "BYTES", shape: []int{len(ids)}, strs: ids},
+		{name: "top", datatype: "FP64", shape: []int{len(scores) / 2, 2}, f64: scores[:len(scores)/2*2], features: []string{"a", "b\""}},
+	}, notes)
 	type tensorOut struct {
-		Name     string `json:"name"`
-		Shape    []int  `json:"shape"`
-		Datatype string `json:"datatype"`
-		Data     any    `json:"data"`
+		Name       string         `json:"name"`
+		Shape      []int          `json:"shape"`
+		Datatype   string         `json:"datatype"`
+		Data       any            `json:"data"`
+		Parameters map[string]any `json:"parameters,omitempty"`
 	}
 	want, err := json.Marshal(map[string]any{"model_name": `m"odel`, "model_version": "1", "id": "id\n1",
-		"outputs": []tensorOut{{"score", []int{len(scores)}, "FP64", scores}, {"anomaly", []int{len(flags)}, "BOOL", flags}}})
+		"outputs": []tensorOut{{"score", []int{len(scores)}, "FP64", scores, nil}, {"anomaly", []int{len(flags)}, "BOOL", flags, nil},
+			{"order id", []int{len(ids)}, "BYTES", ids, nil},
+			{"top", []int{len(scores) / 2, 2}, "FP64", scores[:len(scores)/2*2], map[string]any{"features": []string{"a", "b\""}}}},
+		"parameters": map[string]any{"notes": notes}})
 	if err != nil {
 		t.Fatal(err)
 	}

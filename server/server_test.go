@@ -165,7 +165,8 @@ func TestEndpoints(t *testing.T) {
 		{"POST", "/v1/models/rows:score", `{"images":["AAAA"]}`, 400},
 		{"POST", "/v1/models/img:score", `{"images":["not base64!"]}`, 400},
 		{"POST", "/v1/models/img:score", `{"images":["aGVsbG8="]}`, 400},
-		{"POST", "/v1/models/rows:explain", `{}`, 404},
+		{"POST", "/v1/models/rows:explain", `{}`, 400},
+		{"POST", "/v1/models/rows:frobnicate", `{}`, 404},
 		{"POST", "/v1/models/rows:score", `{"rows":[[` + strings.Repeat("1,", 40000) + `1]]}`, 413},
 		{"GET", "/nowhere", ``, 404},
 	}

@@ -14,35 +14,71 @@ import (
 )
 
 // `oddity serve` serves every model in a folder over HTTP until SIGTERM or
-// Ctrl-C (graceful: requests in flight finish), reloading the folder on
-// SIGHUP without dropping requests.
+// Ctrl-C (graceful: readiness turns false, requests in flight finish),
+// reloading the folder on SIGHUP without dropping requests.
 func init() {
 	var (
-		dir, addr      string
-		maxBody        int64
-		timeout, grace time.Duration
-		maxBatch       int
+		o              server.Options
+		addr           string
+		grace          time.Duration
+		maxBodyMemory  int64
+		maxInFlight    int
+		maxQueue       int
+		tokenFile      string
+		insecureListen bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --models DIR [--addr 127.0.0.1:8080]",
 		Short: "Serve scores over HTTP (Open Inference Protocol, Prometheus metrics)",
 		Long: `Serve every model file in DIR over HTTP. A model's name is its file name
-without the extension.
+without the extension. A file that fails to load is skipped (logged, and
+counted in oddity_model_load_failures_total); the others are served.
 
-  GET  /v2/health/live, /v2/health/ready      liveness and readiness
-  GET  /v2/models/NAME                        metadata: method, input shape, threshold
+  GET  /v2/health/live, /v2/health/ready      liveness and readiness (no token needed)
+  GET  /v2/models                             the loaded models
+  GET  /v2/models/NAME                        metadata: inputs, outputs, threshold
   POST /v2/models/NAME/infer                  Open Inference Protocol
-  POST /v1/models/NAME:score                  {"rows": [[...]]} or {"images": ["<base64>"]}
+  POST /v1/models/NAME:score                  {"rows": [[...]]}, {"records": [{...}]} or {"images": ["<base64>"]}
   GET  /metrics                               Prometheus metrics
 
-SIGHUP reloads DIR (a folder that fails to load leaves the current models
-serving); SIGTERM or Ctrl-C shuts down after requests in flight finish.`,
+A model trained on a table also takes records with named fields: on /v1
+{"records": [{"amount": 12.5, "country": "FR"}]}, on /v2 one input per
+column named by the column (BYTES for text), as KServe's v2 sends tables.
+A calibrated model's answers include conformal p-values. A NaN or infinite
+score fails the request with 422, naming the rows.
+
+Security: --token-file makes every endpoint except /v2/health/live and
+/v2/health/ready require "Authorization: Bearer TOKEN" with one of the
+file's tokens (one a line, at least 16 characters). --tls-cert and
+--tls-key serve HTTPS; --tls-client-ca also requires client certificates.
+A non-loopback --addr is refused unless both TLS and tokens are configured,
+or --insecure-listen is given.
+
+Limits: bodies above --max-body are refused before they are read; all
+bodies held at once are bounded by --max-body-memory; per model at most
+--max-inflight requests score and --max-queue wait, and any more get 503
+with Retry-After at once.
+
+SIGHUP reloads DIR, the token file and the TLS key pair (a file that fails
+to load leaves the model's previous version serving); SIGTERM or Ctrl-C
+turns readiness false, waits --drain-delay, then shuts down after requests
+in flight finish (at most --grace).`,
 		Example: `  oddity serve --models ./models --addr 127.0.0.1:8080
-  curl -s localhost:8080/v1/models/thyroid:score -d '{"rows":[[0.1,0.2,0.3]]}'`,
+  curl -s localhost:8080/v1/models/thyroid:score -d '{"rows":[[0.1,0.2,0.3]]}'
+  oddity serve --models ./models --addr :8443 --tls-cert cert.pem --tls-key key.pem --token-file tokens.txt`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-			s, err := server.New(server.Options{Dir: dir, MaxBodyBytes: maxBody, Timeout: timeout, MaxBatch: maxBatch, Logger: log})
+			o.Logger = log
+			o.MaxBodyMemory = maxBodyMemory
+			o.MaxInFlight = maxInFlight
+			o.MaxQueue = maxQueue
+			if cmd.Flags().Changed("max-queue") && maxQueue == 0 {
+				o.MaxQueue = -1 // no queue: refuse when every slot is busy
+			}
+			o.TokenFile = tokenFile
+			o.InsecureListen = insecureListen
+			s, err := server.New(o)
 			if err != nil {
 				return err
 			}
@@ -52,25 +88,38 @@ serving); SIGTERM or Ctrl-C shuts down after requests in flight finish.`,
 			go func() {
 				for range hup {
 					if err := s.Reload(); err != nil {
-						log.Error("reload failed; still serving the previous models", "err", err)
+						log.Error("reload had problems; models that failed keep their previous version", "err", err, "models", s.Models())
 					} else {
 						log.Info("reloaded", "models", s.Models())
 					}
 				}
 			}()
+			scheme := "http"
+			if o.TLSCert != "" {
+				scheme = "https"
+			}
 			return s.Run(cmd.Context(), addr, grace, func(a string) {
-				log.Info("serving", "addr", a, "models", s.Models())
-				fmt.Fprintf(cmd.ErrOrStderr(), "oddity: serving %d model(s) on http://%s\n", len(s.Models()), a)
+				log.Info("serving", "addr", a, "models", s.Models(), "tls", o.TLSCert != "", "tokens", tokenFile != "")
+				fmt.Fprintf(cmd.ErrOrStderr(), "oddity: serving %d model(s) on %s://%s\n", len(s.Models()), scheme, a)
 			})
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&dir, "models", "", "folder of model files (required)")
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address")
-	f.Int64Var(&maxBody, "max-body", 32<<20, "largest request body in bytes")
-	f.DurationVar(&timeout, "timeout", 30*time.Second, "longest time one request may score")
-	f.DurationVar(&grace, "grace", 20*time.Second, "how long shutdown waits for requests in flight")
-	f.IntVar(&maxBatch, "max-batch", 100000, "most samples in one request")
+	f.StringVar(&o.Dir, "models", "", "`DIR` of model files (required)")
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "listen `ADDRESS` (host:port)")
+	f.Int64Var(&o.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest request body in `BYTES`")
+	f.Int64Var(&maxBodyMemory, "max-body-memory", server.DefaultMaxBodyMemory, "`BYTES` of request bodies held at once, all requests together")
+	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "longest `TIME` one request may wait and score")
+	f.DurationVar(&grace, "grace", 20*time.Second, "how long (`TIME`) shutdown waits for requests in flight")
+	f.DurationVar(&o.DrainDelay, "drain-delay", 0, "`TIME` between readiness turning false and shutdown")
+	f.IntVar(&o.MaxBatch, "max-batch", 100000, "most samples (`N`) in one request")
+	f.IntVar(&maxInFlight, "max-inflight", 0, "requests (`N`) scoring at once per model (0: the number of CPUs)")
+	f.IntVar(&maxQueue, "max-queue", server.DefaultMaxQueue, "requests (`N`) waiting per model before 503 (0: none wait)")
+	f.StringVar(&tokenFile, "token-file", "", "`FILE` of bearer tokens, one a line; every endpoint but the health endpoints then needs one")
+	f.StringVar(&o.TLSCert, "tls-cert", "", "PEM certificate `FILE` (chain); serves HTTPS with --tls-key")
+	f.StringVar(&o.TLSKey, "tls-key", "", "PEM private key `FILE`")
+	f.StringVar(&o.TLSClientCA, "tls-client-ca", "", "PEM `FILE` of CA certificates; clients must then present a certificate they signed")
+	f.BoolVar(&insecureListen, "insecure-listen", false, "allow a non-loopback --addr without TLS and tokens")
 	_ = cmd.MarkFlagRequired("models")
 	rootCmd.AddCommand(cmd)
 }

@@ -354,11 +354,31 @@ func (f *Fitted) Marshal(opt any) (*detector.Payload, error) {
 type Stored struct {
 	s saved
 	p *detector.Payload
+	// width and nz are the stored options' network width and latent size
+	// (0 when the options do not embed Settings).
+	width, nz int
 }
+
+// Bounds on what a model file may declare, checked before anything is
+// allocated for it. A checksum says a file is intact, not that its sizes
+// are sane: a header saying width 2000 or side 65536 would otherwise have
+// the networks built (gigabytes) before their tensors are found missing.
+const (
+	// MaxStoredSide bounds the network side S and the image height and
+	// width a model file may declare.
+	MaxStoredSide = 1 << 13
+	// MaxStoredChannels bounds the image channels.
+	MaxStoredChannels = 64
+	// MaxStoredWidth bounds the network width and the latent size.
+	MaxStoredWidth = 1 << 14
+)
 
 // Decode reads a payload's configuration, its options into opt (a pointer
 // to a zero options struct, so that every option comes from the payload).
-// Errors wrap detector.ErrPayload.
+// The sizes it declares are checked against MaxStoredSide,
+// MaxStoredChannels and MaxStoredWidth here, and against the tensors the
+// payload holds by Geometry, before any network is built. Errors wrap
+// detector.ErrPayload.
 func Decode(p *detector.Payload, opt any) (*Stored, error) {
 	var s saved
 	if err := json.Unmarshal(p.Config, &s); err != nil {
@@ -376,10 +396,46 @@ func Decode(p *detector.Payload, opt any) (*Stored, error) {
 	if s.Sample == nil {
 		s.Sample = slices.Clone(s.Shape)
 	}
-	return &Stored{s: s, p: p}, nil
+	for _, shape := range [][]int{s.Shape, s.Sample} {
+		c, h, w, err := imageShape(shape)
+		if err != nil || c < 1 || c > MaxStoredChannels || h < 1 || h > MaxStoredSide || w < 1 || w > MaxStoredSide {
+			return nil, fmt.Errorf("%w: image shape %v is outside what a model may declare (at most %d channels, sides at most %d)", detector.ErrPayload, shape, MaxStoredChannels, MaxStoredSide)
+		}
+	}
+	if s.Side < 0 || s.Side > MaxStoredSide {
+		return nil, fmt.Errorf("%w: network side %d is outside [0, %d]", detector.ErrPayload, s.Side, MaxStoredSide)
+	}
+	st := &Stored{s: s, p: p}
+	if es, ok := opt.(embedsSettings); ok {
+		set := es.settings()
+		if set.Width < 1 || set.Width > MaxStoredWidth || set.NZ < 1 || set.NZ > MaxStoredWidth {
+			return nil, fmt.Errorf("%w: width %d and latent size %d must lie in [1, %d]", detector.ErrPayload, set.Width, set.NZ, MaxStoredWidth)
+		}
+		st.width, st.nz = set.Width, set.NZ
+	}
+	return st, nil
 }
 
-// Geometry returns the stored input geometry for the fit mode mode.
+// encoderWeights is the number of convolution weights of the encoder
+// NewEncoder builds for c×side×side inputs, width w and latent size nz
+// (counted in float64: a hostile header must not overflow the count).
+func encoderWeights(c, side, w, nz int) float64 {
+	n := 16 * float64(w) * float64(c)
+	ch := float64(w)
+	for s := side / 2; s > 4; s /= 2 {
+		n += 16 * ch * 2 * ch
+		ch *= 2
+	}
+	return n + 16*float64(nz)*ch
+}
+
+// Geometry returns the stored input geometry for the fit mode mode. It
+// refuses a geometry whose networks could not be restored from the
+// payload: every network saved holds at least one encoder (GANomaly's
+// G_E, the autoencoder's), so the encoder's weights for the declared
+// channels, side, width and latent size must not outnumber the values of
+// the payload's tensors. Checked here, before the networks are built, the
+// memory a model file costs is bounded by the file's size.
 func (st *Stored) Geometry(mode string) (Geometry, error) {
 	g, err := NewGeometry(st.s.Shape, st.s.Side, mode)
 	if err != nil {
@@ -388,6 +444,19 @@ func (st *Stored) Geometry(mode string) (Geometry, error) {
 	c, h, w, err := imageShape(st.s.Sample)
 	if err != nil || c != g.C || h != g.H || w != g.W {
 		return Geometry{}, fmt.Errorf("%w: sample shape %v does not match input shape %v", detector.ErrPayload, st.s.Sample, st.s.Shape)
+	}
+	if g.S > MaxStoredSide {
+		return Geometry{}, fmt.Errorf("%w: network side %d is above %d", detector.ErrPayload, g.S, MaxStoredSide)
+	}
+	if st.width > 0 {
+		held := 0
+		for _, t := range st.p.Tensors {
+			held += len(t.Data)
+		}
+		if need := encoderWeights(g.C, g.S, st.width, st.nz); need > float64(held) {
+			return Geometry{}, fmt.Errorf("%w: the configuration (%d channels, side %d, width %d, latent size %d) needs at least %.0f weights, the file holds %d values",
+				detector.ErrPayload, g.C, g.S, st.width, st.nz, need, held)
+		}
 	}
 	return g, nil
 }
