@@ -12,16 +12,21 @@ import (
 // memory beyond the result (float64 codes and reconstructions).
 const explainRows = 4096
 
-// Explain implements detector.Explainer: each feature's share of the
-// reconstruction error, the squared residual (x_j − x̂_j)² of the sample
-// and its reconstruction x̂ from the kept axes. The score is the sum of
-// these over the features, so the attributions decompose it exactly:
-// Offset is 0 and Σ_j Values[i,j] is Score(x_i) up to float32 rounding of
-// each term. All are at least 0; Technique is "reconstruction". background
-// is not used. A feature the principal subspace cannot account for (off
-// the correlations of the training data) carries a large residual; the
-// residual of a broken correlation spreads over the features that take
-// part in it, in proportion to how the subspace ties them.
+// Explain implements detector.Explainer. The score is the squared
+// reconstruction error ‖r‖², r = x − x̂ = (I − P)(x − μ) with P the
+// projection on the kept axes and μ the training mean; since I − P is a
+// symmetric projection, ‖r‖² = (x − μ)ᵀ r = Σ_j (x_j − μ_j)·r_j, and feature
+// j is given (x_j − μ_j)·r_j: how far it sits from the mean times the part
+// of it the subspace cannot account for. This is both the integrated
+// gradients attribution from μ (exact for a quadratic score) and its
+// Shapley value with μ as the reference, so it decomposes the score
+// exactly: Offset is 0 (μ scores 0) and Σ_j Values[i,j] is Score(x_i) up to
+// rounding. A value can be negative (a feature that pulls the row back
+// towards the subspace). Technique is "reconstruction"; background is not
+// used. Measured on planted causes (oddity bench, explain-tabular), this
+// finds an extreme feature far more often than the per-feature squared
+// residual (x_j − x̂_j)², which spreads a single extreme value over every
+// feature the kept axes tie it to.
 func (d *Detector) Explain(ctx context.Context, x, background *data.Dataset) (*detector.Attributions, error) {
 	if err := detector.CheckScore(ctx, d.pca != nil, x, d.shape); err != nil {
 		return nil, err
@@ -44,8 +49,7 @@ func (d *Detector) Explain(ctx context.Context, x, background *data.Dataset) (*d
 		}
 		out := a.Values[lo*dim : hi*dim]
 		for k, v := range rows {
-			t := float64(v) - r[k]
-			out[k] = float32(t * t)
+			out[k] = float32((float64(v) - p.Mean[k%dim]) * (float64(v) - r[k]))
 		}
 	}
 	return a, nil

@@ -199,6 +199,12 @@ func tableTitle(name string) string {
 // measure names as column headings.
 var measureTitles = map[string]string{
 	"auc_roc": "AUC-ROC", "auc_pr": "AUC-PR", "acc": "ACC", "nmi": "NMI", "ari": "ARI",
+	"extreme_p_at_r": "extreme: P@r", "extreme_flagged_p_at_r": "extreme: P@r flagged", "extreme_flagged_share": "extreme: flagged",
+	"extreme_zscore_p_at_r": "extreme: z-score P@r", "extreme_random_p_at_r": "extreme: random P@r",
+	"dependency_p_at_r": "dependency: P@r", "dependency_flagged_p_at_r": "dependency: P@r flagged", "dependency_flagged_share": "dependency: flagged",
+	"dependency_zscore_p_at_r": "dependency: z-score P@r", "dependency_random_p_at_r": "dependency: random P@r",
+	"extreme_repair_p_at_r": "extreme: repair P@r", "dependency_repair_p_at_r": "dependency: repair P@r",
+	"extreme_repair_flagged_p_at_r": "extreme: repair P@r flagged", "dependency_repair_flagged_p_at_r": "dependency: repair P@r flagged",
 }
 
 func measureTitle(m string) string {
@@ -428,7 +434,7 @@ func build(res *results.Results, dir string) *document {
 	doc := &document{Title: "oddity benchmark report: " + orNone(res.Suite) + " suite"}
 	doc.Header = b.header()
 	doc.Sections = []*section{
-		b.own(), b.common(), b.architectures(), b.robustness(), b.pictures(), b.cost(),
+		b.own(), b.common(), b.explanations(), b.architectures(), b.robustness(), b.pictures(), b.cost(),
 	}
 	if o := b.other(); o != nil {
 		doc.Sections = append(doc.Sections, o)
@@ -551,54 +557,79 @@ func (b *builder) common() *section {
 	s := &section{ID: "common", Title: "All methods on common ground",
 		Intro: "Every detector on the same tasks: per-method means over the tasks, then each task."}
 	for _, g := range groupCells(b.res.Cells, results.SectionCommon) {
-		l := makeLayout(g.Cells)
-		ms := measures(g.Cells)
-		t := &table{Caption: "Means over tasks", Left: 1, Head: []string{"Method", "Tasks"}}
-		for _, m := range ms {
-			t.Head = append(t.Head, measureTitle(m))
-		}
-		t.Head = append(t.Head, "Fit (s)", "Score rate (samples/s)")
-		for _, col := range l.Cols {
-			var cells []*results.Cell
-			for _, r := range l.Rows {
-				if c := l.At[[2]string{r, col}]; c != nil {
-					cells = append(cells, c)
-				}
-			}
-			row := []string{col, fmt.Sprint(len(cells))}
-			for _, m := range ms {
-				var sum float64
-				n := 0
-				for _, c := range cells {
-					if v, ok := c.Metrics[m]; ok {
-						sum += v.Mean
-						n++
-					}
-				}
-				if n == 0 {
-					row = append(row, none)
-					continue
-				}
-				v := num(sum / float64(n))
-				if n < len(cells) {
-					v += fmt.Sprintf(" (%d of %d tasks)", n, len(cells))
-				}
-				row = append(row, v)
-			}
-			var fit, rt float64
-			for _, c := range cells {
-				fit += c.FitSeconds
-				rt += c.ScoreRate
-			}
-			nc := float64(max(len(cells), 1))
-			row = append(row, seconds(fit/nc), rate(rt/nc))
-			t.Rows = append(t.Rows, row)
-		}
+		t := meansTable(g)
 		bl := b.gridBlock(g)
 		bl.Tables = append([]*table{t}, bl.Tables...)
 		s.Blocks = append(s.Blocks, bl)
 	}
 	s.Blocks = emptyNote(s.Blocks, "common-ground cells")
+	return s
+}
+
+// meansTable is a table's per-method means over its tasks, with mean fit
+// time and score rate: the first view of a comparison across tasks.
+func meansTable(g *group) *table {
+	l := makeLayout(g.Cells)
+	ms := measures(g.Cells)
+	t := &table{Caption: "Means over tasks", Left: 1, Head: []string{"Method", "Tasks"}}
+	for _, m := range ms {
+		t.Head = append(t.Head, measureTitle(m))
+	}
+	t.Head = append(t.Head, "Fit (s)", "Score rate (samples/s)")
+	for _, col := range l.Cols {
+		var cells []*results.Cell
+		for _, r := range l.Rows {
+			if c := l.At[[2]string{r, col}]; c != nil {
+				cells = append(cells, c)
+			}
+		}
+		row := []string{col, fmt.Sprint(len(cells))}
+		for _, m := range ms {
+			var sum float64
+			n := 0
+			for _, c := range cells {
+				if v, ok := c.Metrics[m]; ok {
+					sum += v.Mean
+					n++
+				}
+			}
+			if n == 0 {
+				row = append(row, none)
+				continue
+			}
+			v := num(sum / float64(n))
+			if n < len(cells) {
+				v += fmt.Sprintf(" (%d of %d tasks)", n, len(cells))
+			}
+			row = append(row, v)
+		}
+		var fit, rt float64
+		for _, c := range cells {
+			fit += c.FitSeconds
+			rt += c.ScoreRate
+		}
+		nc := float64(max(len(cells), 1))
+		row = append(row, seconds(fit/nc), rate(rt/nc))
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// explanations shows how well each detector's explanations find planted
+// causes: per-method means over the files, then each file.
+func (b *builder) explanations() *section {
+	s := &section{ID: "explanations", Title: "Why: explanations against planted causes",
+		Intro: "Normal test rows get an anomaly planted in r = 1, 2 or 3 features (extreme: beyond the training range; dependency: values copied from another normal row, each typical, jointly unusual). Precision at r: the share of an explainer's top r features that are the planted ones, for each detector's own explainer, on all planted rows and on those it flags (above the 95th percentile of clean normal rows), beside the robust z-score and random references (docs/methods.md §7)."}
+	for _, g := range groupCells(b.res.Cells, results.SectionExplain) {
+		l := makeLayout(g.Cells)
+		bl := &block{Title: tableTitle(g.Table), Caveat: b.caveat(), Tables: []*table{meansTable(g)}}
+		for _, m := range []string{"extreme_p_at_r", "dependency_p_at_r", "dependency_repair_p_at_r"} {
+			bl.Tables = append(bl.Tables, grid(l, m))
+		}
+		bl.Notes = cellNotes(l, g.Cells)
+		s.Blocks = append(s.Blocks, bl)
+	}
+	s.Blocks = emptyNote(s.Blocks, "explanation cells")
 	return s
 }
 
@@ -694,7 +725,7 @@ func (b *builder) sectionNames() []string {
 }
 
 func (b *builder) otherSections() []string {
-	seen := map[string]bool{results.SectionOwn: true, results.SectionCommon: true, results.SectionRobustness: true}
+	seen := map[string]bool{results.SectionOwn: true, results.SectionCommon: true, results.SectionRobustness: true, results.SectionExplain: true}
 	var out []string
 	for _, c := range b.res.Cells {
 		if !seen[c.Spec.Section] {

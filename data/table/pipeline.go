@@ -3,9 +3,11 @@ package table
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oddity-ml/oddity/data"
@@ -98,12 +100,13 @@ func Fit(raw *Raw) (*Pipeline, error) {
 	}
 	p := &Pipeline{opts: fitOptions(o), rows: raw.Rows}
 	p.notes = append(p.notes, raw.Notes...)
-	for _, c := range raw.Columns {
+	fits, err := fitColumns(raw, o)
+	if err != nil {
+		return nil, err
+	}
+	for k, c := range raw.Columns {
 		decl, _ := o.declared(c.Name)
-		f, err := fitColumn(raw, c, decl, o)
-		if err != nil {
-			return nil, err
-		}
+		f := fits[k]
 		p.cols = append(p.cols, f)
 		if f.Kind == Label && c.Storage != StoreNone {
 			labels, err := raw.labels(c)
@@ -139,6 +142,38 @@ func Fit(raw *Raw) (*Pipeline, error) {
 		return nil, &Error{File: raw.Name, Err: fmt.Errorf("no feature columns (%s): %w", clipList(kinds, 20), data.ErrNoData)}
 	}
 	return p, nil
+}
+
+// fitColumns fits every column of raw, GOMAXPROCS columns at a time (each
+// sorts its values once, which dominates fitting a wide table), and
+// returns the first error in column order.
+func fitColumns(raw *Raw, o Options) ([]*fitted, error) {
+	fits := make([]*fitted, len(raw.Columns))
+	errs := make([]error, len(raw.Columns))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(raw.Columns)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				c := raw.Columns[k]
+				decl, _ := o.declared(c.Name)
+				fits[k], errs[k] = fitColumn(raw, c, decl, o)
+			}
+		}()
+	}
+	for k := range raw.Columns {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return fits, nil
 }
 
 // fitOptions keeps the options a pipeline needs later.
@@ -184,7 +219,7 @@ func fitColumn(raw *Raw, c *RawColumn, decl Kind, o Options) (*fitted, error) {
 				sorted = append(sorted, x)
 			}
 		}
-		sort.Float64s(sorted)
+		slices.Sort(sorted)
 		f.Distinct = 1
 		for i := 1; i < len(sorted); i++ {
 			if sorted[i] != sorted[i-1] {
@@ -258,7 +293,7 @@ func fitColumn(raw *Raw, c *RawColumn, decl Kind, o Options) (*fitted, error) {
 					sorted = append(sorted, x)
 				}
 			}
-			sort.Float64s(sorted)
+			slices.Sort(sorted)
 		}
 		f.Min, f.Max = sorted[0], sorted[len(sorted)-1]
 		f.Median = median(sorted)

@@ -30,13 +30,16 @@ const (
 	SectionCommon = "common"
 	// SectionRobustness: labelled anomalies and contamination sweeps.
 	SectionRobustness = "robustness"
+	// SectionExplain: explanations measured against planted causes.
+	SectionExplain = "explanations"
 )
 
 // Spec is one cell's configuration: which method runs on which task with
 // which settings and seeds. Its hash (ID) is the cache key, so anything that
 // changes a cell's numbers must be in Spec.
 type Spec struct {
-	// Section is SectionOwn, SectionCommon or SectionRobustness.
+	// Section is SectionOwn, SectionCommon, SectionRobustness or
+	// SectionExplain.
 	Section string `json:"section"`
 	// Table groups cells into one table of the report, e.g.
 	// "ganomaly-mnist" or "common-tabular".
