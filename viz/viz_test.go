@@ -570,3 +570,27 @@ func TestHistogramMarks(t *testing.T) {
 		t.Error("NaN mark accepted")
 	}
 }
+
+// The critical-difference figure renders, refuses mismatched input, and
+// lists methods best first with their ranks.
+func TestCriticalDifferenceFigure(t *testing.T) {
+	f, err := CriticalDifferenceFigure("ranks", []string{"a", "bb", "c"}, []float64{2.5, 1.2, 2.3}, [][]int{{1, 2}, {2, 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, err := f.SVG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(svg)
+	ib, ic, ia := strings.Index(s, "bb (1.20)"), strings.Index(s, "c (2.30)"), strings.Index(s, "a (2.50)")
+	if ib < 0 || ic < 0 || ia < 0 {
+		t.Fatalf("labels missing from the SVG")
+	}
+	if _, err := CriticalDifferenceFigure("x", []string{"a"}, []float64{1}, nil); err == nil {
+		t.Error("one method accepted")
+	}
+	if _, err := CriticalDifferenceFigure("x", []string{"a", "b"}, []float64{1, 2}, [][]int{{0, 5}}); err == nil {
+		t.Error("a clique naming a missing method accepted")
+	}
+}
