@@ -17,5 +17,6 @@ import (
 	_ "github.com/oddity-ml/oddity/dplan"
 	_ "github.com/oddity-ml/oddity/ganomaly"
 	_ "github.com/oddity-ml/oddity/iforest"
+	_ "github.com/oddity-ml/oddity/ocsvm"
 	_ "github.com/oddity-ml/oddity/pca"
 )
