@@ -560,6 +560,7 @@ func (b *builder) common() *section {
 		t := meansTable(g)
 		bl := b.gridBlock(g)
 		bl.Tables = append([]*table{t}, bl.Tables...)
+		b.ranksBlock(g, bl)
 		s.Blocks = append(s.Blocks, bl)
 	}
 	s.Blocks = emptyNote(s.Blocks, "common-ground cells")
