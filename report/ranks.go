@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -109,6 +110,11 @@ func (b *builder) ranksBlock(g *group, bl *block) {
 		"Pairs are compared by Wilcoxon's signed-rank test on the per-task means, p-values adjusted by Holm's method over all %d pairs; "+
 		"a bar in the figure joins methods no two of which differ at α = %.2f (Wilcoxon–Holm rather than Nemenyi: a mean-rank post-hoc test makes a pair's verdict depend on the other methods compared, Benavoli et al. 2016).",
 		len(rows), len(cols), fr.ChiSquare, fr.PChiSquare, fr.F, fr.PF, fp.ChiSquare, fp.PChiSquare, len(cols)*(len(cols)-1)/2, rankAlpha))
+	pairs := len(cols) * (len(cols) - 1) / 2
+	if least := float64(pairs) * 2 / math.Pow(2, float64(len(rows))); least > rankAlpha {
+		bl.Paras = append(bl.Paras, fmt.Sprintf("With %d tasks no pair can be told apart here: the smallest two-sided Wilcoxon p-value is 2/2^%d, which Holm's correction over %d pairs raises to %.2g, above α. The average ranks still order the methods; they do not say which differences are real.",
+			len(rows), len(rows), pairs, least))
+	}
 	cl := metrics.Cliques(fr.AverageRanks, adj, rankAlpha)
 	bl.Figures = append(bl.Figures, b.figure(g.Table+" ranks", "Average ranks by AUC-ROC, "+g.Table, func() (*viz.Figure, error) {
 		return viz.CriticalDifferenceFigure(fmt.Sprintf("AUC-ROC ranks over %d tasks (bars: no significant difference)", len(rows)), cols, fr.AverageRanks, cl)
