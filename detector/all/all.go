@@ -11,12 +11,16 @@ package all
 import (
 	_ "github.com/oddity-ml/oddity/autoencoder"
 	_ "github.com/oddity-ml/oddity/cae"
+	_ "github.com/oddity-ml/oddity/copod"
 	_ "github.com/oddity-ml/oddity/deepcluster"
 	_ "github.com/oddity-ml/oddity/deepsad"
 	_ "github.com/oddity-ml/oddity/devnet"
 	_ "github.com/oddity-ml/oddity/dplan"
+	_ "github.com/oddity-ml/oddity/ecod"
 	_ "github.com/oddity-ml/oddity/ganomaly"
+	_ "github.com/oddity-ml/oddity/hbos"
 	_ "github.com/oddity-ml/oddity/iforest"
+	_ "github.com/oddity-ml/oddity/loda"
 	_ "github.com/oddity-ml/oddity/ocsvm"
 	_ "github.com/oddity-ml/oddity/pca"
 )
