@@ -616,6 +616,37 @@ func meansTable(g *group) *table {
 	return t
 }
 
+// explainedTable shows, for each task and method, the highest-scoring
+// real test anomaly of the first seed with the features that drive its
+// score most; nil when no cell has one.
+func explainedTable(l *layout) *table {
+	t := &table{Caption: "The highest-scoring test anomaly of each task (first seed), explained: its top features and attributions", Left: 1, Head: []string{"Task"}}
+	t.Head = append(t.Head, l.Cols...)
+	any := false
+	for _, r := range l.Rows {
+		row := []string{l.RowLabel[r]}
+		for _, c := range l.Cols {
+			cell := l.At[[2]string{r, c}]
+			if cell == nil || len(cell.Explained) == 0 {
+				row = append(row, none)
+				continue
+			}
+			e := cell.Explained[0]
+			parts := make([]string, len(e.Features))
+			for i, f := range e.Features {
+				parts[i] = fmt.Sprintf("%s %+.2g", f, e.Contributions[i])
+			}
+			row = append(row, strings.Join(parts, ", "))
+			any = true
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if !any {
+		return nil
+	}
+	return t
+}
+
 // explanations shows how well each detector's explanations find planted
 // causes: per-method means over the files, then each file.
 func (b *builder) explanations() *section {
@@ -626,6 +657,9 @@ func (b *builder) explanations() *section {
 		bl := &block{Title: tableTitle(g.Table), Caveat: b.caveat(), Tables: []*table{meansTable(g)}}
 		for _, m := range []string{"extreme_p_at_r", "dependency_p_at_r", "dependency_repair_p_at_r"} {
 			bl.Tables = append(bl.Tables, grid(l, m))
+		}
+		if t := explainedTable(l); t != nil {
+			bl.Tables = append(bl.Tables, t)
 		}
 		bl.Notes = cellNotes(l, g.Cells)
 		s.Blocks = append(s.Blocks, bl)

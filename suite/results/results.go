@@ -34,6 +34,15 @@ const (
 	SectionExplain = "explanations"
 )
 
+// Explained is one explained test sample: its row in the test split, its
+// score and its top features with their attributions.
+type Explained struct {
+	Row           int       `json:"row"`
+	Score         float64   `json:"score"`
+	Features      []string  `json:"features"`
+	Contributions []float64 `json:"contributions"`
+}
+
 // Spec is one cell's configuration: which method runs on which task with
 // which settings and seeds. Its hash (ID) is the cache key, so anything that
 // changes a cell's numbers must be in Spec.
@@ -160,6 +169,10 @@ type Cell struct {
 	// Images are figure files written beside results.json (PNG image
 	// grids such as reconstructions), relative to the output folder.
 	Images []string `json:"images,omitempty"`
+	// Explained are the first seed's highest-scoring test anomalies with
+	// the features that drive each score most, as the method explains
+	// them; nil for cells that do not explain.
+	Explained []Explained `json:"explained,omitempty"`
 	// Note says anything a reader must know about this cell.
 	Note string `json:"note,omitempty"`
 	// Commit is the checkout that computed the cell (as Results.Commit);
