@@ -1,6 +1,7 @@
 package data
 
 import (
+	"fmt"
 	"math"
 	"sort"
 )
@@ -33,9 +34,13 @@ type Summary struct {
 	N int `json:"n"`
 	// SampleShape is the shape of one sample (the remaining dimensions).
 	SampleShape []int `json:"sample_shape"`
-	// Count is the number of values summarised.
+	// Count is the number of values summarised: all but the NaNs.
 	Count int `json:"count"`
-	// Min, Max and Mean summarise the values (of X for a data set).
+	// NaN is the number of NaN values, left out of Count, Min, Max and
+	// Mean.
+	NaN int `json:"nan,omitempty"`
+	// Min, Max and Mean summarise the values (of X for a data set); they
+	// are 0, and mean nothing, when Count is 0 (no values, or all NaN).
 	Min  float64 `json:"min"`
 	Max  float64 `json:"max"`
 	Mean float64 `json:"mean"`
@@ -97,6 +102,7 @@ func SummarizeValues[T float32 | float64](x []T, n int) Summary {
 	for _, v := range x[:n] {
 		f := float64(v)
 		if f != f {
+			s.NaN++
 			continue
 		}
 		s.Count++
@@ -114,4 +120,30 @@ func SummarizeValues[T float32 | float64](x []T, n int) Summary {
 	}
 	s.Mean = sum / float64(s.Count)
 	return s
+}
+
+// Range describes the summary's values for people: "min 0 max 1 mean 0.5",
+// with the number of NaNs when there are some, and "all 12 values are NaN"
+// rather than a minimum and maximum of 0 that no value has. Summaries that
+// do not fill NaN (array summaries) have it inferred from N × SampleShape.
+func (s Summary) Range() string {
+	total := s.N
+	for _, d := range s.SampleShape {
+		total *= d
+	}
+	nan := max(s.NaN, total-s.Count)
+	switch {
+	case s.Count == 0 && nan > 0:
+		if nan == 1 {
+			return "the one value is NaN"
+		}
+		return fmt.Sprintf("all %d values are NaN", nan)
+	case s.Count == 0:
+		return "no values"
+	}
+	r := fmt.Sprintf("min %.6g max %.6g mean %.6g", s.Min, s.Max, s.Mean)
+	if nan > 0 {
+		r += fmt.Sprintf(" (%d NaN left out)", nan)
+	}
+	return r
 }

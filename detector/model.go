@@ -1,7 +1,6 @@
 package detector
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"time"
@@ -576,18 +574,17 @@ func (m *Model) Save(w io.Writer) error {
 	return modelfile.Write(w, h, p.Tensors, p.Blobs)
 }
 
-// SaveFile writes the model to path, atomically (a temporary file renamed
-// into place).
+// SaveFile writes the model to path atomically and durably
+// (modelfile.WriteFileAtomic): through a temporary file of a unique name in
+// the same folder, synced, renamed over path, the folder synced. A crash
+// leaves path holding the old model or the new one, never a torn file, and
+// two saves to one path (or a file of the user's named path+".tmp") never
+// overwrite each other's temporary file.
 func (m *Model) SaveFile(path string) error {
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		return err
+	if err := modelfile.WriteFileAtomic(path, m.Save); err != nil {
+		return fmt.Errorf("model %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // Load reads a model written by Save. It refuses files with a bad checksum or

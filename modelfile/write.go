@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/oddity-ml/oddity/tensor"
@@ -232,17 +234,38 @@ func Save(path string, header any, tensors []*tensor.Tensor, blobs map[string][]
 
 // Save is the package's Save with the options o.
 func (o Options) Save(path string, header any, tensors []*tensor.Tensor, blobs map[string][]byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err := WriteFileAtomic(path, func(w io.Writer) error { return o.Write(w, header, tensors, blobs) })
 	if err != nil {
 		return fmt.Errorf("modelfile %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes a file at path with write, so that path holds
+// either its old content or the whole new one, even across a crash or a
+// power cut: the bytes go to a temporary file of a unique name in the same
+// folder (hidden, so a folder watcher such as the server's ignores it), which
+// is synced to the disk, closed, renamed over path, and the folder is
+// synced so the rename itself is durable. Two writers of one path never
+// share a temporary file; the temporary file is removed on failure. The
+// file is mode 0644, as os.WriteFile would make it under a 022 umask.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
 	}
 	tmp := f.Name()
 	fail := func(err error) error {
 		f.Close()
 		os.Remove(tmp)
-		return fmt.Errorf("modelfile %s: %w", path, err)
+		return err
 	}
-	if err := o.Write(f, header, tensors, blobs); err != nil {
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := write(bw); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
 	// CreateTemp makes the file private; a model file is an ordinary one.
@@ -254,11 +277,25 @@ func (o Options) Save(path string, header any, tensors []*tensor.Tensor, blobs m
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("modelfile %s: %w", path, err)
+		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("modelfile %s: %w", path, err)
+		return err
+	}
+	return syncDir(dir)
+}
+
+// syncDir flushes a folder's entries (a rename) to the disk. File systems
+// that cannot sync a folder (EINVAL) are not an error.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -36,7 +36,9 @@
 // ones detector.Model.Score returns in process, bit for bit; output lines
 // are those of `oddity score` (index,score,anomaly[,label] or JSON lines),
 // in no particular order, and --anomalies-only keeps the rows above the
-// threshold.
+// threshold. A NaN or infinite score fails the element, and so the
+// pipeline, with an error naming the rows by their index in the input: such
+// a score is never written, as in `oddity score` and the server.
 //
 // # Fitting an Isolation Forest
 //

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -311,6 +312,9 @@ func (f *scoreFn) ProcessElement(ctx context.Context, p []byte, counts func(*chu
 		return err
 	}
 	scores, err := f.m.Score(ctx, ds)
+	if err == nil {
+		err = checkFinite(start, scores)
+	}
 	if err != nil {
 		return fmt.Errorf("rows %d to %d: %w", start, start+int64(b.N)-1, err)
 	}
@@ -362,6 +366,9 @@ func (f *scoreImagesFn) ProcessElement(ctx context.Context, ib imageBatch, emit 
 		return err
 	}
 	scores, err := f.m.Score(ctx, ds)
+	if err == nil {
+		err = checkFinite(int64(ib.Start), scores)
+	}
 	if err != nil {
 		return fmt.Errorf("images %d to %d: %w", ib.Start, ib.Start+len(ib.Paths)-1, err)
 	}
@@ -371,6 +378,34 @@ func (f *scoreImagesFn) ProcessElement(ctx context.Context, ib imageBatch, emit 
 		emit(buf.String())
 	}
 	return nil
+}
+
+// checkFinite returns an error naming the rows (their indices in the
+// input, from start; the first ten) whose score is NaN or infinite. Such a
+// score is never written: the element fails, and with it the pipeline, as
+// `oddity score` fails on the file and the server answers 422. Inputs far
+// outside what a model was trained on give them (values of 1e25 overflow a
+// network's activations).
+func checkFinite(start int64, scores []float64) error {
+	var rows []string
+	bad := 0
+	for i, v := range scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if bad < 10 {
+				rows = append(rows, strconv.FormatInt(start+int64(i), 10))
+			}
+			bad++
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	list := strings.Join(rows, ", ")
+	if bad > len(rows) {
+		list += fmt.Sprintf(" and %d more", bad-len(rows))
+	}
+	return fmt.Errorf("%w: the model gave a non-finite score (NaN or infinite) for %d of these %d samples, rows %s (indices in the input, counting from 0): such inputs lie far outside what the model was trained on; no scores are written",
+		detector.ErrInput, bad, len(scores), list)
 }
 
 // loadModel reads a model file through Beam's file systems.

@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all" // registers every data format
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 // dataCmd groups the data-set commands (`oddity data inspect`).
@@ -26,6 +28,48 @@ var dataInspectFlags struct {
 	x, y     string
 	split    string
 	grey     bool
+	limits   limitFlags
+}
+
+// limitFlags are the --max-decompressed, --max-decoded and --max-line-bytes
+// flags: the bounds on what one data file may expand to (package
+// data/limit), as sizes such as 512MiB or 2GiB; empty keeps the default.
+type limitFlags struct {
+	decompressed, decoded, line string
+}
+
+// add registers the flags on f.
+func (l *limitFlags) add(f *pflag.FlagSet) {
+	f.StringVar(&l.decompressed, "max-decompressed", "", fmt.Sprintf("refuse a file that inflates to more than `SIZE` (all its members together; default %s)", limit.Size(limit.DefaultMaxDecompressed)))
+	f.StringVar(&l.decoded, "max-decoded", "", fmt.Sprintf("refuse a file whose data takes more than `SIZE` decoded (arrays as stored, images and tables as float32; default %s)", limit.Size(limit.DefaultMaxDecoded)))
+	f.StringVar(&l.line, "max-line-bytes", "", fmt.Sprintf("refuse a text-table line longer than `SIZE` (default %s)", limit.Size(limit.DefaultMaxLineBytes)))
+}
+
+// apply puts the limits in force and returns the function restoring the
+// previous ones.
+func (l limitFlags) apply() (func(), error) {
+	lim := limit.Get()
+	for _, f := range []struct {
+		name, v string
+		dst     *int64
+	}{{"--max-decompressed", l.decompressed, &lim.MaxDecompressed}, {"--max-decoded", l.decoded, &lim.MaxDecoded}} {
+		if f.v == "" {
+			continue
+		}
+		n, err := limit.ParseSize(f.v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.name, err)
+		}
+		*f.dst = n
+	}
+	if l.line != "" {
+		n, err := limit.ParseSize(l.line)
+		if err != nil {
+			return nil, fmt.Errorf("--max-line-bytes: %w", err)
+		}
+		lim.MaxLineBytes = int(n)
+	}
+	return limit.Set(lim), nil
 }
 
 var dataInspectCmd = &cobra.Command{
@@ -35,7 +79,13 @@ var dataInspectCmd = &cobra.Command{
 and prints its format, the arrays it stores (npz members, .mat variables, the
 splits of an image archive) and the data set data.Load would return: shape
 (N × sample shape), element type as stored, class counts and value range.
-Files of no known format (checksums, READMEs) are skipped with a note.`,
+Files of no known format (checksums, READMEs) are skipped with a note.
+
+What one file may expand to is bounded (--max-decompressed, --max-decoded,
+--max-line-bytes): a file over a bound is an error naming it and the bound,
+checked from the sizes its headers declare before anything is expanded, so
+a small archive that would inflate to gigabytes is refused, not loaded.
+An array whose values are all NaN says so instead of showing a range.`,
 	Args: cobra.MinimumNArgs(1),
 	RunE: runDataInspect,
 }
@@ -55,6 +105,7 @@ func init() {
 	f.StringVar(&dataInspectFlags.y, "y", "", "npz member / .mat variable `NAME` holding the labels (- for none)")
 	f.StringVar(&dataInspectFlags.split, "split", "", "image folder `SPLIT` to read (e.g. train)")
 	f.BoolVar(&dataInspectFlags.grey, "grey", false, "read images as one grey channel")
+	dataInspectFlags.limits.add(f)
 	dataCmd.AddCommand(dataInspectCmd)
 	rootCmd.AddCommand(dataCmd)
 }
@@ -69,6 +120,11 @@ type inspectResult struct {
 
 func runDataInspect(cmd *cobra.Command, args []string) error {
 	fl := dataInspectFlags
+	restore, err := fl.limits.apply()
+	if err != nil {
+		return err
+	}
+	defer restore()
 	opt := data.With(data.Options{
 		LabelColumn: fl.label, NoLabels: fl.noLabels, XName: fl.x, YName: fl.y,
 		Split: fl.split, Grey: fl.grey,
@@ -81,6 +137,9 @@ func runDataInspect(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		info, err := data.Inspect(p, opt)
+		if info != nil {
+			countNaN(info)
+		}
 		r := inspectResult{Info: info, Path: p}
 		switch {
 		case errors.Is(err, data.ErrUnknownFormat):
@@ -106,6 +165,25 @@ func runDataInspect(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("data inspect: %d of %d paths failed", failed, len(args))
 	}
 	return nil
+}
+
+// countNaN fills each summary's NaN count where the reader left it out
+// (array summaries count only the values that are not NaN), so the JSON
+// says "nan" beside a min and max of 0 that no value has.
+func countNaN(info *data.Info) {
+	fill := func(s *data.Summary) {
+		total := s.N
+		for _, d := range s.SampleShape {
+			total *= d
+		}
+		s.NaN = max(s.NaN, total-s.Count)
+	}
+	if info.Dataset != nil {
+		fill(info.Dataset)
+	}
+	for i := range info.Arrays {
+		fill(&info.Arrays[i])
+	}
 }
 
 func shapeString(s data.Summary) string {
@@ -136,7 +214,7 @@ func printSummary(w io.Writer, indent string, s data.Summary) {
 	if name != "" {
 		name += "  "
 	}
-	fmt.Fprintf(w, "%s%s%s  %s  min %.6g max %.6g mean %.6g\n", indent, name, shapeString(s), s.DType, s.Min, s.Max, s.Mean)
+	fmt.Fprintf(w, "%s%s%s  %s  %s\n", indent, name, shapeString(s), s.DType, s.Range())
 	if len(s.Classes) > 0 {
 		pad := strings.Repeat(" ", len([]rune(indent)))
 		fmt.Fprintf(w, "%s  %d classes: %s\n", pad, len(s.Classes), classString(s.Classes))

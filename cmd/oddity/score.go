@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	_ "github.com/oddity-ml/oddity/data/all" // every file format
 	"github.com/oddity-ml/oddity/data/imagefolder"
+	"github.com/oddity-ml/oddity/data/limit"
 	"github.com/oddity-ml/oddity/detector"
 )
 
@@ -24,6 +27,7 @@ import (
 func init() {
 	var (
 		modelPath, labelCol, output string
+		maxLineFlag                 string
 		threshold, alpha, fdr       float64
 		batch                       int
 		ex                          scoreExtras
@@ -35,7 +39,17 @@ func init() {
 .mat, IDX), an image file or folder, or "-" for JSON lines on standard input:
 one sample per line, either a JSON array of numbers or {"id": ..., "x": [...]}.
 Each input line gets one output line, flushed at once, so oddity can sit in a
-pipeline.
+pipeline. A line that cannot be scored (not of that form, a null, the wrong
+number of values, longer than --max-line-bytes, or a score that is NaN or
+infinite) gets an error record naming its line number instead, and the
+stream goes on: {"index", "line", "error"} in JSON lines, and in CSV (whose
+stream output has a last column "error") the index with empty score and
+anomaly fields; the command then exits with status 1 after the last line.
+
+A score that is NaN or infinite (inputs far outside what the model was
+trained on, such as rows of 1e25 given to a network) is never written as a
+result: scoring a file fails with an error naming the rows, as the server
+answers 422.
 
 Output: CSV (index,score[,p_value],anomaly[,label]) or JSON lines with
 --output jsonl. A model trained with calibration (oddity train holds out a
@@ -92,7 +106,15 @@ most q; it needs the whole file, so it does not work on a stream.`,
 			out := bufio.NewWriter(cmd.OutOrStdout())
 			defer out.Flush()
 			if args[0] == "-" {
-				return scoreStream(cmd, m, cmd.InOrStdin(), out, output)
+				maxLine := 0
+				if maxLineFlag != "" {
+					v, err := limit.ParseSize(maxLineFlag)
+					if err != nil {
+						return fmt.Errorf("--max-line-bytes: %w", err)
+					}
+					maxLine = int(v)
+				}
+				return scoreStream(cmd, m, cmd.InOrStdin(), out, output, maxLine)
 			}
 			var opts []data.Option
 			if labelCol != "" {
@@ -137,6 +159,7 @@ most q; it needs the whole file, so it does not work on a stream.`,
 	cmd.Flags().Float64Var(&alpha, "alpha", 0, "flag a sample when its conformal p-value is at most `ALPHA` (a false-alarm rate; needs a calibrated model)")
 	cmd.Flags().Float64Var(&fdr, "fdr", 0, "flag by Benjamini-Hochberg at false discovery rate `Q` over the whole input (needs a calibrated model)")
 	cmd.Flags().IntVar(&batch, "batch", 65536, "`N` samples scored per batch")
+	cmd.Flags().StringVar(&maxLineFlag, "max-line-bytes", "", "with INPUT -, the longest line accepted (`SIZE` such as 4MiB; default 32 bytes a model input value plus 64 KiB, at least 1 MiB); a longer line gets an error record")
 	cmd.Flags().IntVar(&ex.explain, "explain", 0, "add the `K` columns that drive each row's score the most, with their contributions (tables; CSV columns why_1, why_1_contribution, ...; JSON field \"why\")")
 	cmd.Flags().StringVar(&ex.maps, "maps", "", "write an anomaly-map overlay (PNG heat map over the image) for each image into `DIR` (ganomaly, cae, deepcluster)")
 	_ = cmd.MarkFlagRequired("model")
@@ -179,6 +202,9 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids [
 			return err
 		}
 		scores = append(scores, s...)
+	}
+	if err := checkFinite(scores); err != nil {
+		return err
 	}
 	var pv []float64
 	if m.Calibration() != nil {
@@ -231,8 +257,13 @@ type scored struct {
 	explainK int
 }
 
-// writeScores writes one CSV or JSON line a sample.
+// writeScores writes one CSV or JSON line a sample. Scores that are NaN or
+// infinite are refused (checkFinite) before anything is written: a NaN
+// would be written as not anomalous, and JSON has no NaN.
 func writeScores(out io.Writer, format string, r scored) error {
+	if err := checkFinite(r.scores); err != nil {
+		return err
+	}
 	var cw *csv.Writer
 	if format == "csv" {
 		cw = csv.NewWriter(out)
@@ -373,63 +404,209 @@ func (r rawStreamRecord) record() (streamRecord, error) {
 	return rec, nil
 }
 
+// errorLine is the JSON output line for an input line that was not scored.
+type errorLine struct {
+	ID    any    `json:"id,omitempty"`
+	Index int    `json:"index"`
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+// streamLineLimit is the default --max-line-bytes for a model of k input
+// values: 32 bytes a value (a float64 written in full with its separator
+// takes at most 25) and 64 KiB for an id and spacing, at least 1 MiB.
+func streamLineLimit(k int) int {
+	return max(1<<20, 32*k+64<<10)
+}
+
+// lineReader reads lines of at most max bytes. A longer line is skipped
+// to its end without being held, and reported by its length, so one line
+// can neither take unbounded memory nor end the stream.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+// next returns the next line without its end of line, or, for a line over
+// the limit, a nil line and the bytes it had when reading stopped (at least
+// max+1); io.EOF at the end of the input.
+func (l *lineReader) next() (line []byte, long int, err error) {
+	l.buf = l.buf[:0]
+	over, total := false, 0
+	for {
+		frag, err := l.r.ReadSlice('\n')
+		total += len(frag)
+		content := total
+		if err == nil {
+			content-- // the newline
+		}
+		if !over && content > l.max {
+			over, l.buf = true, l.buf[:0]
+		}
+		if !over {
+			l.buf = append(l.buf, frag...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err != nil && err != io.EOF:
+			return nil, 0, err
+		case over:
+			return nil, total, nil
+		case err == io.EOF && total == 0:
+			return nil, 0, io.EOF
+		}
+		return bytes.TrimSuffix(l.buf, []byte("\n")), 0, nil
+	}
+}
+
 // scoreStream scores JSON lines one at a time, answering each line before
-// reading the next, so interactive pipelines see results immediately. A bad
-// line stops the stream with an error naming its line number.
-func scoreStream(cmd *cobra.Command, m *detector.Model, in io.Reader, out *bufio.Writer, format string) error {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+// reading the next, so interactive pipelines see results immediately.
+//
+// Every non-blank input line gets one output line, with the line's index
+// among them. A line that cannot be scored (not JSON of the expected form,
+// a null, the wrong number of values, a value beyond float32, a line longer
+// than maxLine bytes, or a score that is NaN or infinite) gets an error
+// record instead, naming its line number (blank lines counted), and the
+// stream goes on: in JSON lines {"index", "line", "error"} (and "id" when
+// the line had one), in CSV the index with empty score and anomaly fields
+// and the message in the error column. When any line failed, the command
+// ends with an error (exit status 1) after the last line.
+func scoreStream(cmd *cobra.Command, m *detector.Model, in io.Reader, out *bufio.Writer, format string, maxLine int) error {
 	k := 1
 	for _, s := range m.Schema.Shape {
 		k *= s
 	}
+	if maxLine <= 0 {
+		maxLine = streamLineLimit(k)
+	}
+	lr := &lineReader{r: bufio.NewReaderSize(in, 64<<10), max: maxLine}
+	var cw *csv.Writer
 	if format == "csv" {
-		fmt.Fprintln(out, "index,score,anomaly")
+		cw = csv.NewWriter(out)
+		cw.Write([]string{"index", "score", "anomaly", "error"})
 	}
 	enc := json.NewEncoder(out)
 	row := make([]float32, k)
-	// n counts the samples scored (the output's index); line counts the
-	// input's lines, blank ones included, for error messages.
-	n, line := 0, 0
-	for ; sc.Scan(); line++ {
+	flush := func() error {
+		if cw != nil {
+			cw.Flush()
+			if err := cw.Error(); err != nil {
+				return err
+			}
+		}
+		return out.Flush()
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	// n counts the records (the output's index); line counts the input's
+	// lines, blank ones included, for error messages.
+	n, line, failed, first := 0, 0, 0, 0
+	fail := func(id any, msg string) error {
+		failed++
+		if first == 0 {
+			first = line
+		}
+		msg = fmt.Sprintf("line %d: %s", line, msg)
+		if cw != nil {
+			return cw.Write([]string{strconv.Itoa(n), "", "", msg})
+		}
+		return enc.Encode(errorLine{ID: id, Index: n, Line: line, Error: msg})
+	}
+	for {
 		if err := cmd.Context().Err(); err != nil {
 			return err
 		}
-		b := sc.Bytes()
-		if len(bytes.TrimSpace(b)) == 0 {
+		b, long, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("stdin: %w", err)
+		}
+		line++
+		if long == 0 && len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
-		rec, err := parseStreamLine(b)
-		if err != nil {
-			return fmt.Errorf("stdin line %d: %w", line+1, err)
+		werr := func() error {
+			if long > 0 {
+				return fail(nil, fmt.Sprintf("longer than %d bytes (--max-line-bytes; the model takes %d values)", maxLine, k))
+			}
+			rec, err := parseStreamLine(b)
+			if err != nil {
+				return fail(nil, err.Error())
+			}
+			if len(rec.X) != k {
+				return fail(rec.ID, fmt.Sprintf("%d values, the model takes %d (shape %v)", len(rec.X), k, m.Schema.Shape))
+			}
+			for i, v := range rec.X {
+				row[i] = float32(v)
+			}
+			ds := &data.Dataset{Name: "stdin", X: row, N: 1, Shape: m.Schema.Shape}
+			if err := ds.Validate(); err != nil {
+				return fail(rec.ID, err.Error())
+			}
+			scores, err := m.Score(cmd.Context(), ds)
+			if err != nil {
+				if cmd.Context().Err() != nil {
+					return err
+				}
+				return fail(rec.ID, err.Error())
+			}
+			if math.IsNaN(scores[0]) || math.IsInf(scores[0], 0) {
+				return fail(rec.ID, "the model's score is not finite (NaN or infinite): the input lies far outside what the model was trained on")
+			}
+			flag := m.Predict(scores)[0]
+			if cw != nil {
+				return cw.Write([]string{strconv.Itoa(n), strconv.FormatFloat(scores[0], 'g', -1, 64), b01(flag), ""})
+			}
+			return enc.Encode(scoreLine{ID: rec.ID, Index: n, Score: scores[0], Anomaly: flag})
+		}()
+		if werr != nil {
+			return werr
 		}
-		if len(rec.X) != k {
-			return fmt.Errorf("stdin line %d: %d values, the model takes %d (shape %v)", line+1, len(rec.X), k, m.Schema.Shape)
-		}
-		for i, v := range rec.X {
-			row[i] = float32(v)
-		}
-		ds := &data.Dataset{Name: "stdin", X: row, N: 1, Shape: m.Schema.Shape}
-		if err := ds.Validate(); err != nil {
-			return fmt.Errorf("stdin line %d: %v", line+1, err)
-		}
-		scores, err := m.Score(cmd.Context(), ds)
-		if err != nil {
-			return fmt.Errorf("stdin line %d: %w", line+1, err)
-		}
-		flag := m.Predict(scores)[0]
-		if format == "csv" {
-			fmt.Fprintf(out, "%d,%s,%s\n", n, strconv.FormatFloat(scores[0], 'g', -1, 64), b01(flag))
-		} else if err := enc.Encode(scoreLine{ID: rec.ID, Index: n, Score: scores[0], Anomaly: flag}); err != nil {
-			return err
-		}
-		if err := out.Flush(); err != nil {
+		if err := flush(); err != nil {
 			return err
 		}
 		n++
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("stdin: %w", err)
+	if failed > 0 {
+		return fmt.Errorf("stdin: %d of %d lines not scored (error records written; the first is line %d)", failed, n, first)
 	}
 	return nil
+}
+
+// nonFiniteError is checkFinite's error; it wraps detector.ErrInput (an
+// input the model cannot score) without repeating its text.
+type nonFiniteError string
+
+func (e nonFiniteError) Error() string { return string(e) }
+func (e nonFiniteError) Unwrap() error { return detector.ErrInput }
+
+// checkFinite returns an error naming the samples (counted from 0, the
+// first ten) whose score is NaN or infinite, the server's message: such a
+// score is never written as a result. Inputs far outside what a model was
+// trained on (values of 1e25 overflow a network's activations) give them.
+func checkFinite(scores []float64) error {
+	var rows []string
+	bad := 0
+	for i, v := range scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if bad < 10 {
+				rows = append(rows, strconv.Itoa(i))
+			}
+			bad++
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	list := strings.Join(rows, ", ")
+	if bad > len(rows) {
+		list += fmt.Sprintf(" and %d more", bad-len(rows))
+	}
+	return nonFiniteError(fmt.Sprintf("the model gave a non-finite score (NaN or infinite) for %d of %d samples, rows %s (counting from 0): such inputs lie far outside what the model was trained on; no scores are written",
+		bad, len(scores), list))
 }

@@ -9,10 +9,17 @@
 // the end of every line (as in the UCI thyroid files), a label column chosen
 // by name or index, and errors naming the line and column of a ragged row, a
 // non-number or a missing value.
+//
+// What one file may produce is bounded by the limits in force
+// (package data/limit): a line by MaxLineBytes, the values by MaxDecoded
+// (4 bytes each), and a gzip-compressed file by MaxDecompressed, measured
+// in a first pass that discards what it inflates, so a small .csv.gz that
+// expands to gigabytes is refused before anything is parsed.
 package csvfile
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/csv"
 	"errors"
@@ -26,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 func init() {
@@ -81,7 +89,7 @@ func (w *spaceRows) next() ([]string, int, error) {
 	}
 	if err := w.s.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, w.line + 1, fmt.Errorf("line %d is longer than 64 MiB: %w", w.line+1, data.ErrMalformed)
+			return nil, w.line + 1, fmt.Errorf("line %d is too long: %w", w.line+1, data.ErrMalformed)
 		}
 		return nil, w.line, err
 	}
@@ -115,8 +123,13 @@ func isMissing(s string) bool {
 // configured by o: Delimiter (0 sniffs), Header, LabelColumn, NoLabels,
 // AllowMissing and MissingValue. The label column may hold any text; see
 // Labels for how it is mapped to integers.
+//
+// A line longer than limit.MaxLineBytes, or values beyond limit.MaxDecoded
+// (4 bytes each), is an error wrapping limit.ErrExceeded.
 func Read(r io.Reader, name string, o data.Options) (*data.Dataset, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	lim := limit.Get()
+	br := bufio.NewReaderSize(&lineLimit{r: r, max: lim.MaxLineBytes}, 1<<16)
+	maxValues := lim.MaxDecoded / 4
 	delim := o.Delimiter
 	if delim == 0 {
 		delim = sniff(br)
@@ -124,7 +137,7 @@ func Read(r io.Reader, name string, o data.Options) (*data.Dataset, error) {
 	var rows rowReader
 	if delim == ' ' {
 		s := bufio.NewScanner(br)
-		s.Buffer(make([]byte, 0, 1<<16), 64<<20)
+		s.Buffer(make([]byte, 0, 1<<16), lim.MaxLineBytes+2)
 		rows = &spaceRows{s: s}
 	} else {
 		if delim == '"' || delim == '\r' || delim == '\n' || delim == 0xFFFD {
@@ -220,6 +233,9 @@ func Read(r io.Reader, name string, o data.Options) (*data.Dataset, error) {
 		if len(rec) != ncols {
 			return fmt.Errorf("line %d: %d fields, want %d (a ragged row): %w", line, len(rec), ncols, data.ErrMalformed)
 		}
+		if int64(len(ds.X)+nfeat) > maxValues {
+			return fmt.Errorf("line %d: %w", line, limit.Exceeded("decoded data", 4*int64(len(ds.X)+nfeat), lim.MaxDecoded, "MaxDecoded"))
+		}
 		for j, f := range rec {
 			f = strings.TrimSpace(f)
 			if j == label {
@@ -279,6 +295,44 @@ func Read(r io.Reader, name string, o data.Options) (*data.Dataset, error) {
 		ds.Y, ds.ClassNames = Labels(labels)
 	}
 	return ds, nil
+}
+
+// lineLimit fails a read once a line grows past max bytes; encoding/csv
+// would otherwise hold a line of any length in memory. Its error is sticky,
+// so a bufio.Reader that drops it after a Peek sees it again.
+type lineLimit struct {
+	r    io.Reader
+	max  int
+	cur  int // bytes of the current line so far
+	line int // lines completed
+	err  error
+}
+
+func (l *lineLimit) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	for b := p[:n]; len(b) > 0; {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.cur += len(b)
+			break
+		}
+		if l.cur+i > l.max {
+			l.cur += i
+			break
+		}
+		l.cur = 0
+		l.line++
+		b = b[i+1:]
+	}
+	if l.cur > l.max {
+		l.err = fmt.Errorf("line %d is longer than %s: %w", l.line+1, limit.Size(int64(l.max)),
+			limit.Exceeded("a line", int64(l.cur), int64(l.max), "MaxLineBytes"))
+		return 0, l.err
+	}
+	return n, err
 }
 
 func clip(s string) string {
@@ -360,32 +414,67 @@ func inspector(load func(string, data.Options) (*data.Dataset, error)) func(stri
 	}
 }
 
-// Load reads the table at path (see Read).
+// Load reads the table at path (see Read). A gzip-compressed file is first
+// inflated to nowhere, to measure it against limit.MaxDecompressed before
+// anything is parsed.
 func Load(path string, o data.Options) (*data.Dataset, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	lower := strings.TrimSuffix(strings.ToLower(path), ".gz")
 	if o.Delimiter == 0 && strings.HasSuffix(lower, ".tsv") {
 		o.Delimiter = '\t'
 	}
-	br := bufio.NewReader(f)
-	var r io.Reader = br
-	if magic, err := br.Peek(2); err == nil && data.IsGzip(magic) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("csv %s: gzip: %w: %w", path, data.ErrMalformed, err)
-		}
-		defer zr.Close()
-		r = zr
+	var ds *data.Dataset
+	read := func(r io.Reader, _ bool) error {
+		var err error
+		ds, err = Read(r, filepath.Base(path), o)
+		return err
 	}
-	ds, err := Read(r, filepath.Base(path), o)
+	measured := false
+	err := content(path, func(r io.Reader, compressed bool) error {
+		if !compressed {
+			return read(r, false)
+		}
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			return gzipErr(err)
+		}
+		measured = true
+		return nil
+	})
+	if err == nil && measured {
+		err = content(path, read)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("csv %s: %w", path, err)
 	}
 	return ds, nil
+}
+
+// content calls f with the content of the file at path, inflated (and
+// counted against limit.MaxDecompressed) when it is gzip-compressed.
+func content(path string, f func(r io.Reader, compressed bool) error) error {
+	file, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	br := bufio.NewReader(file)
+	if magic, err := br.Peek(2); err == nil && data.IsGzip(magic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("gzip: %w: %w", data.ErrMalformed, err)
+		}
+		defer zr.Close()
+		return f(limit.NewReader(zr, limit.Get().Decompressed()), true)
+	}
+	return f(br, false)
+}
+
+// gzipErr marks a decompression failure as malformed input, leaving limit
+// errors as they are.
+func gzipErr(err error) error {
+	if errors.Is(err, limit.ErrExceeded) {
+		return err
+	}
+	return fmt.Errorf("gzip: %w: %w", data.ErrMalformed, err)
 }
 
 // LoadUCI reads a UCI-repository .data file: no header and the class in the

@@ -22,6 +22,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/internal/ndarray"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 func init() {
@@ -50,8 +51,19 @@ var kinds = map[byte]ndarray.Kind{
 }
 
 // Read decodes one IDX array from r, decompressing it first when it starts
-// with the gzip magic. The bytes after the array are not read.
+// with the gzip magic. The array must end the input: bytes after the data
+// its header announces (more images than the header counts) are an error,
+// not dropped. The sizes are bounded by the limits in force (limit.Get()):
+// the header's claim by MaxDecoded before the data is read, and a
+// compressed stream by MaxDecompressed as it is read.
 func Read(r io.Reader) (*ndarray.Array, error) {
+	return readSized(r, -1)
+}
+
+// readSized is Read for an input of size bytes (-1 when unknown): an
+// uncompressed input must hold the bytes its header claims.
+func readSized(r io.Reader, size int64) (*ndarray.Array, error) {
+	lim := limit.Get()
 	br := bufio.NewReader(r)
 	magic, err := br.Peek(2)
 	if err == nil && data.IsGzip(magic) {
@@ -60,12 +72,12 @@ func Read(r io.Reader) (*ndarray.Array, error) {
 			return nil, fmt.Errorf("gzip: %w: %w", data.ErrMalformed, err)
 		}
 		defer zr.Close()
-		return read(zr)
+		return read(limit.NewReader(zr, lim.Decompressed()), -1, lim.Decoded())
 	}
-	return read(br)
+	return read(br, size, lim.Decoded())
 }
 
-func read(r io.Reader) (*ndarray.Array, error) {
+func read(r io.Reader, size int64, decoded *limit.Budget) (*ndarray.Array, error) {
 	var h [4]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
 		return nil, fmt.Errorf("header: %w", truncated(err))
@@ -97,11 +109,57 @@ func read(r io.Reader) (*ndarray.Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.Raw, err = ndarray.ReadN(r, n*int64(kind.Size()))
+	want := n * int64(kind.Size())
+	head := int64(4 + 4*rank)
+	if size >= 0 && want > size-head {
+		return nil, fmt.Errorf("header announces %d %s elements of shape %v (%d bytes) but the file holds %d after the header: %w",
+			n, kind, a.Shape, want, size-head, data.ErrTruncated)
+	}
+	if err := decoded.Take(want); err != nil {
+		return nil, fmt.Errorf("%d %s elements of shape %v: %w", n, kind, a.Shape, err)
+	}
+	a.Raw, err = ndarray.ReadN(r, want)
 	if err != nil {
 		return nil, fmt.Errorf("%d %s elements of shape %v: %w", n, kind, a.Shape, err)
 	}
+	var extra int64
+	if size >= 0 {
+		extra = size - head - want
+	} else if extra, err = io.Copy(io.Discard, r); err != nil {
+		// A compressed stream is read to its end (within MaxDecompressed),
+		// which also checks its checksum.
+		return nil, fmt.Errorf("after the data: %w", gzipErr(err))
+	}
+	if extra > 0 {
+		return nil, extraData(a, extra)
+	}
 	return a, nil
+}
+
+// gzipErr marks a decompression failure as malformed input, leaving limit
+// errors as they are.
+func gzipErr(err error) error {
+	if errors.Is(err, limit.ErrExceeded) {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: %w", data.ErrTruncated, err)
+	}
+	return fmt.Errorf("%w: %w", data.ErrMalformed, err)
+}
+
+// extraData is the error for bytes after the array, counting the samples
+// they would make when they divide evenly.
+func extraData(a *ndarray.Array, extra int64) error {
+	sample := int64(a.Kind.Size())
+	for _, d := range a.Shape[1:] {
+		sample *= int64(d)
+	}
+	if sample > 0 && extra%sample == 0 {
+		return fmt.Errorf("the header counts %d samples of shape %v but the data holds %d more (%d extra bytes): %w",
+			a.Shape[0], a.Shape[1:], extra/sample, extra, data.ErrMalformed)
+	}
+	return fmt.Errorf("%d bytes follow the data of shape %v the header announces: %w", extra, a.Shape, data.ErrMalformed)
 }
 
 func truncated(err error) error {
@@ -118,7 +176,11 @@ func ReadFile(path string) (*ndarray.Array, error) {
 		return nil, err
 	}
 	defer f.Close()
-	a, err := Read(f)
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	a, err := readSized(f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("idx %s: %w", path, err)
 	}

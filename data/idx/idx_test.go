@@ -15,6 +15,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/internal/fuzzcorpus"
+	"github.com/oddity-ml/oddity/data/limit"
 	"github.com/oddity-ml/oddity/internal/shared"
 )
 
@@ -121,7 +122,7 @@ func TestRejectsBadInput(t *testing.T) {
 		"bad magic":      {append([]byte{1}, good[1:]...), data.ErrMalformed},
 		"bad type":       {idxBytes(0x0A, []uint32{1}, []byte{0}), data.ErrMalformed},
 		"rank 0":         {[]byte{0, 0, 8, 0}, data.ErrMalformed},
-		"huge claim":     {idxBytes(0x0E, []uint32{1 << 20, 1 << 15, 4}, []byte{1, 2, 3}), data.ErrTruncated},
+		"huge claim":     {idxBytes(0x0E, []uint32{1 << 20, 1 << 15, 4}, []byte{1, 2, 3}), limit.ErrExceeded},
 		"overflow claim": {idxBytes(0x08, []uint32{1 << 31, 1 << 31, 1 << 31}, nil), data.ErrMalformed},
 		"gzip truncated": {gz(good)[:20], nil},
 		"not gzip body":  {[]byte{0x1f, 0x8b, 0, 0}, data.ErrMalformed},

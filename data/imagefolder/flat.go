@@ -18,6 +18,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 // Fit modes of FlatOptions.Fit.
@@ -35,9 +36,6 @@ const (
 	DefaultMaxSide = 256
 	// DefaultMaxImages caps the number of images one call reads.
 	DefaultMaxImages = 100_000
-	// DefaultMaxValues caps the float32 values of the result (N×C×S×S;
-	// 2 GiB).
-	DefaultMaxValues = 1 << 29
 )
 
 // FlatOptions says how LoadFlat and LoadMVTec bring images of any size and
@@ -68,7 +66,7 @@ type FlatOptions struct {
 	MaxPixels int64
 	// MaxValues caps the float32 values of the images (N×C×S×S, counting C
 	// as 3 while the channel count is still open; LoadMVTec's masks come on
-	// top); 0 means DefaultMaxValues.
+	// top); 0 means the limits in force allow: limit.Get().MaxDecoded / 4.
 	MaxValues int64
 	// Workers is the number of parallel decoders; 0 means GOMAXPROCS.
 	Workers int
@@ -101,7 +99,7 @@ func (o FlatOptions) check() (FlatOptions, error) {
 		o.MaxPixels = MaxPixels
 	}
 	if o.MaxValues == 0 {
-		o.MaxValues = DefaultMaxValues
+		o.MaxValues = limit.Get().MaxDecoded / 4
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -122,6 +120,8 @@ type source struct {
 	mask string // mask file, or ""
 	mkey string // mask's reported name
 	w, h int    // from the header
+	bpp  int64  // bytes a pixel takes decoded (from the header's colour model)
+	work int64  // working memory of decoding it (see prepare)
 
 	pix    []uint8 // 3×S×S RGB, channel-major
 	colour bool    // some pixel has R, G, B not all equal
@@ -259,25 +259,25 @@ func openImage(file, name string) (*os.File, error) {
 	return f, nil
 }
 
-// probe reads an image's size from its header and checks it against the cap.
-func probe(file, name string, maxPixels int64) (w, h int, err error) {
+// probe reads an image's header and checks its size against the cap.
+func probe(file, name string, maxPixels int64) (cfg image.Config, err error) {
 	f, err := openImage(file, name)
 	if err != nil {
-		return 0, 0, err
+		return cfg, err
 	}
 	defer f.Close()
-	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	cfg, _, err = image.DecodeConfig(bufio.NewReader(f))
 	if err != nil {
-		return 0, 0, fmt.Errorf("%s: %w: %w", name, data.ErrMalformed, err)
+		return cfg, fmt.Errorf("%s: %w: %w", name, data.ErrMalformed, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return 0, 0, fmt.Errorf("%s: empty image %dx%d: %w", name, cfg.Width, cfg.Height, data.ErrMalformed)
+		return cfg, fmt.Errorf("%s: empty image %dx%d: %w", name, cfg.Width, cfg.Height, data.ErrMalformed)
 	}
 	if p := int64(cfg.Width) * int64(cfg.Height); p > maxPixels {
-		return 0, 0, fmt.Errorf("%s: %dx%d is %d pixels, over the cap of %d (FlatOptions.MaxPixels): %w",
+		return cfg, fmt.Errorf("%s: %dx%d is %d pixels, over the cap of %d (FlatOptions.MaxPixels): %w",
 			name, cfg.Width, cfg.Height, p, maxPixels, data.ErrUnsupported)
 	}
-	return cfg.Width, cfg.Height, nil
+	return cfg, nil
 }
 
 // decodeFile decodes a whole image file.
@@ -339,8 +339,13 @@ func (o FlatOptions) load(srcs []source, side int) error {
 	if o.Interp == data.Nearest {
 		scaler = draw.NearestNeighbor
 	}
+	// Bound the working memory of the images decoded at once, as the class
+	// folder reader does (see gate).
+	g := newGate(limit.Get().MaxDecoded / 2)
 	return parallel(len(srcs), o.Workers, func(i int) error {
 		s := &srcs[i]
+		g.acquire(s.work)
+		defer g.release(s.work)
 		img, err := decodeFile(s.file, s.name)
 		if err != nil {
 			return err
@@ -363,10 +368,11 @@ func (o FlatOptions) load(srcs []source, side int) error {
 		if s.mask == "" {
 			return nil
 		}
-		mw, mh, err := probe(s.mask, s.mkey, o.MaxPixels)
+		mcfg, err := probe(s.mask, s.mkey, o.MaxPixels)
 		if err != nil {
 			return err
 		}
+		mw, mh := mcfg.Width, mcfg.Height
 		if mw != s.w || mh != s.h {
 			return fmt.Errorf("mask %s is %dx%d but its image %s is %dx%d: %w", s.mkey, mw, mh, s.name, s.w, s.h, data.ErrMalformed)
 		}
@@ -392,8 +398,8 @@ func (o FlatOptions) prepare(srcs []source) (side int, err error) {
 	}
 	err = parallel(len(srcs), o.Workers, func(i int) error {
 		s := &srcs[i]
-		var perr error
-		s.w, s.h, perr = probe(s.file, s.name, o.MaxPixels)
+		cfg, perr := probe(s.file, s.name, o.MaxPixels)
+		s.w, s.h, s.bpp = cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel)
 		return perr
 	})
 	if err != nil {
@@ -402,6 +408,20 @@ func (o FlatOptions) prepare(srcs []source) (side int, err error) {
 	side = o.Side
 	if side == 0 {
 		side = autoSide(srcs, o.MaxSide)
+	}
+	// The working memory of decoding one image: its pixels as decoded, the
+	// RGBA canvas, the channel-major copy (twice with a mask). One image
+	// may not need more than half of limit.MaxDecoded.
+	half := limit.Get().MaxDecoded / 2
+	for i := range srcs {
+		s := &srcs[i]
+		s.work = s.bpp*int64(s.w)*int64(s.h) + 7*int64(side)*int64(side)
+		if s.mask != "" {
+			s.work *= 2
+		}
+		if s.work > half {
+			return 0, fmt.Errorf("%s (%dx%d): %w", s.name, s.w, s.h, limit.Exceeded("the working memory of decoding it", s.work, half, "MaxDecoded / 2"))
+		}
 	}
 	c := int64(o.Channels)
 	if c == 0 {

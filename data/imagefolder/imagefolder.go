@@ -33,7 +33,8 @@
 //  1. Limits. More than FlatOptions.MaxImages images is an error. Each
 //     image's header is read first (image.DecodeConfig); an image over
 //     MaxPixels (width × height) or over MaxImageBytes is refused before it
-//     is decoded, and so is a result of more than MaxValues float32 values.
+//     is decoded, and so is a result of more than MaxValues float32 values
+//     (by default limit.MaxDecoded / 4).
 //  2. Side. S is FlatOptions.Side, or else the median over images (the lower
 //     one for an even count) of max(width, height), rounded to the nearest
 //     power of two on a log scale (m rounds up from p to 2p when m > p√2),
@@ -53,6 +54,19 @@
 //     colour images become ITU-R 601 luma, round((299R + 587G + 114B)/1000).
 //  5. Values. Each 8-bit value v becomes v/255 (16-bit images are reduced
 //     to their high byte), stored channel-major.
+//
+// # Totals
+//
+// Each image is bounded on its own (MaxPixels, MaxImageBytes), and a folder
+// or archive as a whole by the limits in force (package data/limit): the
+// float32 values of all images together by MaxDecoded (4 bytes a value),
+// counted from each image's header before it is decoded, so an archive of
+// many blank images, each under MaxPixels, is refused at the first image
+// that would pass the total; and the bytes inflated from a tar.gz by
+// MaxDecompressed. Images being decoded at once are bounded too: their
+// working memory (encoded bytes, decoded pixels at up to 8 bytes each, the
+// result) is kept under MaxDecoded / 2, decoding one at a time when they are
+// large, so parallel decoding does not multiply the peak.
 //
 // Samples are in file-name order; LoadFlat returns the names with the data
 // set. Masks go through the same placement with nearest-neighbour sampling
@@ -83,6 +97,7 @@ import (
 	"golang.org/x/image/draw"
 
 	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 func init() {
@@ -115,6 +130,8 @@ type item struct {
 	split, class, name string
 	src                []byte // encoded bytes (archives)
 	file               string // file to read (directories)
+	cw, ch             int    // size from the header
+	cost               int64  // working memory while decoding (see gate)
 	pix                []uint8
 	w, h               int
 	format             string
@@ -148,7 +165,10 @@ func place(rel string) (split, class string, ok bool) {
 	return split, class, true
 }
 
-// pipeline decodes items in parallel as a producer hands them over.
+// pipeline decodes items in parallel as a producer hands them over. The
+// producer reads each image's header and counts the image against the
+// decoded-data budget before handing it over, and waits at the gate while
+// the images being decoded hold too much working memory.
 type pipeline struct {
 	o       data.Options
 	jobs    chan *item
@@ -159,6 +179,8 @@ type pipeline struct {
 	items   []*item
 	classes map[string]bool
 	splits  map[string]bool
+	decoded *limit.Budget
+	gate    *gate
 }
 
 func newPipeline(o data.Options) *pipeline {
@@ -166,8 +188,10 @@ func newPipeline(o data.Options) *pipeline {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	lim := limit.Get()
 	p := &pipeline{o: o, jobs: make(chan *item, 4*workers), done: make(chan struct{}),
-		classes: map[string]bool{}, splits: map[string]bool{}}
+		classes: map[string]bool{}, splits: map[string]bool{},
+		decoded: lim.Decoded(), gate: newGate(lim.Decoded().Max / 2)}
 	for i := 0; i < workers; i++ {
 		p.wg.Add(1)
 		go func() {
@@ -175,12 +199,13 @@ func newPipeline(o data.Options) *pipeline {
 			for it := range p.jobs {
 				select {
 				case <-p.done:
-					continue
 				default:
+					if err := decode(it, p.o); err != nil {
+						p.fail(err)
+					}
 				}
-				if err := decode(it, p.o); err != nil {
-					p.fail(err)
-				}
+				it.src = nil
+				p.gate.release(it.cost)
 			}
 		}()
 	}
@@ -188,24 +213,142 @@ func newPipeline(o data.Options) *pipeline {
 }
 
 func (p *pipeline) fail(err error) {
-	p.once.Do(func() { p.err = err; close(p.done) })
+	p.once.Do(func() { p.err = err; close(p.done); p.gate.stop() })
 }
 
 // add records an entry's class and split and, when the split is wanted,
-// queues it; it returns false once decoding has failed.
+// checks its header against the limits and queues it; it returns false
+// once decoding has failed.
 func (p *pipeline) add(it *item) bool {
 	p.classes[it.class] = true
 	if p.o.Split != "" && it.split != p.o.Split {
 		return true
 	}
+	if err := p.admit(it); err != nil {
+		p.fail(err)
+		return false
+	}
 	p.splits[it.split] = true
 	p.items = append(p.items, it)
+	if !p.gate.acquire(it.cost) {
+		return false
+	}
 	select {
 	case p.jobs <- it:
 		return true
 	case <-p.done:
+		p.gate.release(it.cost)
 		return false
 	}
+}
+
+// admit reads the item's header (unless a scan did), refuses it over the
+// per-image caps, and counts it against the decoded-data budget.
+func (p *pipeline) admit(it *item) error {
+	if it.cost > 0 {
+		return nil
+	}
+	cfg, err := probeItem(it)
+	if err != nil {
+		return err
+	}
+	it.cost, err = charge(it.name, cfg, int64(len(it.src)), p.o, p.decoded)
+	return err
+}
+
+// charge checks an image's header against MaxPixels and the limits in
+// force: the float32 values it becomes are taken from dec (MaxDecoded), and
+// the working memory of decoding it (the encoded bytes, the decoded pixels
+// at the size its colour model takes, the resize canvas, the channel-major
+// copy) may not pass half of MaxDecoded. It returns that working memory.
+func charge(name string, cfg image.Config, encoded int64, o data.Options, dec *limit.Budget) (int64, error) {
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
+		return 0, fmt.Errorf("%s: size %dx%d outside 1..%d pixels: %w", name, cfg.Width, cfg.Height, MaxPixels, data.ErrMalformed)
+	}
+	c := int64(3)
+	if o.Grey {
+		c = 1
+	}
+	pixels := int64(cfg.Width) * int64(cfg.Height)
+	out := pixels
+	work := encoded + bytesPerPixel(cfg.ColorModel)*pixels
+	if o.Width > 0 && o.Height > 0 {
+		out = int64(o.Width) * int64(o.Height)
+		work += 4 * out
+	}
+	work += c * out
+	if half := dec.Max / 2; work > half {
+		return 0, fmt.Errorf("%s (%dx%d): %w", name, cfg.Width, cfg.Height, limit.Exceeded("the working memory of decoding it", work, half, "MaxDecoded / 2"))
+	}
+	if err := dec.Take(4 * c * out); err != nil {
+		return 0, fmt.Errorf("%s (%dx%d): %w", name, cfg.Width, cfg.Height, err)
+	}
+	return work, nil
+}
+
+// bytesPerPixel is what image.Decode's result takes per pixel for a
+// header's colour model (8, the most, when the model is not known).
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.GrayModel, color.AlphaModel:
+		return 1
+	case color.Gray16Model, color.Alpha16Model:
+		return 2
+	case color.YCbCrModel:
+		return 3
+	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
+		return 4
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 8
+}
+
+// gate bounds the working memory of the images being decoded at once: an
+// image waits while others hold more than max together; one larger than
+// max on its own is decoded alone.
+type gate struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	used    int64
+	max     int64
+	stopped bool
+}
+
+func newGate(max int64) *gate {
+	g := &gate{max: max}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+// acquire waits until n more bytes fit (or nothing else is held); it
+// returns false when the pipeline has stopped.
+func (g *gate) acquire(n int64) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for !g.stopped && g.used > 0 && g.used+n > g.max {
+		g.cond.Wait()
+	}
+	if g.stopped {
+		return false
+	}
+	g.used += n
+	return true
+}
+
+func (g *gate) release(n int64) {
+	g.mu.Lock()
+	g.used -= n
+	g.mu.Unlock()
+	g.cond.Broadcast()
+}
+
+func (g *gate) stop() {
+	g.mu.Lock()
+	g.stopped = true
+	g.mu.Unlock()
+	g.cond.Broadcast()
 }
 
 // finish waits for the workers and builds one data set per split.
@@ -288,31 +431,56 @@ var scale = func() (t [256]float32) {
 	return t
 }()
 
-// decode turns an item's encoded bytes into channel-major uint8 pixels.
+// probeItem reads an item's header (from the encoded bytes of an archive
+// entry, or the file's head) and records its size.
+func probeItem(it *item) (image.Config, error) {
+	var cfg image.Config
+	var err error
+	if it.file != "" {
+		var f *os.File
+		if f, err = openImage(it.file, it.name); err != nil {
+			return cfg, err
+		}
+		br := bufio.NewReaderSize(f, 16<<10)
+		first, _ := br.Peek(br.Size())
+		var ok bool
+		if cfg, ok = jpegConfig(first); !ok {
+			cfg, _, err = image.DecodeConfig(br)
+		}
+		f.Close()
+	} else if c, ok := jpegConfig(it.src); ok {
+		cfg = c
+	} else {
+		cfg, _, err = image.DecodeConfig(bytes.NewReader(it.src))
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("%s: %w: %w", it.name, data.ErrMalformed, err)
+	}
+	it.cw, it.ch = cfg.Width, cfg.Height
+	return cfg, nil
+}
+
+// decode turns an item's encoded bytes into channel-major uint8 pixels; its
+// header has been read (probeItem).
 func decode(it *item, o data.Options) error {
 	src := it.src
 	if it.file != "" {
-		st, err := os.Stat(it.file)
+		f, err := openImage(it.file, it.name)
 		if err != nil {
 			return err
 		}
-		if st.Size() > MaxImageBytes {
-			return fmt.Errorf("%s: %d bytes exceed %d: %w", it.name, st.Size(), MaxImageBytes, data.ErrMalformed)
-		}
-		if src, err = os.ReadFile(it.file); err != nil {
+		src, err = readUpTo(f, MaxImageBytes, it.name)
+		f.Close()
+		if err != nil {
 			return err
 		}
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(src))
+	img, format, err := image.Decode(bytes.NewReader(src))
 	if err != nil {
 		return fmt.Errorf("%s: %w: %w", it.name, data.ErrMalformed, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return fmt.Errorf("%s: size %dx%d outside 1..%d pixels: %w", it.name, cfg.Width, cfg.Height, MaxPixels, data.ErrMalformed)
-	}
-	img, _, err := image.Decode(bytes.NewReader(src))
-	if err != nil {
-		return fmt.Errorf("%s: %w: %w", it.name, data.ErrMalformed, err)
+	if b := img.Bounds(); b.Dx() != it.cw || b.Dy() != it.ch {
+		return fmt.Errorf("%s: decoded %dx%d, header said %dx%d: %w", it.name, b.Dx(), b.Dy(), it.cw, it.ch, data.ErrMalformed)
 	}
 	it.src = nil
 	it.format = format
@@ -330,6 +498,20 @@ func decode(it *item, o data.Options) error {
 	}
 	it.pix, it.w, it.h = pixels(img, o.Grey)
 	return nil
+}
+
+// readUpTo reads r to its end, refusing more than max bytes; the buffer
+// grows with the bytes that really arrive, whatever a header announced.
+func readUpTo(r io.Reader, max int64, name string) ([]byte, error) {
+	var b bytes.Buffer
+	n, err := b.ReadFrom(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > max {
+		return nil, fmt.Errorf("%s: more than %d bytes: %w", name, max, data.ErrMalformed)
+	}
+	return b.Bytes(), nil
 }
 
 // luma is the ITU-R 601 grey level of an RGB colour (as PIL's "L" mode).
@@ -404,7 +586,7 @@ func ReadTar(r io.Reader, name string, o data.Options) (map[string]*data.Dataset
 			return nil, fmt.Errorf("gzip: %w: %w", data.ErrMalformed, err)
 		}
 		defer zr.Close()
-		src = zr
+		src = limit.NewReader(zr, limit.Get().Decompressed())
 	}
 	tr := tar.NewReader(src)
 	p := newPipeline(o)
@@ -415,10 +597,7 @@ func ReadTar(r io.Reader, name string, o data.Options) (map[string]*data.Dataset
 			break
 		}
 		if err != nil {
-			readErr = fmt.Errorf("tar: %w: %w", data.ErrMalformed, err)
-			if errors.Is(err, io.ErrUnexpectedEOF) {
-				readErr = fmt.Errorf("tar: %w: %w", data.ErrTruncated, err)
-			}
+			readErr = tarErr("tar", err)
 			break
 		}
 		if hdr.Typeflag != tar.TypeReg { // the reader reports old TypeRegA entries as TypeReg
@@ -436,9 +615,12 @@ func ReadTar(r io.Reader, name string, o data.Options) (map[string]*data.Dataset
 			readErr = fmt.Errorf("%s: %d bytes exceed %d: %w", hdr.Name, hdr.Size, MaxImageBytes, data.ErrMalformed)
 			break
 		}
-		buf := make([]byte, hdr.Size)
-		if _, err := io.ReadFull(tr, buf); err != nil {
-			readErr = fmt.Errorf("%s: %w: %w", hdr.Name, data.ErrTruncated, err)
+		buf, err := readUpTo(tr, hdr.Size, hdr.Name)
+		if err == nil && int64(len(buf)) < hdr.Size {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			readErr = tarErr(hdr.Name, err)
 			break
 		}
 		if !p.add(&item{split: split, class: class, name: hdr.Name, src: buf}) {
@@ -448,9 +630,23 @@ func ReadTar(r io.Reader, name string, o data.Options) (map[string]*data.Dataset
 	return p.finish(name, readErr)
 }
 
+// tarErr classifies an error reading a tar archive: a limit stays as it
+// is, an early end is truncation, anything else malformed input.
+func tarErr(what string, err error) error {
+	switch {
+	case errors.Is(err, limit.ErrExceeded):
+		return fmt.Errorf("%s: %w", what, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%s: %w: %w", what, data.ErrTruncated, err)
+	}
+	return fmt.Errorf("%s: %w: %w", what, data.ErrMalformed, err)
+}
+
 // ReadDir reads an image folder rooted at dir, as ReadTar does an archive.
+// Every wanted image's header is read and counted against the limits
+// before any image is decoded.
 func ReadDir(dir string, o data.Options) (map[string]*data.Dataset, error) {
-	p := newPipeline(o)
+	var items []*item
 	walkErr := filepath.WalkDir(dir, func(file string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -472,16 +668,89 @@ func ReadDir(dir string, o data.Options) (map[string]*data.Dataset, error) {
 		if !ok {
 			return nil
 		}
-		if !p.add(&item{split: split, class: class, name: file, file: file}) {
-			return filepath.SkipAll
-		}
+		items = append(items, &item{split: split, class: class, name: file, file: file})
 		return nil
 	})
+	p := newPipeline(o)
+	if walkErr == nil {
+		for _, it := range items {
+			if o.Split != "" && it.split != o.Split {
+				continue
+			}
+			if walkErr = p.admit(it); walkErr != nil {
+				break
+			}
+		}
+	}
+	if walkErr == nil {
+		for _, it := range items {
+			if !p.add(it) {
+				break
+			}
+		}
+	}
 	return p.finish(filepath.Base(dir), walkErr)
 }
 
+// scanTar reads the headers of the wanted images of a tar archive (plain or
+// gzip-compressed), without decoding them, and counts them against the
+// limits in force, so that an archive over a limit is refused before any
+// image is decoded. It reads the archive through once, skipping the
+// images' pixel data.
+func scanTar(r io.Reader, o data.Options) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var src io.Reader = br
+	if magic, err := br.Peek(2); err == nil && data.IsGzip(magic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("gzip: %w: %w", data.ErrMalformed, err)
+		}
+		defer zr.Close()
+		src = limit.NewReader(zr, limit.Get().Decompressed())
+	}
+	tr := tar.NewReader(src)
+	dec := limit.Get().Decoded()
+	head := bufio.NewReaderSize(tr, 64<<10)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return tarErr("tar", err)
+		}
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		split, _, ok := place(hdr.Name)
+		if !ok || (o.Split != "" && split != o.Split) {
+			continue
+		}
+		if hdr.Size > MaxImageBytes {
+			return fmt.Errorf("%s: %d bytes exceed %d: %w", hdr.Name, hdr.Size, MaxImageBytes, data.ErrMalformed)
+		}
+		head.Reset(tr)
+		first, _ := head.Peek(head.Size()) // the entry's first bytes, or all of it
+		cfg, ok := jpegConfig(first)
+		if !ok {
+			cfg, _, err = image.DecodeConfig(head)
+		}
+		if err != nil {
+			if errors.Is(err, limit.ErrExceeded) {
+				return fmt.Errorf("%s: %w", hdr.Name, err)
+			}
+			return fmt.Errorf("%s: %w: %w", hdr.Name, data.ErrMalformed, err)
+		}
+		if _, err := charge(hdr.Name, cfg, hdr.Size, o, dec); err != nil {
+			return err
+		}
+	}
+}
+
 // LoadSplits reads the image folder or archive at path into one data set per
-// split (see ReadTar).
+// split (see ReadTar). An archive is read twice: first its images' headers,
+// counted against the limits in force (an archive over a limit is refused
+// before any image is decoded), then the images.
 func LoadSplits(p string, o data.Options) (map[string]*data.Dataset, error) {
 	st, err := os.Stat(p)
 	if err != nil {
@@ -500,7 +769,12 @@ func LoadSplits(p string, o data.Options) (map[string]*data.Dataset, error) {
 		for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
 			name = strings.TrimSuffix(name, ext)
 		}
-		out, err = ReadTar(f, name, o)
+		// Two passes: the headers against the limits, then the images.
+		if err = scanTar(f, o); err == nil {
+			if _, err = f.Seek(0, io.SeekStart); err == nil {
+				out, err = ReadTar(f, name, o)
+			}
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("imagefolder %s: %w", p, err)
@@ -616,6 +890,13 @@ func Decode(name string, src []byte, o data.Options) (*data.Dataset, error) {
 		return nil, fmt.Errorf("%s: %d bytes exceed %d: %w", name, len(src), MaxImageBytes, data.ErrMalformed)
 	}
 	it := &item{name: name, src: src}
+	cfg, err := probeItem(it)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := charge(name, cfg, int64(len(src)), o, limit.Get().Decoded()); err != nil {
+		return nil, err
+	}
 	if err := decode(it, o); err != nil {
 		return nil, err
 	}

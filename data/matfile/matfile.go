@@ -31,6 +31,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/internal/ndarray"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 func init() {
@@ -144,19 +145,30 @@ func (v *Variable) Rows() (rows, cols int, x []float32) {
 	return rows, cols, a.Float32()
 }
 
-// maxCompressedRatio bounds how far zlib can expand (about 1032:1).
-const maxCompressedRatio = 1040
-
 // Read decodes every top-level variable of a level-5 .mat stream.
+//
+// The stream is held whole (it is at most limit.MaxDecoded bytes, and the
+// variables' values are slices of it), and read in two passes. The first
+// measures what each compressed element inflates to, discarding the
+// output, so the file's total is checked against limit.MaxDecompressed and
+// limit.MaxDecoded before anything is expanded into memory; the second
+// inflates each element into a buffer of exactly its measured size.
 func Read(r io.Reader) ([]*Variable, error) {
-	br := bufio.NewReader(r)
-	var hdr [128]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		if bytes.HasPrefix(hdr[:], []byte("MATLAB")) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("header: %w", data.ErrTruncated)
-		}
-		return nil, fmt.Errorf("header: %w", truncated(err))
+	dec := limit.Get().Decoded()
+	b, err := io.ReadAll(limit.NewReader(r, dec))
+	if err != nil {
+		return nil, err
 	}
+	return parse(b, dec)
+}
+
+// parse decodes a whole .mat file held in b, whose bytes are already
+// counted in the decoded-data budget dec.
+func parse(b []byte, dec *limit.Budget) ([]*Variable, error) {
+	if len(b) < 128 {
+		return nil, fmt.Errorf("header of %d bytes (want 128): %w", len(b), data.ErrTruncated)
+	}
+	hdr := b[:128]
 	var order binary.ByteOrder
 	switch string(hdr[126:128]) {
 	case "IM":
@@ -164,26 +176,66 @@ func Read(r io.Reader) ([]*Variable, error) {
 	case "MI":
 		order = binary.BigEndian
 	default:
-		if bytes.HasPrefix(hdr[:], []byte("MATLAB 7.3")) {
+		if bytes.HasPrefix(hdr, []byte("MATLAB 7.3")) {
 			return nil, fmt.Errorf("MATLAB v7.3 (HDF5) file: %w", data.ErrUnsupported)
 		}
 		return nil, fmt.Errorf("no level-5 endian indicator (a level-4 or non-MAT file?): %w", data.ErrMalformed)
 	}
-	if bytes.HasPrefix(hdr[:], []byte("MATLAB 7.3")) {
+	if bytes.HasPrefix(hdr, []byte("MATLAB 7.3")) {
 		return nil, fmt.Errorf("MATLAB v7.3 (HDF5) file: %w", data.ErrUnsupported)
 	}
 	if v := order.Uint16(hdr[124:126]); v != 0x0100 {
 		return nil, fmt.Errorf("version 0x%04x (want 0x0100): %w", v, data.ErrUnsupported)
 	}
 	d := &decoder{order: order}
+	// Pass 1: check the element structure and measure the compressed
+	// elements.
+	inflated := limit.Get().Decompressed()
+	var sizes []int64
+	for i, rest := 0, b[128:]; ; i++ {
+		typ, body, next, err := d.split(rest)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+		rest = next
+		if typ != miCOMPRESSED {
+			continue
+		}
+		n, err := inflate(body, io.Discard, inflated)
+		if err == nil {
+			err = dec.Take(n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("element %d: compressed element: %w", i, err)
+		}
+		sizes = append(sizes, n)
+	}
+	// Pass 2: decode.
 	var vars []*Variable
-	for i := 0; ; i++ {
-		typ, body, err := d.element(br)
+	for i, rest := 0, b[128:]; ; i++ {
+		typ, body, next, err := d.split(rest)
 		if err == io.EOF {
 			return vars, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("element %d: %w", i, err)
+		}
+		rest = next
+		if typ == miCOMPRESSED {
+			buf := &fixed{b: make([]byte, 0, sizes[0])}
+			if _, err := inflate(body, buf, &limit.Budget{Max: sizes[0]}); err != nil {
+				return nil, fmt.Errorf("element %d: compressed element: %w", i, err)
+			}
+			sizes = sizes[1:]
+			vs, err := d.inner(buf.b)
+			if err != nil {
+				return nil, fmt.Errorf("element %d: compressed element: %w", i, err)
+			}
+			vars = append(vars, vs...)
+			continue
 		}
 		vs, err := d.topLevel(typ, body)
 		if err != nil {
@@ -193,109 +245,113 @@ func Read(r io.Reader) ([]*Variable, error) {
 	}
 }
 
+// inflate decompresses the zlib stream z into w, counted against budget,
+// and returns its length. Reading to the end checks the stream's checksum.
+func inflate(z []byte, w io.Writer, budget *limit.Budget) (int64, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", data.ErrMalformed, err)
+	}
+	defer zr.Close()
+	n, err := io.Copy(w, limit.NewReader(zr, budget))
+	if err != nil {
+		if errors.Is(err, limit.ErrExceeded) {
+			return n, err
+		}
+		return n, fmt.Errorf("%w: %w", data.ErrMalformed, err)
+	}
+	return n, nil
+}
+
+// fixed is a writer into a buffer of fixed capacity (unlike bytes.Buffer,
+// which grows ahead of the data it reads).
+type fixed struct{ b []byte }
+
+func (f *fixed) Write(p []byte) (int, error) {
+	if len(p) > cap(f.b)-len(f.b) {
+		return 0, fmt.Errorf("inflated past its measured size: %w", data.ErrMalformed)
+	}
+	f.b = append(f.b, p...)
+	return len(p), nil
+}
+
 type decoder struct {
 	order binary.ByteOrder
 }
 
-// element reads one tagged element from r; io.EOF means r ended cleanly
-// before a tag. Padding to 8 bytes is consumed, except after miCOMPRESSED
-// (whose data MATLAB does not pad); padding missing at the very end of the
-// stream is tolerated.
-func (d *decoder) element(r io.Reader) (uint32, []byte, error) {
-	var tag [8]byte
-	n, err := io.ReadFull(r, tag[:])
-	if n == 0 && err == io.EOF {
-		return 0, nil, io.EOF
+// split cuts the first tagged element off b, returning its type, its body
+// and the bytes after it; io.EOF means b is empty. Padding to 8 bytes is
+// skipped, except after miCOMPRESSED (whose data MATLAB does not pad);
+// padding missing at the very end is tolerated. The body is a slice of b:
+// no size a tag claims is allocated.
+func (d *decoder) split(b []byte) (typ uint32, body, rest []byte, err error) {
+	if len(b) == 0 {
+		return 0, nil, nil, io.EOF
 	}
-	if err != nil {
-		return 0, nil, fmt.Errorf("tag: %w", truncated(err))
+	if len(b) < 8 {
+		return 0, nil, nil, fmt.Errorf("tag of %d bytes: %w", len(b), data.ErrTruncated)
 	}
-	typ := d.order.Uint32(tag[:4])
+	typ = d.order.Uint32(b[:4])
 	if typ>>16 != 0 { // small element: size and type share the first word
 		size := typ >> 16
 		typ &= 0xffff
 		if size > 4 {
-			return 0, nil, fmt.Errorf("small element of %d bytes: %w", size, data.ErrMalformed)
+			return 0, nil, nil, fmt.Errorf("small element of %d bytes: %w", size, data.ErrMalformed)
 		}
-		return typ, tag[4 : 4+size], nil
+		return typ, b[4 : 4+size], b[8:], nil
 	}
-	size := int64(d.order.Uint32(tag[4:]))
-	body, err := ndarray.ReadN(r, size)
-	if err != nil {
-		return 0, nil, fmt.Errorf("%s of %d bytes: %w", typeName(typ), size, err)
+	size := int64(d.order.Uint32(b[4:8]))
+	if size > int64(len(b)-8) {
+		return 0, nil, nil, fmt.Errorf("%s of %d bytes: wanted %d bytes, input ends after %d: %w", typeName(typ), size, size, len(b)-8, data.ErrTruncated)
 	}
+	body, rest = b[8:8+size], b[8+size:]
 	if typ != miCOMPRESSED {
-		if pad := (8 - size%8) % 8; pad > 0 {
-			var p [8]byte
-			if _, err := io.ReadFull(r, p[:pad]); err != nil && err != io.EOF {
-				return 0, nil, fmt.Errorf("padding: %w", truncated(err))
+		if pad := int((8 - size%8) % 8); pad > 0 && len(rest) > 0 {
+			if len(rest) < pad {
+				return 0, nil, nil, fmt.Errorf("padding: %w", data.ErrTruncated)
 			}
+			rest = rest[pad:]
 		}
 	}
-	return typ, body, nil
+	return typ, body, rest, nil
 }
 
-func (d *decoder) topLevel(typ uint32, body []byte) ([]*Variable, error) {
-	switch typ {
-	case miMATRIX:
-		v, err := d.matrix(body)
+// inner decodes the elements of an inflated compressed element.
+func (d *decoder) inner(b []byte) ([]*Variable, error) {
+	var vars []*Variable
+	for {
+		t, body, rest, err := d.split(b)
+		if err == io.EOF {
+			return vars, nil
+		}
 		if err != nil {
 			return nil, err
 		}
-		if v == nil {
-			return nil, nil
+		if t == miCOMPRESSED {
+			return nil, fmt.Errorf("nested compressed element: %w", data.ErrMalformed)
 		}
-		return []*Variable{v}, nil
-	case miCOMPRESSED:
-		zr, err := zlib.NewReader(bytes.NewReader(body))
+		vs, err := d.topLevel(t, body)
 		if err != nil {
-			return nil, fmt.Errorf("compressed element: %w: %w", data.ErrMalformed, err)
+			return nil, err
 		}
-		defer zr.Close()
-		lr := &limitedReader{r: zr, left: maxCompressedRatio*int64(len(body)) + 4096}
-		var vars []*Variable
-		for {
-			t, b, err := d.element(lr)
-			if err == io.EOF {
-				return vars, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("compressed element: %w", err)
-			}
-			if t == miCOMPRESSED {
-				return nil, fmt.Errorf("nested compressed element: %w", data.ErrMalformed)
-			}
-			vs, err := d.topLevel(t, b)
-			if err != nil {
-				return nil, err
-			}
-			vars = append(vars, vs...)
-		}
-	default:
+		vars = append(vars, vs...)
+		b = rest
+	}
+}
+
+func (d *decoder) topLevel(typ uint32, body []byte) ([]*Variable, error) {
+	if typ != miMATRIX {
 		// Other top-level elements (none are defined) are skipped.
 		return nil, nil
 	}
-}
-
-// limitedReader stops a decompressor at a size no honest stream can reach.
-type limitedReader struct {
-	r    io.Reader
-	left int64
-}
-
-func (l *limitedReader) Read(p []byte) (int, error) {
-	if l.left <= 0 {
-		return 0, fmt.Errorf("decompressed data exceeds the possible zlib ratio: %w", data.ErrMalformed)
+	v, err := d.matrix(body)
+	if err != nil {
+		return nil, err
 	}
-	if int64(len(p)) > l.left {
-		p = p[:l.left]
+	if v == nil {
+		return nil, nil
 	}
-	n, err := l.r.Read(p)
-	l.left -= int64(n)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%w: %w", data.ErrMalformed, err)
-	}
-	return n, err
+	return []*Variable{v}, nil
 }
 
 // matrix decodes the body of an miMATRIX element; an empty body (allowed
@@ -304,9 +360,10 @@ func (d *decoder) matrix(body []byte) (*Variable, error) {
 	if len(body) == 0 {
 		return nil, nil
 	}
-	r := bytes.NewReader(body)
+	rest := body
 	sub := func(what string, want ...uint32) (uint32, []byte, error) {
-		t, b, err := d.element(r)
+		t, b, next, err := d.split(rest)
+		rest = next
 		if err == io.EOF {
 			return 0, nil, fmt.Errorf("matrix %s: %w", what, data.ErrTruncated)
 		}
@@ -391,18 +448,37 @@ func truncated(err error) error {
 	return err
 }
 
-// ReadFile decodes every top-level variable of the .mat file at path.
+// ReadFile decodes every top-level variable of the .mat file at path (see
+// Read).
 func ReadFile(path string) ([]*Variable, error) {
+	vs, err := readFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("mat %s: %w", path, err)
+	}
+	return vs, nil
+}
+
+// readFile holds the file whole, in a buffer of its size on disk, once that
+// size is within the decoded-data limit.
+func readFile(path string) ([]*Variable, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	vs, err := Read(f)
+	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("mat %s: %w", path, err)
+		return nil, err
 	}
-	return vs, nil
+	dec := limit.Get().Decoded()
+	if err := dec.Take(st.Size()); err != nil {
+		return nil, err
+	}
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(bufio.NewReader(f), b); err != nil {
+		return nil, fmt.Errorf("file shrank while read: %w", truncated(err))
+	}
+	return parse(b, dec)
 }
 
 // Find returns the numeric variable named name, or nil.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/internal/ndarray"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 func init() {
@@ -63,6 +64,9 @@ type Header struct {
 	Fortran bool
 	// Shape is the array shape; empty for a scalar.
 	Shape []int
+
+	// size is the bytes of the preamble and header, where the data starts.
+	size int64
 }
 
 // ReadHeader reads the preamble and header dict of an NPY stream.
@@ -98,6 +102,10 @@ func ReadHeader(r io.Reader) (*Header, error) {
 	text, err := ndarray.ReadN(r, int64(hlen))
 	if err != nil {
 		return nil, fmt.Errorf("header: %w", err)
+	}
+	h.size = int64(hlen) + 10
+	if h.Major > 1 {
+		h.size += 2
 	}
 	if err := h.parseDict(string(text)); err != nil {
 		return nil, fmt.Errorf("header %q: %w", clip(string(text)), err)
@@ -323,8 +331,15 @@ func (h *Header) DType() string {
 }
 
 // Read decodes one NPY array from r. maxBytes, when positive, bounds the data
-// size the header may claim (the caller's knowledge of the input length).
+// size the header may claim (the caller's knowledge of the input length); the
+// claim must also fit the limits in force (limit.Get().MaxDecoded).
 func Read(r io.Reader, maxBytes int64) (*ndarray.Array, *Header, error) {
+	return readLimited(r, maxBytes, limit.Get().Decoded())
+}
+
+// readLimited is Read with the decoded-data budget of the file (an archive's
+// members share one).
+func readLimited(r io.Reader, maxBytes int64, decoded *limit.Budget) (*ndarray.Array, *Header, error) {
 	h, err := ReadHeader(r)
 	if err != nil {
 		return nil, nil, err
@@ -343,13 +358,17 @@ func Read(r io.Reader, maxBytes int64) (*ndarray.Array, *Header, error) {
 		return nil, nil, fmt.Errorf("header claims %d data bytes (%d %s of shape %v) but the input holds at most %d: %w",
 			want, n, kind, a.Shape, maxBytes, data.ErrTruncated)
 	}
+	if err := decoded.Take(want); err != nil {
+		return nil, nil, fmt.Errorf("array of shape %v %s: %w", a.Shape, h.Descr, err)
+	}
 	if a.Raw, err = ndarray.ReadN(r, want); err != nil {
 		return nil, nil, fmt.Errorf("data of shape %v %s: %w", a.Shape, h.Descr, err)
 	}
 	return a, h, nil
 }
 
-// ReadFile decodes the .npy file at path.
+// ReadFile decodes the .npy file at path. A file longer than its header's
+// shape calls for is an error: the shape would silently drop the rest.
 func ReadFile(path string) (*ndarray.Array, *Header, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -361,11 +380,35 @@ func ReadFile(path string) (*ndarray.Array, *Header, error) {
 		return nil, nil, err
 	}
 	a, h, err := Read(bufio.NewReader(f), st.Size())
+	if err == nil {
+		err = trailing(a, h, st.Size()-h.size-int64(len(a.Raw)))
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("npy %s: %w", path, err)
 	}
 	a.Name = strings.TrimSuffix(filepath.Base(path), ".npy")
 	return a, h, nil
+}
+
+// trailing reports extra bytes after an array's data, saying how many more
+// elements (and, when they divide evenly, rows) they would make.
+func trailing(a *ndarray.Array, h *Header, extra int64) error {
+	if extra <= 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d bytes follow the data of shape %v %s", extra, a.Shape, h.Descr)
+	size := int64(a.Kind.Size())
+	row := size
+	for _, d := range a.Shape[min(1, len(a.Shape)):] {
+		row *= int64(d)
+	}
+	switch {
+	case len(a.Shape) > 0 && row > 0 && extra%row == 0:
+		msg += fmt.Sprintf(" (%d more rows: the header's shape is smaller than the data)", extra/row)
+	case extra%size == 0:
+		msg += fmt.Sprintf(" (%d more elements: the header's shape is smaller than the data)", extra/size)
+	}
+	return fmt.Errorf("%s: %w", msg, data.ErrMalformed)
 }
 
 // Member is one array of an .npz archive.
@@ -383,10 +426,27 @@ const maxDeflateRatio = 1040
 
 // ReadNPZ decodes every .npy member of the zip archive r of the given size,
 // in archive order. Members not ending in .npy are skipped.
+//
+// Before any member is read, the sizes the zip directory declares for the
+// deflated members (archive/zip holds each member to its declared size) are
+// added up against limit.MaxDecompressed, so several entries sharing one
+// compressed stream, or one member at deflate's full ratio, are refused
+// without being expanded; each member's array is then counted against
+// limit.MaxDecoded as its header is read, before its data.
 func ReadNPZ(r io.ReaderAt, size int64) ([]Member, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("zip: %w: %w", data.ErrMalformed, err)
+	}
+	lim := limit.Get()
+	inflated, decoded := lim.Decompressed(), lim.Decoded()
+	for _, f := range zr.File {
+		if !strings.HasSuffix(f.Name, ".npy") || f.Method == zip.Store {
+			continue
+		}
+		if err := inflated.Take(clampSize(f.UncompressedSize64)); err != nil {
+			return nil, fmt.Errorf("members up to %q declare: %w", f.Name, err)
+		}
 	}
 	var out []Member
 	seen := map[string]bool{}
@@ -399,7 +459,7 @@ func ReadNPZ(r io.ReaderAt, size int64) ([]Member, error) {
 			return nil, fmt.Errorf("member %q appears twice: %w", f.Name, data.ErrMalformed)
 		}
 		seen[name] = true
-		a, h, err := readMember(f, size)
+		a, h, err := readMember(f, size, decoded)
 		if err != nil {
 			return nil, fmt.Errorf("member %q: %w", f.Name, err)
 		}
@@ -409,7 +469,15 @@ func ReadNPZ(r io.ReaderAt, size int64) ([]Member, error) {
 	return out, nil
 }
 
-func readMember(f *zip.File, archiveSize int64) (*ndarray.Array, *Header, error) {
+// clampSize converts a declared size to int64, saturating.
+func clampSize(n uint64) int64 {
+	if n > 1<<62 {
+		return 1 << 62
+	}
+	return int64(n)
+}
+
+func readMember(f *zip.File, archiveSize int64, decoded *limit.Budget) (*ndarray.Array, *Header, error) {
 	rc, err := f.Open()
 	if err != nil {
 		if errors.Is(err, zip.ErrAlgorithm) {
@@ -418,11 +486,13 @@ func readMember(f *zip.File, archiveSize int64) (*ndarray.Array, *Header, error)
 		return nil, nil, fmt.Errorf("%w: %w", data.ErrMalformed, err)
 	}
 	defer rc.Close()
-	limit := archiveSize
+	// archive/zip fails a member that yields more than its declared size,
+	// so that size bounds the data; so does deflate's ratio.
+	maxBytes := min(clampSize(f.UncompressedSize64), archiveSize)
 	if f.Method == zip.Deflate {
-		limit = maxDeflateRatio*min(int64(f.CompressedSize64), archiveSize) + 4096
+		maxBytes = min(clampSize(f.UncompressedSize64), maxDeflateRatio*min(int64(f.CompressedSize64), archiveSize)+4096)
 	}
-	a, h, err := Read(rc, limit)
+	a, h, err := readLimited(rc, maxBytes, decoded)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -430,7 +500,7 @@ func readMember(f *zip.File, archiveSize int64) (*ndarray.Array, *Header, error)
 	var one [1]byte
 	switch n, err := io.ReadFull(rc, one[:]); {
 	case n > 0:
-		return nil, nil, fmt.Errorf("bytes after the array's data: %w", data.ErrMalformed)
+		return nil, nil, trailing(a, h, clampSize(f.UncompressedSize64)-h.size-int64(len(a.Raw)))
 	case err != nil && !errors.Is(err, io.EOF):
 		return nil, nil, fmt.Errorf("%w: %w", data.ErrMalformed, err)
 	}
