@@ -251,7 +251,7 @@ func (o Options) checkNames(header []string) error {
 	switch o.Indicators {
 	case "", IndicatorsAuto, IndicatorsColumn, IndicatorsNone:
 	default:
-		return fmt.Errorf("Indicators %q: want %q, %q or %q", o.Indicators, IndicatorsAuto, IndicatorsColumn, IndicatorsNone)
+		return fmt.Errorf("missing indicators %q: want %q, %q or %q", o.Indicators, IndicatorsAuto, IndicatorsColumn, IndicatorsNone)
 	}
 	if o.lenient {
 		check = func(string, ...string) error { return nil }
