@@ -20,7 +20,13 @@
 // overhead off the per-row path. A row's global index (its position in the
 // files taken in name order) comes from a prefix sum of the rows per range,
 // passed as a side input. A quoted CSV field that spans lines is not
-// supported (a range boundary could fall inside it); gzip-compressed files
+// supported (a range boundary could fall inside it). A model trained on a
+// table as people have it (`oddity train METHOD --data file.csv`) carries
+// its fitted table pipeline (package data/table), and then a CSV input is
+// read as `oddity score` reads it: columns by name, in any order, text and
+// missing cells encoded as in training, the identifier column carried to
+// the output (JSON lines' "id"); each range gets the file's header line in
+// front of its own lines. Gzip-compressed files
 // and remote files (gs://, s3://, whose readers cannot seek) are read whole
 // as one range each, so a large remote input should come as many files.
 //
@@ -34,7 +40,8 @@
 // The model file is loaded once per worker, in the DoFn's Setup, from any
 // path Beam's file systems understand (local, gs://, s3://). Scores are the
 // ones detector.Model.Score returns in process, bit for bit; output lines
-// are those of `oddity score` (index,score,anomaly[,label] or JSON lines),
+// are those of `oddity score` (index,score[,p_value],anomaly[,label] or
+// JSON lines; p_value, the conformal p-value, for a calibrated model),
 // in no particular order, and --anomalies-only keeps the rows above the
 // threshold. A NaN or infinite score fails the element, and so the
 // pipeline, with an error naming the rows by their index in the input: such

@@ -90,7 +90,7 @@ func BuildFitIForest(ctx context.Context, s beam.Scope, o FitOptions) error {
 		return err
 	}
 
-	batches, counts, err := readRows(ctx, s, o.Input, o.Format, o.LabelColumn, o.ChunkBytes)
+	batches, counts, err := readRows(ctx, s, o.Input, o.Format, o.LabelColumn, o.ChunkBytes, nil)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/csvfile"
+	"github.com/oddity-ml/oddity/data/table"
 )
 
 // Input formats.
@@ -196,7 +197,7 @@ type batch struct {
 
 // parseChunk parses the lines of c as format. It returns nil for a chunk
 // without rows.
-func parseChunk(ctx context.Context, c chunk, format, labelCol string) (*batch, error) {
+func parseChunk(ctx context.Context, c chunk, format, labelCol string, pipe *table.Pipeline) (*batch, error) {
 	first, body, err := readChunk(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("read %s bytes [%d, %d): %w", c.Path, c.Start, c.End, err)
@@ -207,7 +208,11 @@ func parseChunk(ctx context.Context, c chunk, format, labelCol string) (*batch, 
 	var b *batch
 	switch format {
 	case FormatCSV:
-		b, err = parseCSV(c, first, body, labelCol)
+		if pipe != nil {
+			b, err = parseTable(c, first, body, pipe)
+		} else {
+			b, err = parseCSV(c, first, body, labelCol)
+		}
 		if err == nil && b == nil {
 			return nil, nil
 		}
@@ -220,6 +225,54 @@ func parseChunk(ctx context.Context, c chunk, format, labelCol string) (*batch, 
 		return nil, fmt.Errorf("%s, lines starting in bytes [%d, %d): %w", c.Path, c.Start, c.End, err)
 	}
 	b.File, b.Start = c.File, c.Start
+	return b, nil
+}
+
+// parseTable parses a chunk of a table as a model's table pipeline reads
+// it (package data/table): the header line, which every table has, is put
+// in front of a chunk after the first; columns are matched by name and
+// encoded as in training; the pipeline's identifier column and label are
+// carried to the output.
+func parseTable(c chunk, first, body []byte, p *table.Pipeline) (*batch, error) {
+	src := body
+	if c.Start > 0 {
+		if len(first) > 0 && first[len(first)-1] != '\n' {
+			first = append(first, '\n')
+		}
+		src = append(append([]byte(nil), first...), body...)
+	} else if bytes.Count(bytes.TrimSpace(body), []byte("\n")) == 0 {
+		return nil, nil // the header line alone
+	}
+	raw, err := table.ReadCSV(bytes.NewReader(src), filepath.Base(c.Path), p.ReadOptions())
+	if err != nil {
+		return nil, err
+	}
+	if raw.Rows == 0 {
+		return nil, nil
+	}
+	ds, car, err := p.Transform(raw)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{N: ds.N, D: ds.Dim(), X: ds.X}
+	if c.Start == 0 {
+		b.Names = ds.FeatureNames
+	}
+	if len(car.IDs) > 0 {
+		b.IDs = make([]string, ds.N)
+		for i, v := range car.IDs[0].Values {
+			j, _ := json.Marshal(v) // a string always encodes
+			b.IDs[i] = string(j)
+		}
+	}
+	if car.Labels != nil {
+		b.Labels = make([]string, ds.N)
+		for i, l := range car.Labels {
+			if l >= 0 {
+				b.Labels[i] = strconv.Itoa(int(l))
+			}
+		}
+	}
 	return b, nil
 }
 

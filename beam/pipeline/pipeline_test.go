@@ -448,7 +448,7 @@ func TestChunksCoverEveryLineOnce(t *testing.T) {
 		var got []float32
 		var counts []chunkCount
 		for _, c := range cs {
-			bt, err := parseChunk(context.Background(), c, FormatCSV, "")
+			bt, err := parseChunk(context.Background(), c, FormatCSV, "", nil)
 			if err != nil {
 				t.Fatalf("size %d, %+v: %v", size, c, err)
 			}

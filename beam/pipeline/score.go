@@ -19,6 +19,7 @@ import (
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/imagefolder"
+	"github.com/oddity-ml/oddity/data/table"
 	"github.com/oddity-ml/oddity/detector"
 )
 
@@ -120,6 +121,9 @@ func BuildScore(ctx context.Context, s beam.Scope, o ScoreOptions) error {
 		AnomaliesOnly: o.AnomaliesOnly, OutputFormat: o.OutputFormat}
 	var lines beam.PCollection
 	header := "index,score,anomaly"
+	if m.Calibration() != nil {
+		header = "index,score,p_value,anomaly"
+	}
 	if o.Format == FormatImages {
 		if len(m.Schema.Shape) != 3 {
 			return fmt.Errorf("model %s takes samples of shape %v, not images", o.Model, m.Schema.Shape)
@@ -134,14 +138,14 @@ func BuildScore(ctx context.Context, s beam.Scope, o ScoreOptions) error {
 		}
 		in := beam.Reshuffle(s, beam.CreateList(s, batches))
 		lines = beam.ParDo(s, &scoreImagesFn{scoreConfig: sc}, in)
-		header = "index,score,anomaly,path"
+		header += ",path"
 	} else {
-		batches, counts, err := readRows(ctx, s, o.Input, o.Format, o.LabelColumn, o.ChunkBytes)
+		batches, counts, err := readRows(ctx, s, o.Input, o.Format, o.LabelColumn, o.ChunkBytes, m.Pipeline)
 		if err != nil {
 			return err
 		}
 		lines = beam.ParDo(s, &scoreFn{scoreConfig: sc}, batches, beam.SideInput{Input: counts})
-		if o.LabelColumn != "" {
+		if o.LabelColumn != "" || (len(m.Pipeline) > 0 && labelColumnOf(m) != "") {
 			header += ",label"
 		}
 	}
@@ -154,25 +158,40 @@ func BuildScore(ctx context.Context, s beam.Scope, o ScoreOptions) error {
 
 // readRows adds the reading of a text table: one element per chunk (an
 // encoded batch) and the chunks' row counts.
-func readRows(ctx context.Context, s beam.Scope, input, format, labelCol string, chunkBytes int64) (batches, counts beam.PCollection, err error) {
+func readRows(ctx context.Context, s beam.Scope, input, format, labelCol string, chunkBytes int64, pipe json.RawMessage) (batches, counts beam.PCollection, err error) {
 	chunks, err := planChunks(ctx, input, chunkBytes)
 	if err != nil {
 		return batches, counts, err
 	}
 	in := beam.Reshuffle(s, beam.CreateList(s, chunks))
-	batches, counts = beam.ParDo2(s, &parseFn{Format: format, LabelColumn: labelCol}, in)
+	batches, counts = beam.ParDo2(s, &parseFn{Format: format, LabelColumn: labelCol, Pipeline: pipe}, in)
 	return batches, counts, nil
 }
 
-// parseFn parses one chunk into a batch of rows.
+// parseFn parses one chunk into a batch of rows. Pipeline, when not
+// empty, is the model's table pipeline (detector.Model.Pipeline): CSV
+// input is then read by column name and encoded as in training.
 type parseFn struct {
 	Format      string
 	LabelColumn string
+	Pipeline    []byte
+
+	pipe *table.Pipeline
+}
+
+// Setup decodes the table pipeline once per DoFn instance.
+func (f *parseFn) Setup() error {
+	if len(f.Pipeline) == 0 {
+		return nil
+	}
+	p, err := table.Unmarshal(f.Pipeline)
+	f.pipe = p
+	return err
 }
 
 // ProcessElement emits the chunk's batch and its row count.
 func (f *parseFn) ProcessElement(ctx context.Context, c chunk, emit func([]byte), count func(chunkCount)) error {
-	b, err := parseChunk(ctx, c, f.Format, f.LabelColumn)
+	b, err := parseChunk(ctx, c, f.Format, f.LabelColumn, f.pipe)
 	if err != nil || b == nil {
 		return err
 	}
@@ -211,13 +230,14 @@ type scoreLine struct {
 	ID      json.RawMessage `json:"id,omitempty"`
 	Index   int64           `json:"index"`
 	Score   float64         `json:"score"`
+	PValue  *float64        `json:"p_value,omitempty"`
 	Anomaly bool            `json:"anomaly"`
 	Label   json.RawMessage `json:"label,omitempty"`
 	Path    string          `json:"path,omitempty"`
 }
 
 // format writes the output lines of scored samples.
-func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores []float64, flags []bool, labels, ids, paths []string) {
+func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores, pvalues []float64, flags []bool, labels, ids, paths []string) {
 	enc := json.NewEncoder(buf)
 	for i, s := range scores {
 		if c.AnomaliesOnly && !flags[i] {
@@ -225,6 +245,9 @@ func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores []float64, f
 		}
 		if c.OutputFormat == "jsonl" {
 			l := scoreLine{Index: start + int64(i), Score: s, Anomaly: flags[i]}
+			if pvalues != nil {
+				l.PValue = &pvalues[i]
+			}
 			if labels != nil {
 				l.Label = jsonLabel(labels[i])
 			}
@@ -240,6 +263,10 @@ func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores []float64, f
 		buf.WriteString(strconv.FormatInt(start+int64(i), 10))
 		buf.WriteByte(',')
 		buf.WriteString(strconv.FormatFloat(s, 'g', -1, 64))
+		if pvalues != nil {
+			buf.WriteByte(',')
+			buf.WriteString(strconv.FormatFloat(pvalues[i], 'g', 6, 64))
+		}
 		if flags[i] {
 			buf.WriteString(",1")
 		} else {
@@ -318,8 +345,12 @@ func (f *scoreFn) ProcessElement(ctx context.Context, p []byte, counts func(*chu
 	if err != nil {
 		return fmt.Errorf("rows %d to %d: %w", start, start+int64(b.N)-1, err)
 	}
+	pv, err := pValues(f.m, scores)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	f.format(&buf, start, scores, f.m.Predict(scores), b.Labels, b.IDs, nil)
+	f.format(&buf, start, scores, pv, f.m.Predict(scores), b.Labels, b.IDs, nil)
 	if buf.Len() > 0 {
 		emit(buf.String())
 	}
@@ -373,7 +404,11 @@ func (f *scoreImagesFn) ProcessElement(ctx context.Context, ib imageBatch, emit 
 		return fmt.Errorf("images %d to %d: %w", ib.Start, ib.Start+len(ib.Paths)-1, err)
 	}
 	var buf bytes.Buffer
-	f.format(&buf, int64(ib.Start), scores, f.m.Predict(scores), nil, nil, ib.Paths)
+	pv, err := pValues(f.m, scores)
+	if err != nil {
+		return err
+	}
+	f.format(&buf, int64(ib.Start), scores, pv, f.m.Predict(scores), nil, nil, ib.Paths)
 	if buf.Len() > 0 {
 		emit(buf.String())
 	}
@@ -406,6 +441,25 @@ func checkFinite(start int64, scores []float64) error {
 	}
 	return fmt.Errorf("%w: the model gave a non-finite score (NaN or infinite) for %d of these %d samples, rows %s (indices in the input, counting from 0): such inputs lie far outside what the model was trained on; no scores are written",
 		detector.ErrInput, bad, len(scores), list)
+}
+
+// pValues returns the conformal p-values of scores against the model's
+// calibration, or nil for a model without one.
+func pValues(m *detector.Model, scores []float64) ([]float64, error) {
+	if m.Calibration() == nil {
+		return nil, nil
+	}
+	return m.PValues(scores)
+}
+
+// labelColumnOf returns the label column of a model's table pipeline, ""
+// when it has none (or no pipeline).
+func labelColumnOf(m *detector.Model) string {
+	p, err := table.Unmarshal(m.Pipeline)
+	if err != nil {
+		return ""
+	}
+	return p.LabelColumn()
 }
 
 // loadModel reads a model file through Beam's file systems.
