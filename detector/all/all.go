@@ -20,7 +20,9 @@ import (
 	_ "github.com/oddity-ml/oddity/ganomaly"
 	_ "github.com/oddity-ml/oddity/hbos"
 	_ "github.com/oddity-ml/oddity/iforest"
+	_ "github.com/oddity-ml/oddity/knn"
 	_ "github.com/oddity-ml/oddity/loda"
+	_ "github.com/oddity-ml/oddity/lof"
 	_ "github.com/oddity-ml/oddity/ocsvm"
 	_ "github.com/oddity-ml/oddity/pca"
 )

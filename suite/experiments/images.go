@@ -269,6 +269,10 @@ func imgCommonSpecs(digits []int, seeds []uint64, proto, gan, dc, dp, ae map[str
 		cell(dplan.Method, fmt.Sprintf("labeled=%d", labeled), dp, map[string]string{"labeled": strconv.Itoa(labeled), "embed-n": embedN})
 		cell(iforest.Method, "", nil) // no latent space to show
 		cell(autoencoder.Method, "", ae, map[string]string{"embed-n": embedN})
+		// The classic detectors on pixels, at their defaults (issue #19).
+		for _, m := range []string{"knn", "lof", "ecod", "hbos"} {
+			cell(m, "", nil)
+		}
 	}
 	return out
 }

@@ -18,10 +18,10 @@ func Named(name string, seed uint64) (suite.Suite, error) {
 	switch name {
 	case "quick":
 		return suite.Suite{Name: "quick", Seed: seed, Description: "quick suite: subsets and short schedules, for a check in minutes; not the papers' settings",
-			Specs: concat(quickTabular(seed), quickImages(seed), explainSpecs(seed, true))}, nil
+			Specs: concat(quickTabular(seed), quickImages(seed), explainSpecs(seed, true), unsupervisedSpecs(seed, true))}, nil
 	case "full":
 		return suite.Suite{Name: "full", Seed: seed, Description: "",
-			Specs: concat(fullTabular(seed), fullImages(seed), explainSpecs(seed, false))}, nil
+			Specs: concat(fullTabular(seed), fullImages(seed), explainSpecs(seed, false), unsupervisedSpecs(seed, false))}, nil
 	case "demo":
 		return Demo(seed), nil
 	}
