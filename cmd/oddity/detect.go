@@ -185,7 +185,14 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 			}
 			fmt.Fprintf(w, "%d of %d flagged (%s; p-values from %d held-out rows, the smallest possible %.2g); top %d:\n",
 				nFlag, len(scores), rule, m.Calibration().Len(), m.Calibration().MinPValue(), min(top, len(scores)))
-			fmt.Fprintf(w, "%4s  %-24s %12s %10s %-7s  %s\n", "rank", r.idName, "score", "p-value", "flagged", "why (column contributions)")
+			whyHead := "why (column contributions)"
+			if r.images {
+				whyHead = ""
+				if _, ok := m.Detector.(detector.Localizer); ok && out != "" {
+					whyHead = "where: anomaly maps in " + filepath.Join(out, "maps")
+				}
+			}
+			fmt.Fprintf(w, "%4s  %-24s %12s %10s %-7s  %s\n", "rank", r.idName, "score", "p-value", "flagged", whyHead)
 			for k, i := range topRows {
 				fmt.Fprintf(w, "%4d  %-24s %12.6g %10.4g %-7v  %s\n", k+1, name(i), scores[i], pv[i], flags[i], why[k])
 			}
