@@ -88,7 +88,7 @@ func (d *Detector) Embed(ctx context.Context, x *data.Dataset) ([]float32, int, 
 	if err != nil {
 		return nil, 0, err
 	}
-	return z, d.Model.Options.Embedding, nil
+	return z, d.Model.EmbeddingSize(), nil
 }
 
 // Reconstruct implements detector.Reconstructor: in holds x's images as
@@ -124,8 +124,17 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	if d.Model == nil {
 		return nil, detector.ErrNotFitted
 	}
-	if _, ok := d.Model.Net.(*Autoencoder); !ok {
-		return nil, fmt.Errorf("deepcluster: only the DCEC autoencoder can be saved, not %T", d.Model.Net)
+	switch d.Model.Net.(type) {
+	case *Autoencoder:
+		if d.Model.Options.SelfExpressive {
+			return nil, fmt.Errorf("deepcluster: a self-expressive model with the DCEC autoencoder cannot be saved")
+		}
+	case *ShallowAE:
+		if !d.Model.Options.SelfExpressive {
+			return nil, fmt.Errorf("deepcluster: the shallow autoencoder is saved only by the self-expressive mode")
+		}
+	default:
+		return nil, fmt.Errorf("deepcluster: only the DCEC and the self-expressive mode's autoencoders can be saved, not %T", d.Model.Net)
 	}
 	cfg, err := json.Marshal(stored{Options: d.Model.Options, Shape: d.Model.Shape, InputShape: d.Model.InputShape})
 	if err != nil {
@@ -156,13 +165,13 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 			return fmt.Errorf("%w: deepcluster input shape %v for a network of %v", detector.ErrPayload, s.InputShape, s.Shape)
 		}
 	}
-	ae, err := NewAutoencoder(s.Shape[0], s.Shape[1], o.Embedding, rand.New(rand.NewPCG(0, 0)))
+	net, dim, err := newNetwork(o, s.Shape[0], s.Shape[1], rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return fmt.Errorf("%w: %v", detector.ErrPayload, err)
 	}
-	mu := tensor.New(o.K, o.Embedding)
+	mu := tensor.New(o.K, dim)
 	mu.Name = "centroids"
-	for _, dst := range append(ae.Parameters(), mu) {
+	for _, dst := range append(net.Parameters(), mu) {
 		src, err := p.Tensor(dst.Name)
 		if err != nil {
 			return err
@@ -176,7 +185,26 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 		copy(dst.Data, src.Data)
 	}
 	d.Options = o
-	d.Model = &Model{Options: o, Net: ae, Centroids: mu, Shape: s.Shape, InputShape: s.InputShape}
+	d.Model = &Model{Options: o, Net: net, Centroids: mu, Shape: s.Shape, InputShape: s.InputShape}
 	d.Result = nil
 	return nil
+}
+
+// newNetwork builds the untrained network the options o describe for
+// c×side×side images (the DCEC autoencoder, or the self-expressive mode's
+// shallow one), and returns it with its embedding size.
+func newNetwork(o Options, c, side int, r *rand.Rand) (Network, int, error) {
+	if o.SelfExpressive {
+		filters, _, _, _, _, _, _, _ := o.seDefaults()
+		a, err := NewShallowAE(c, side, filters, r)
+		if err != nil {
+			return nil, 0, err
+		}
+		return a, a.CodeSize(), nil
+	}
+	a, err := NewAutoencoder(c, side, o.Embedding, r)
+	if err != nil {
+		return nil, 0, err
+	}
+	return a, o.Embedding, nil
 }

@@ -67,6 +67,31 @@
 // pixel, as Keras' "kld" and "mse" losses are; fine-tuning uses a fresh Adam
 // (Options.FinetuneLR) over the network and the centroids.
 //
+// # Beyond the papers: augmentation and self-expression
+//
+// Two modes go past DCEC for users who want the best clustering; each is
+// off by default, and its options print nothing while off, so the
+// paper-faithful runs and their recorded settings are unchanged
+// (docs/methods.md §3).
+//
+//	DEC-DA (Guo, Zhu, Liu and Yin, ACML 2018): train on random copies,
+//	  shifts ±10% of the side, rotations ±10°, both phases; targets,
+//	  assignments and scores from the images as given                   augmenter (augment.go); Options.Augment, AugmentShift, AugmentRotate, AugmentFlip
+//	DSC-Net (Ji, Zhang, Li, Salzmann and Reid, NeurIPS 2017):
+//	  one-layer conv autoencoder (15 filters k3 s2 for COIL-20)         ShallowAE (selfexpr.go); Options.SEChannels
+//	  self-expressive layer Z ≈ CZ, diag(C) = 0, trained jointly on
+//	  L = ||X − X'||² + λ1||C||² + λ2||Z − CZ||², X' = decode(CZ)         selfExpress; Options.SESteps, SELR, SEReg, SEWeight
+//	  affinity: keep each column's largest coefficients, (C + Cᵀ)/2 + I,
+//	  leading K·d + 1 eigenvectors, (UUᵀ)₊ to a power                   dscAffinity; Options.SEKeep, SEDim, SEPower, SENoIdentity
+//	  spectral clustering (normalised Laplacian, k-means on the rows)  package spectral
+//	  anomaly score: distance of the code to the nearest cluster mean
+//	  (the centroids are the clusters' mean codes)                     fitSelfExpressive, Model.Score
+//
+// Augmentation draws from its own random stream, so the plain mode draws
+// the numbers it always drew. The self-expressive mode holds an n×n matrix
+// and trains on all images at once, so it refuses more than
+// MaxSelfExpressive images.
+//
 // # Anomaly maps
 //
 // Detector is a detector.Localizer. LocalizeBy offers two maps: the

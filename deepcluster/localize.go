@@ -92,19 +92,25 @@ func (m *Model) Localize(ctx context.Context, x *data.Dataset, method string, si
 	return out, nil
 }
 
-// frozen returns a copy of the DCEC autoencoder whose parameters take no
-// gradient, so that a backward pass to the input writes nothing shared and
-// concurrent calls do not race.
-func (m *Model) frozen() (*Autoencoder, error) {
-	a, ok := m.Net.(*Autoencoder)
-	if !ok {
-		return nil, fmt.Errorf("%w: gradient maps need the DCEC autoencoder, not %T", ErrOption, m.Net)
+// frozen returns a copy of the network (the DCEC autoencoder or the
+// self-expressive mode's shallow one) whose parameters take no gradient, so
+// that a backward pass to the input writes nothing shared and concurrent
+// calls do not race.
+func (m *Model) frozen() (Network, error) {
+	var cp Network
+	var err error
+	switch a := m.Net.(type) {
+	case *Autoencoder:
+		cp, err = NewAutoencoder(a.Channels, a.Side, a.Embedding, rand.New(rand.NewPCG(0, 0)))
+	case *ShallowAE:
+		cp, err = NewShallowAE(a.Channels, a.Side, a.Filters, rand.New(rand.NewPCG(0, 0)))
+	default:
+		return nil, fmt.Errorf("%w: gradient maps need one of the package's networks, not %T", ErrOption, m.Net)
 	}
-	cp, err := NewAutoencoder(a.Channels, a.Side, a.Embedding, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
-	src := a.Parameters()
+	src := m.Net.Parameters()
 	for k, p := range cp.Parameters() {
 		copy(p.Data, src[k].Data)
 		p.SetRequiresGrad(false)
@@ -123,7 +129,7 @@ func (m *Model) gradientMaps(ctx context.Context, x *data.Dataset, maps *data.Da
 	}
 	c, side := m.Shape[0], m.Shape[1]
 	hw, dim := side*side, x.Dim()
-	d, k := m.Options.Embedding, m.Options.K
+	d, k := m.EmbeddingSize(), m.Options.K
 	zero := make([]float32, dim)
 	for lo := 0; lo < x.N; lo += gradBatch {
 		if err := ctx.Err(); err != nil {

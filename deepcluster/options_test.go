@@ -64,18 +64,37 @@ func TestOptionNames(t *testing.T) {
 		"z": "12", "kmeans-init": "3", "max-steps": "60", "update-interval": "20", "tol": "-1",
 		"loss": "kmeans", "schedule": "alpha", "gamma": "0.2", "alpha-from": "0.1", "alpha-to": "0.9", "alpha-steps": "30",
 		"final": "kmeans", "score": "maxq",
+		"augment": "true", "augment-shift": "0.15", "augment-rotate": "-1", "augment-flip": "true",
+		"self-expressive": "true", "se-channels": "8", "se-steps": "50", "se-lr": "0.002", "se-weight": "30",
+		"se-reg": "2", "se-keep": "0.1", "se-dim": "6", "se-no-identity": "true", "se-power": "4",
 	}
 	if err := option.Apply(&o, set); err != nil {
 		t.Fatal(err)
 	}
 	wantO := Options{K: 9, Embedding: 12, PretrainEpochs: 4, NoPretrain: true, BatchSize: 64, LR: 0.002, FinetuneLR: 0.003,
 		KMeansInit: 3, MaxSteps: 60, UpdateInterval: 20, Tol: -1, Alpha: 1, Loss: "kmeans", Schedule: "alpha",
-		Gamma: 0.2, AlphaFrom: 0.1, AlphaTo: 0.9, AlphaSteps: 30, Final: "kmeans", Score: "maxq"}
+		Gamma: 0.2, AlphaFrom: 0.1, AlphaTo: 0.9, AlphaSteps: 30, Final: "kmeans", Score: "maxq",
+		Augment: true, AugmentShift: 0.15, AugmentRotate: -1, AugmentFlip: true,
+		SelfExpressive: true, SEChannels: 8, SESteps: 50, SELR: 0.002, SEWeight: 30, SEReg: 2, SEKeep: 0.1, SEDim: 6,
+		SENoIdentity: true, SEPower: 4}
 	if !reflect.DeepEqual(o, wantO) {
 		t.Errorf("after Apply %+v\nwant        %+v", o, wantO)
 	}
 	if err := o.Validate(); err != nil {
 		t.Errorf("valid settings refused: %v", err)
+	}
+	// Every option beyond the papers prints nothing while it holds its
+	// zero value, so the default settings (and the suite's cache keys) are
+	// those of before they existed; set, each one prints.
+	vals := option.Values(&o)
+	for _, name := range []string{"augment", "augment-shift", "augment-rotate", "augment-flip", "self-expressive",
+		"se-channels", "se-steps", "se-lr", "se-weight", "se-reg", "se-keep", "se-dim", "se-no-identity", "se-power"} {
+		if _, ok := vals[name]; !ok {
+			t.Errorf("option %s set but not printed", name)
+		}
+		if _, ok := option.Values(new(Options))[name]; ok {
+			t.Errorf("option %s printed at its zero value", name)
+		}
 	}
 }
 
@@ -108,6 +127,16 @@ func TestValidate(t *testing.T) {
 		{Name: "schedule", Set: func(o *Options) { o.Schedule = "cosine" }},
 		{Name: "final", Set: func(o *Options) { o.Final = "dbscan" }},
 		{Name: "score", Set: func(o *Options) { o.Score = "recon" }},
+		{Name: "augment-shift", Set: func(o *Options) { o.AugmentShift = 0.6 }},
+		{Name: "augment-rotate", Set: func(o *Options) { o.AugmentRotate = math.NaN() }},
+		{Name: "se-channels", Set: func(o *Options) { o.SEChannels = -1 }},
+		{Name: "se-steps", Set: func(o *Options) { o.SESteps = -1 }},
+		{Name: "se-lr", Set: func(o *Options) { o.SELR = -1e-3 }},
+		{Name: "se-weight", Set: func(o *Options) { o.SEWeight = math.Inf(1) }},
+		{Name: "se-reg", Set: func(o *Options) { o.SEReg = -1 }},
+		{Name: "se-keep", Set: func(o *Options) { o.SEKeep = 1.5 }},
+		{Name: "se-dim", Set: func(o *Options) { o.SEDim = -3 }},
+		{Name: "se-power", Set: func(o *Options) { o.SEPower = -2 }},
 	})
 	for _, o := range bad {
 		if _, err := info.New(&o); !errors.Is(err, detector.ErrOption) {

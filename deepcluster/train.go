@@ -21,8 +21,9 @@ import (
 type Trainer struct {
 	// Options configures the run; Fit validates them first.
 	Options Options
-	// Net, when set, replaces the DCEC autoencoder Options describes; its
-	// embedding must have Options.Embedding values.
+	// Net, when set, replaces the network Options describes (the DCEC
+	// autoencoder, or the shallow one of the self-expressive mode); in the
+	// DCEC mode its embedding must have Options.Embedding values.
 	Net Network
 	// Loss, when set, replaces the clustering loss Options.Loss names.
 	Loss ClusterLoss
@@ -38,6 +39,10 @@ type Trainer struct {
 	// when Labels are set (phase "init", metric "acc"), and at every target
 	// update of fine-tuning (phase "finetune", Done the step, Total
 	// MaxSteps, metrics "loss" and "delta", and "acc" when Labels are set).
+	// The self-expressive mode reports "finetune" after every full-batch
+	// step (metrics "loss", "self_expression", "recon", per image), then
+	// "affinity" (the eigen-solver's "eigen_iterations" and
+	// "eigen_residual") and, when Labels are set, "final" ("acc", "nmi").
 	Progress func(detector.Progress)
 }
 
@@ -46,7 +51,10 @@ type Checkpoint struct {
 	// Step is the fine-tuning step of the update.
 	Step int `json:"step"`
 	// Loss, Cluster and Recon are the mean combined, clustering and
-	// reconstruction losses since the last update.
+	// reconstruction losses since the last update. In the self-expressive
+	// mode there is one checkpoint per step, Cluster is the self-expression
+	// loss, all three are per image, and ACC and NMI are set on the last
+	// checkpoint only (the spectral clustering runs once, at the end).
 	Loss    float64 `json:"loss"`
 	Cluster float64 `json:"cluster"`
 	Recon   float64 `json:"recon"`
@@ -73,8 +81,12 @@ type Result struct {
 	// Labels are the final assignments; InitLabels those of the k-means
 	// initialisation.
 	Labels, InitLabels []int
-	// Embedding (n×d) and Q (n×k) of the training rows after fine-tuning.
+	// Embedding (n×d, d = Model.EmbeddingSize()) and Q (n×k) of the
+	// training rows after fine-tuning.
 	Embedding, Q []float32
+	// Coefficients is the self-expressive mode's n×n coefficient matrix C
+	// (row i expresses z_i as Σ_j C_ij z_j); nil in the DCEC mode.
+	Coefficients []float32
 	// PretrainLoss holds the mean reconstruction loss of every epoch.
 	PretrainLoss []float64
 	// History holds one checkpoint per target update.
@@ -148,6 +160,10 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 	}
 	wr := rand.New(rand.NewPCG(cfg.Seed, 0xdcec))
 	order := rand.New(rand.NewPCG(cfg.Seed, 0xdcec+1))
+	aug := newAugmenter(cfg, side)
+	if cfg.SelfExpressive {
+		return t.fitSelfExpressive(ctx, x, c, side, wr, order, aug)
+	}
 	net := t.Net
 	if net == nil {
 		ae, err := NewAutoencoder(c, side, cfg.Embedding, wr)
@@ -191,7 +207,7 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 	// Phase 1: pretraining.
 	start := time.Now()
 	if !cfg.NoPretrain {
-		if err := pretrain(ctx, net, x, m.Shape, cfg, order, res, report); err != nil {
+		if err := pretrain(ctx, net, x, m.Shape, cfg, order, aug, res, report); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -224,7 +240,7 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 
 	// Phase 2: fine-tuning.
 	start = time.Now()
-	if err := finetune(ctx, m, x, loss, comb, cfg, order, t.Labels, res, report); err != nil {
+	if err := finetune(ctx, m, x, loss, comb, cfg, order, aug, t.Labels, res, report); err != nil {
 		return nil, nil, err
 	}
 	res.Timings.Finetune = time.Since(start).Seconds()
@@ -253,7 +269,9 @@ func batchOf(x *data.Dataset, idx []int, shape []int) *tensor.Tensor {
 	return b
 }
 
-func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cfg Options, order *rand.Rand, res *Result, report func(string, int, int, map[string]float64)) error {
+// pretrain trains net on reconstruction alone; with aug set, every batch
+// is a fresh random warp of its images and the target is that warp.
+func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cfg Options, order *rand.Rand, aug *augmenter, res *Result, report func(string, int, int, map[string]float64)) error {
 	opt, err := optim.NewAdam(net.Parameters(), optim.AdamConfig{LR: cfg.LR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
 	if err != nil {
 		return err
@@ -267,7 +285,7 @@ func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cf
 				return err
 			}
 			idx := perm[b*cfg.BatchSize : min(x.N, (b+1)*cfg.BatchSize)]
-			xb := batchOf(x, idx, shape)
+			xb := aug.apply(batchOf(x, idx, shape))
 			tp := tensor.NewTape()
 			l := tp.MSELoss(net.Decode(tp, net.Encode(tp, xb)), xb)
 			opt.ZeroGrad()
@@ -285,7 +303,12 @@ func pretrain(ctx context.Context, net Network, x *data.Dataset, shape []int, cf
 	return nil
 }
 
-func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, comb Combination, cfg Options, order *rand.Rand, labels []int, res *Result, report func(string, int, int, map[string]float64)) error {
+// finetune trains the network and the centroids on the combined loss. With
+// aug set (DEC-DA), the batch is a random warp of its images: the network
+// reconstructs the warped images and their embeddings are pulled towards
+// the targets P of the images as given, which Refresh computes without
+// augmentation, so the clustering must hold for every copy.
+func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, comb Combination, cfg Options, order *rand.Rand, aug *augmenter, labels []int, res *Result, report func(string, int, int, map[string]float64)) error {
 	params := m.Net.Parameters()
 	if loss.TrainsCentroids() {
 		params = append(params, m.Centroids)
@@ -350,7 +373,7 @@ func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, 
 		}
 		idx := perm[pos:min(len(perm), pos+cfg.BatchSize)]
 		pos += len(idx)
-		xb := batchOf(x, idx, m.Shape)
+		xb := aug.apply(batchOf(x, idx, m.Shape))
 		tp := tensor.NewTape()
 		z := m.Net.Encode(tp, xb)
 		lr := tp.MSELoss(m.Net.Decode(tp, z), xb)
@@ -372,12 +395,25 @@ func finetune(ctx context.Context, m *Model, x *data.Dataset, loss ClusterLoss, 
 	}
 }
 
+// EmbeddingSize is the size of the embedding z: Options.Embedding for the
+// DCEC autoencoder, the code size of the self-expressive mode's network
+// (SEChannels·(side/2)²).
+func (m *Model) EmbeddingSize() int {
+	if m.Centroids != nil && len(m.Centroids.Shape) == 2 {
+		return m.Centroids.Shape[1]
+	}
+	if s, ok := m.Net.(interface{ CodeSize() int }); ok {
+		return s.CodeSize()
+	}
+	return m.Options.Embedding
+}
+
 // embedBatch is the number of rows encoded at once at inference.
 const embedBatch = 512
 
 // embed returns the n×d embedding of every row of x (no gradient).
 func (m *Model) embed(ctx context.Context, x *data.Dataset) ([]float32, error) {
-	d := m.Options.Embedding
+	d := m.EmbeddingSize()
 	dim := x.Dim()
 	out := make([]float32, x.N*d)
 	for lo := 0; lo < x.N; lo += embedBatch {
@@ -427,7 +463,7 @@ func (m *Model) Assign(ctx context.Context, x *data.Dataset) (q []float32, label
 	if err != nil {
 		return nil, nil, err
 	}
-	q = SoftAssign(nil, tensor.FromData(z, x.N, m.Options.Embedding), m.Centroids, m.Options.Alpha).Data
+	q = SoftAssign(nil, tensor.FromData(z, x.N, m.EmbeddingSize()), m.Centroids, m.Options.Alpha).Data
 	return q, argmaxRows(q, x.N, m.Options.K), nil
 }
 
@@ -460,7 +496,7 @@ func (m *Model) Score(ctx context.Context, x *data.Dataset, kind string) ([]floa
 	if err != nil {
 		return nil, err
 	}
-	d, k := m.Options.Embedding, m.Options.K
+	d, k := m.EmbeddingSize(), m.Options.K
 	out := make([]float64, x.N)
 	switch kind {
 	case "distance":

@@ -238,7 +238,7 @@ func clusterOnce(ctx context.Context, f clusterFlags, cfg deepcluster.Options, d
 		if d.Options.Final == "kmeans" {
 			alt, cm.AltFinal = deepcluster.ArgmaxQ{}, "argmax"
 		}
-		k, dz := d.Options.K, d.Options.Embedding
+		k, dz := d.Options.K, d.Model.EmbeddingSize()
 		altLabels, err := alt.Assign(ctx, res.Embedding, res.Q, d.Model.Centroids.Data, ds.N, dz, k, cfg.Seed)
 		if err != nil {
 			return nil, err
@@ -311,10 +311,7 @@ func clusterPlots(ctx context.Context, f clusterFlags, cfg deepcluster.Options, 
 		sub = sub[:f.tsneN]
 	}
 	sort.Ints(sub)
-	dz := cfg.Embedding
-	if dz == 0 {
-		dz = 10
-	}
+	dz := m.EmbeddingSize()
 	if len(sub) > 31 && f.tsneN > 0 {
 		z := make([]float32, 0, len(sub)*dz)
 		truth := make([]int, len(sub))

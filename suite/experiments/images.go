@@ -681,7 +681,7 @@ func imgFitDC(ctx context.Context, spec results.Spec, cfg deepcluster.Options, s
 			return nil, 0, nil, err
 		}
 		z, err := mc.Embed(ctx, x)
-		return z, mc.Options.Embedding, labels, err
+		return z, mc.EmbeddingSize(), labels, err
 	}
 	f.space = dcSpace
 	f.recon = func(ctx context.Context, x *data.Dataset) ([]float32, []float32, viz.GridOptions, error) {
@@ -1062,7 +1062,7 @@ func runClusteringCell(ctx context.Context, env *suite.Env, spec results.Spec) (
 				if err != nil {
 					return nil, err
 				}
-				d := cfg.Embedding
+				d := m.EmbeddingSize()
 				z := make([]float32, 0, len(keep)*d)
 				labels, clusters := make([]int, len(keep)), make([]int, len(keep))
 				for i, k := range keep {
