@@ -142,3 +142,14 @@ type Explainer interface {
 type Localizer interface {
 	Localize(ctx context.Context, x *data.Dataset) (maps *data.Dataset, err error)
 }
+
+// TrainScorer is a fitted detector whose scores of its own training rows
+// differ from Score's: a neighbour method scoring a training row counts
+// the row as its own neighbour at distance 0, so Score(train) is biased
+// low, while TrainScores gives each training row's leave-one-out score
+// (scikit-learn's negative_outlier_factor_, PyOD's decision_scores_).
+// Fit takes the threshold quantiles from TrainScores when a detector has
+// it, so a contamination threshold means on new rows what it says.
+type TrainScorer interface {
+	TrainScores() []float64
+}

@@ -229,8 +229,11 @@ func fit(ctx context.Context, d Detector, ts TrainSet) (*Model, error) {
 	if ts.Anomalies != nil {
 		m.Meta.Labeled = ts.Anomalies.N
 	}
-	scores, err := d.Score(ctx, ts.X)
-	if err != nil {
+	var scores []float64
+	var err error
+	if t, ok := d.(TrainScorer); ok && len(t.TrainScores()) == ts.X.N {
+		scores = t.TrainScores()
+	} else if scores, err = d.Score(ctx, ts.X); err != nil {
 		return nil, err
 	}
 	m.TrainScores = quantiles(scores, maxTrainScores)

@@ -222,3 +222,35 @@ func TestBackground(t *testing.T) {
 		t.Errorf("oversized background: %v, want ErrPayload", err)
 	}
 }
+
+// looScorer scores like meanDist but reports its own training scores
+// (the leave-one-out scores a neighbour method keeps): Fit must take the
+// threshold from them, not from Score of the training rows.
+type looScorer struct {
+	meanDist
+	train []float64
+}
+
+func (m *looScorer) Fit(ctx context.Context, ts TrainSet) error {
+	if err := m.meanDist.Fit(ctx, ts); err != nil {
+		return err
+	}
+	m.train = make([]float64, ts.X.N)
+	for i := range m.train {
+		m.train[i] = 1000 + float64(i)
+	}
+	return nil
+}
+
+func (m *looScorer) TrainScores() []float64 { return m.train }
+
+func TestFitUsesTrainScorer(t *testing.T) {
+	m, err := Fit(context.Background(), &looScorer{}, TrainSet{X: line(11)}, ThresholdRule{Contamination: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// TrainScores 1000..1010: the 80th percentile sits at index 8, 1008.
+	if m.Threshold != 1008 || m.TrainScores[0] != 1000 {
+		t.Fatalf("threshold %v from train scores %v, want 1008 from the detector's own", m.Threshold, m.TrainScores)
+	}
+}
