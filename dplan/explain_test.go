@@ -335,35 +335,6 @@ func checkBadInput(t *testing.T, unfitted, m detector.Explainer, tab *explaintes
 	}
 }
 
-// TestMedianRow checks the baseline against the middle of each sorted
-// column, on odd and even row counts, ties and a constant column.
-func TestMedianRow(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 5))
-	for _, n := range []int{1, 2, 3, 4, 7, 10, 101, 1000} {
-		const d = 3
-		bg := &data.Dataset{N: n, Shape: []int{d}, X: make([]float32, n*d)}
-		for i := 0; i < n; i++ {
-			bg.X[i*d] = float32(r.NormFloat64())
-			bg.X[i*d+1] = float32(r.IntN(4)) // ties
-			bg.X[i*d+2] = 2.5
-		}
-		got, err := medianRow(bg, []int{d})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for j := 0; j < d; j++ {
-			var col []float64
-			for i := 0; i < n; i++ {
-				col = append(col, float64(bg.X[i*d+j]))
-			}
-			slices.Sort(col)
-			if want := float32((col[(n-1)/2] + col[n/2]) / 2); got[j] != want {
-				t.Errorf("n=%d feature %d: median %v, want %v", n, j, got[j], want)
-			}
-		}
-	}
-}
-
 // benchRows returns 2000 normal training rows, 20 labelled anomalies, a
 // background of 500 normal rows and 256 rows to score or explain (16 of
 // them anomalies), of 21 features: normal rows N(0.5, 0.1²), anomalies
@@ -421,7 +392,7 @@ func BenchmarkExplain256(b *testing.B) {
 func BenchmarkExplain256Steps32(b *testing.B) {
 	m, bg, x := benchSet(b)
 	ctx := context.Background()
-	base, err := medianRow(bg, x.Shape)
+	base, err := explain.MedianBaseline(bg, x.Shape)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -435,7 +406,7 @@ func BenchmarkExplain256Steps32(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		base, err := medianRow(bg, x.Shape)
+		base, err := explain.MedianBaseline(bg, x.Shape)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -469,7 +440,7 @@ func BenchmarkExplainRatio256(b *testing.B) {
 			b.Fatal(err)
 		}
 		t2 := time.Now()
-		base, err := medianRow(bg, x.Shape)
+		base, err := explain.MedianBaseline(bg, x.Shape)
 		if err != nil {
 			b.Fatal(err)
 		}
