@@ -272,3 +272,31 @@ func CentralDifference(x []float32, i int, h float64, f func() float64) float64 
 	x[i] = old
 	return (fp - fm) / (2 * h)
 }
+
+// BenchFit benchmarks fitting a fresh detector from fresh on x, reporting
+// the float32 input as bytes per operation (so -bench prints MB/s).
+func BenchFit(b *testing.B, fresh func() detector.Detector, x *data.Dataset) {
+	b.Helper()
+	b.SetBytes(int64(4 * len(x.X)))
+	for b.Loop() {
+		if err := fresh().Fit(context.Background(), detector.TrainSet{X: x}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchScore benchmarks scoring test with a detector from fresh fitted on
+// train once.
+func BenchScore(b *testing.B, fresh func() detector.Detector, train, test *data.Dataset) {
+	b.Helper()
+	d := fresh()
+	if err := d.Fit(context.Background(), detector.TrainSet{X: train}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(4 * len(test.X)))
+	for b.Loop() {
+		if _, err := d.Score(context.Background(), test); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
