@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/oddity-ml/oddity/data"
 )
@@ -152,4 +155,50 @@ type Localizer interface {
 // it, so a contamination threshold means on new rows what it says.
 type TrainScorer interface {
 	TrainScores() []float64
+}
+
+// NonFiniteError reports scores that are NaN or infinite, naming the rows:
+// CheckScores returns it, and the CLI, the server and the Beam pipelines
+// refuse such scores with it, so a non-finite score is never reported as a
+// result. It wraps ErrInput: inputs far outside what a model was trained
+// on (values of 1e25 overflow a network's activations) give them.
+type NonFiniteError struct {
+	// Bad of Total scores are non-finite; Rows are the first ten of them,
+	// as indices counted from the CheckScores' first.
+	Bad, Total int
+	Rows       []int64
+}
+
+func (e *NonFiniteError) Error() string {
+	rows := make([]string, len(e.Rows))
+	for i, r := range e.Rows {
+		rows[i] = strconv.FormatInt(r, 10)
+	}
+	list := strings.Join(rows, ", ")
+	if e.Bad > len(e.Rows) {
+		list += fmt.Sprintf(" and %d more", e.Bad-len(e.Rows))
+	}
+	return fmt.Sprintf("the model gave a non-finite score (NaN or infinite) for %d of %d samples, rows %s (counting from 0): such inputs lie far outside what the model was trained on",
+		e.Bad, e.Total, list)
+}
+
+// Unwrap returns ErrInput.
+func (e *NonFiniteError) Unwrap() error { return ErrInput }
+
+// CheckScores returns a *NonFiniteError naming the rows (first + index)
+// whose score is NaN or infinite, or nil when every score is finite.
+func CheckScores(scores []float64, first int64) error {
+	e := &NonFiniteError{Total: len(scores)}
+	for i, v := range scores {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			if e.Bad < 10 {
+				e.Rows = append(e.Rows, first+int64(i))
+			}
+			e.Bad++
+		}
+	}
+	if e.Bad == 0 {
+		return nil
+	}
+	return e
 }

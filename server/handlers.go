@@ -25,6 +25,7 @@ import (
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/data/imagefolder"
 	"github.com/oddity-ml/oddity/data/table"
+	"github.com/oddity-ml/oddity/detector"
 )
 
 type metrics struct {
@@ -730,26 +731,11 @@ func (s *Server) run(ctx context.Context, e *entry, ds *data.Dataset) (*result, 
 // nonFinite returns the 422 for NaN or infinite scores, naming the rows
 // (counted from 0, the first ten).
 func nonFinite(model string, scores []float64) error {
-	var rows []string
-	n := 0
-	for i, v := range scores {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			if n < 10 {
-				rows = append(rows, strconv.Itoa(i))
-			}
-			n++
-		}
-	}
-	if n == 0 {
+	err := detector.CheckScores(scores, 0)
+	if err == nil {
 		return nil
 	}
-	list := strings.Join(rows, ", ")
-	if n > len(rows) {
-		list += fmt.Sprintf(" and %d more", n-len(rows))
-	}
-	return &apiError{status: http.StatusUnprocessableEntity, msg: fmt.Sprintf(
-		"model %s gave a non-finite score (NaN or infinite) for %d of %d samples, rows %s (counting from 0): such inputs lie far outside what the model was trained on; no scores are returned",
-		model, n, len(scores), list)}
+	return &apiError{status: http.StatusUnprocessableEntity, msg: fmt.Sprintf("model %s: %v; no scores are returned", model, err)}
 }
 
 func countNonFinite(scores []float64) int {

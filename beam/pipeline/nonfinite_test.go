@@ -75,7 +75,7 @@ func TestScoreNonFiniteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := Run(context.Background(), p, RunOptions{Runner: "prism"})
-	if err == nil || !strings.Contains(err.Error(), "non-finite score (NaN or infinite) for 2 of these 200 samples, rows 57, 120") {
+	if err == nil || !strings.Contains(err.Error(), "non-finite score (NaN or infinite) for 2 of 200 samples, rows 57, 120") {
 		t.Errorf("pipeline error %v", err)
 	}
 	if got, _ := os.ReadFile(out); strings.Contains(string(got), "NaN") {
@@ -94,7 +94,7 @@ func TestCheckFinite(t *testing.T) {
 	}
 	s[0] = 0
 	err := checkFinite(100, s)
-	if !errors.Is(err, detector.ErrInput) || !strings.Contains(err.Error(), "29 of these 30 samples, rows 101, 102, 103, 104, 105, 106, 107, 108, 109, 110 and 19 more") {
+	if !errors.Is(err, detector.ErrInput) || !strings.Contains(err.Error(), "29 of 30 samples, rows 101, 102, 103, 104, 105, 106, 107, 108, 109, 110 and 19 more") {
 		t.Errorf("error %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -422,25 +421,10 @@ func (f *scoreImagesFn) ProcessElement(ctx context.Context, ib imageBatch, emit 
 // outside what a model was trained on give them (values of 1e25 overflow a
 // network's activations).
 func checkFinite(start int64, scores []float64) error {
-	var rows []string
-	bad := 0
-	for i, v := range scores {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			if bad < 10 {
-				rows = append(rows, strconv.FormatInt(start+int64(i), 10))
-			}
-			bad++
-		}
+	if err := detector.CheckScores(scores, start); err != nil {
+		return fmt.Errorf("%w (indices in the input); no scores are written", err)
 	}
-	if bad == 0 {
-		return nil
-	}
-	list := strings.Join(rows, ", ")
-	if bad > len(rows) {
-		list += fmt.Sprintf(" and %d more", bad-len(rows))
-	}
-	return fmt.Errorf("%w: the model gave a non-finite score (NaN or infinite) for %d of these %d samples, rows %s (indices in the input, counting from 0): such inputs lie far outside what the model was trained on; no scores are written",
-		detector.ErrInput, bad, len(scores), list)
+	return nil
 }
 
 // pValues returns the conformal p-values of scores against the model's

@@ -10,7 +10,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -578,35 +577,12 @@ func scoreStream(cmd *cobra.Command, m *detector.Model, in io.Reader, out *bufio
 	return nil
 }
 
-// nonFiniteError is checkFinite's error; it wraps detector.ErrInput (an
-// input the model cannot score) without repeating its text.
-type nonFiniteError string
-
-func (e nonFiniteError) Error() string { return string(e) }
-func (e nonFiniteError) Unwrap() error { return detector.ErrInput }
-
-// checkFinite returns an error naming the samples (counted from 0, the
-// first ten) whose score is NaN or infinite, the server's message: such a
-// score is never written as a result. Inputs far outside what a model was
-// trained on (values of 1e25 overflow a network's activations) give them.
+// checkFinite returns detector.CheckScores' error for the samples whose
+// score is NaN or infinite (the server's message): such a score is never
+// written as a result.
 func checkFinite(scores []float64) error {
-	var rows []string
-	bad := 0
-	for i, v := range scores {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			if bad < 10 {
-				rows = append(rows, strconv.Itoa(i))
-			}
-			bad++
-		}
+	if err := detector.CheckScores(scores, 0); err != nil {
+		return fmt.Errorf("%w; no scores are written", err)
 	}
-	if bad == 0 {
-		return nil
-	}
-	list := strings.Join(rows, ", ")
-	if bad > len(rows) {
-		list += fmt.Sprintf(" and %d more", bad-len(rows))
-	}
-	return nonFiniteError(fmt.Sprintf("the model gave a non-finite score (NaN or infinite) for %d of %d samples, rows %s (counting from 0): such inputs lie far outside what the model was trained on; no scores are written",
-		bad, len(scores), list))
+	return nil
 }
