@@ -91,6 +91,11 @@ func TestFitCalibratedHoldsOutRows(t *testing.T) {
 	if _, err := FitCalibrated(ctx, det2, TrainSet{X: x}, ThresholdRule{}, CalibrationOptions{Seed: 10}); err != nil || slices.Equal(det.seen, det2.seen) {
 		t.Errorf("another seed, the same rows held out (%v)", err)
 	}
+	// CalibrationSplit names the rows FitCalibrated fitted on and held out.
+	train, heldIdx, err := CalibrationSplit(x.N, CalibrationOptions{Seed: 9})
+	if err != nil || !slices.Equal(train, det.seen) || len(heldIdx) != 100 {
+		t.Errorf("CalibrationSplit: %d rows to fit on, %d held out (%v); FitCalibrated fitted %d", len(train), len(heldIdx), err, len(det.seen))
+	}
 	// 0.29·100 is 28.999999999999996 in floating point; it holds out 29.
 	if _, err := FitCalibrated(ctx, det2, TrainSet{X: gaussRows(100, 2)}, ThresholdRule{}, CalibrationOptions{Fraction: 0.29}); err != nil || len(det2.seen) != 71 {
 		t.Errorf("fraction 0.29 of 100 fitted %d rows (%v), want 71", len(det2.seen), err)

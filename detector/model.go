@@ -401,17 +401,11 @@ func FitCalibrated(ctx context.Context, d Detector, ts TrainSet, rule ThresholdR
 	if err := checkFitData(ts); err != nil {
 		return nil, err
 	}
-	n := ts.X.N
-	// ⌊Fraction·N⌋, forgiving the rounding of Fraction (0.29·100 is
-	// 28.999999999999996 in floating point, and means 29).
-	held := int(math.Floor(co.Fraction*float64(n) + 1e-9))
-	if held < MinCalibrationScores || n-held < 1 {
-		return nil, fmt.Errorf("%w: holding out %g of %d training rows gives %d calibration rows and %d to fit on; calibration needs at least %d rows (a p-value can only reach 1/(n+1)) and fitting at least 1: use more data, another fraction, or Fit without calibration",
-			ErrInput, co.Fraction, n, held, n-held, MinCalibrationScores)
+	trainIdx, heldIdx, err := calibrationSplit(ts.X.N, co)
+	if err != nil {
+		return nil, err
 	}
-	perm := calibrationRand(co.Seed, 0).Perm(n)
-	heldIdx, trainIdx := perm[:held], slices.Clone(perm[held:])
-	slices.Sort(trainIdx)
+	held := len(heldIdx)
 	train, err := ts.X.Subset(trainIdx)
 	if err != nil {
 		return nil, err
@@ -434,6 +428,34 @@ func FitCalibrated(ctx context.Context, d Detector, ts TrainSet, rule ThresholdR
 		return nil, err
 	}
 	return m, nil
+}
+
+// CalibrationSplit returns the rows of an n-row training set that
+// FitCalibrated with co fits on (sorted) and those it holds out for
+// calibration (in the random order it drew them), so that a caller scoring
+// the same data afterwards knows which rows the detector saw: `oddity
+// detect` gives those rows their leave-one-out scores (TrainScorer), as a
+// neighbour method's own training rows would otherwise count themselves.
+func CalibrationSplit(n int, co CalibrationOptions) (train, held []int, err error) {
+	if co, err = co.withDefaults(); err != nil {
+		return nil, nil, err
+	}
+	return calibrationSplit(n, co)
+}
+
+// calibrationSplit is CalibrationSplit for options with their defaults set.
+func calibrationSplit(n int, co CalibrationOptions) (train, held []int, err error) {
+	// ⌊Fraction·N⌋, forgiving the rounding of Fraction (0.29·100 is
+	// 28.999999999999996 in floating point, and means 29).
+	h := int(math.Floor(co.Fraction*float64(n) + 1e-9))
+	if h < MinCalibrationScores || n-h < 1 {
+		return nil, nil, fmt.Errorf("%w: holding out %g of %d training rows gives %d calibration rows and %d to fit on; calibration needs at least %d rows (a p-value can only reach 1/(n+1)) and fitting at least 1: use more data, another fraction, or Fit without calibration",
+			ErrInput, co.Fraction, n, h, n-h, MinCalibrationScores)
+	}
+	perm := calibrationRand(co.Seed, 0).Perm(n)
+	held, train = perm[:h], slices.Clone(perm[h:])
+	slices.Sort(train)
+	return train, held, nil
 }
 
 // sample returns the first k of idx (all when there are fewer), sorted.
