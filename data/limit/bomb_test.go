@@ -17,6 +17,7 @@ import (
 	_ "github.com/oddity-ml/oddity/data/all"
 	"github.com/oddity-ml/oddity/data/limit"
 	"github.com/oddity-ml/oddity/data/limit/limittest"
+	"github.com/oddity-ml/oddity/data/table"
 )
 
 // addressSpace is the cap the readers run under: what `ulimit -v 1048576`
@@ -32,6 +33,10 @@ type bomb struct {
 	// limits, when set, are the limits the child runs with (else the
 	// defaults).
 	limits string
+	// table says the child reads the file as a table (package data/table:
+	// what `oddity train`, `score` and `detect` do with a CSV or Parquet
+	// file) instead of through the format registry.
+	table bool
 }
 
 func write(dir, name string, b []byte) string {
@@ -90,6 +95,21 @@ func bombs() []bomb {
 				files[n], order = img, append(order, n)
 			}
 			return write(dir, "forty.tar.gz", limittest.TarGz(files, order))
+		}},
+		// Tables keep every numeric cell in a float64 column, which takes
+		// up to twice its bytes while it grows: under the cap's ~300 MB of
+		// heap they need limits for such a machine (MaxDecoded 64 MiB: 8
+		// million cells), as the flat folder below does. The Parquet file's
+		// footer tells its true row count, so it is refused before any
+		// page is read.
+		{name: "table csv.gz: 3 GB of rows", raise: true, table: true, limits: "67108864", build: func(dir string) string {
+			return write(dir, "table-rows.csv.gz", limittest.Repeat([]byte("a,b,c,d,e,f,g,h\n"), []byte("0,0,0,0,0,0,0,0\n"), 3e9/16).Gzip())
+		}},
+		{name: "table csv.gz: one line of 500 MB", table: true, build: func(dir string) string {
+			return write(dir, "table-line.csv.gz", limittest.Repeat([]byte("a,b\n1,"), []byte("0"), 500e6).Gzip())
+		}},
+		{name: "table parquet: zstd pages of 1.6 GB of zeros", raise: true, table: true, limits: "67108864", build: func(dir string) string {
+			return write(dir, "zeros.parquet", limittest.ParquetZeros(200_000_000, 50_000_000, 64<<20))
 		}},
 		// Within the default limits each image of a flat folder is decoded
 		// on its own (256 MiB of RGBA for 8192², which MaxPixels admits) and
@@ -153,7 +173,7 @@ func TestBombsUnderAddressSpaceCap(t *testing.T) {
 			p := b.build(dir)
 			size := diskSize(p)
 			built := time.Since(start)
-			out, rss, err := run(t, p, b.limits)
+			out, rss, err := run(t, p, b.limits, b.table)
 			t.Logf("%s: %s on disk (built in %v); capped child: peak RSS %d MiB; %s", filepath.Base(p), limit.Size(size), built.Round(time.Millisecond), rss>>20, out)
 			switch {
 			case err != nil:
@@ -162,7 +182,7 @@ func TestBombsUnderAddressSpaceCap(t *testing.T) {
 				t.Errorf("want a limit error: %s", out)
 			}
 			if b.raise {
-				out, rss, err := run(t, p, "lift")
+				out, rss, err := run(t, p, "lift", b.table)
 				t.Logf("control, limits lifted: peak RSS %d MiB, %v: %s", rss>>20, err, lastLine(out))
 				if err == nil {
 					t.Errorf("with the limits lifted the child survived the cap: the bomb or the cap is not real: %s", out)
@@ -171,6 +191,10 @@ func TestBombsUnderAddressSpaceCap(t *testing.T) {
 		})
 	}
 }
+
+// tableLimits are the table reader's limits in the child: the defaults,
+// which follow package limit's, or none with the limits lifted.
+var tableLimits table.Limits
 
 // child loads p under the cap and prints one RESULT line.
 func child(p string) {
@@ -190,6 +214,9 @@ func child(p string) {
 	case "":
 	case "lift":
 		limit.Set(limit.Limits{MaxDecompressed: 1 << 40, MaxDecoded: 1 << 40, MaxLineBytes: 1 << 40})
+		if os.Getenv("ODDITY_BOMB_TABLE") == "1" {
+			tableLimits = table.Limits{MaxRows: -1, MaxCells: -1, MaxBytes: -1}
+		}
 	default:
 		n, err := limit.ParseSize(l)
 		if err != nil {
@@ -197,8 +224,14 @@ func child(p string) {
 		}
 		limit.Set(limit.Limits{MaxDecoded: n, MaxDecompressed: n})
 	}
-	_, err := data.Inspect(p)
-	if err == nil {
+	var err error
+	if os.Getenv("ODDITY_BOMB_TABLE") == "1" {
+		var raw *table.Raw
+		if raw, err = table.ReadFile(p, table.Options{Limits: tableLimits}); err == nil {
+			fmt.Printf("RESULT loaded a table of %d columns\n", len(raw.Columns))
+			return
+		}
+	} else if _, err = data.Inspect(p); err == nil {
 		var ds *data.Dataset
 		if ds, err = data.Load(p); err == nil {
 			fmt.Printf("RESULT loaded %d samples of %v\n", ds.N, ds.Shape)
@@ -217,12 +250,15 @@ func child(p string) {
 
 // run re-executes the test binary under the cap as a child loading p with
 // the given limits ("" for the defaults, "lift", or a size for MaxDecoded
-// and MaxDecompressed); it returns the child's output, its peak resident
+// and MaxDecompressed), as a table when asTable; it returns the child's output, its peak resident
 // memory and its exit error.
-func run(t *testing.T, p, limits string) (string, int64, error) {
+func run(t *testing.T, p, limits string, asTable bool) (string, int64, error) {
 	cmd := exec.Command("/bin/sh", "-c", fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, addressSpace>>10),
 		os.Args[0], "-test.run=^TestBombsUnderAddressSpaceCap$")
 	cmd.Env = append(os.Environ(), "ODDITY_BOMB_CHILD="+p, "ODDITY_BOMB_LIMITS="+limits)
+	if asTable {
+		cmd.Env = append(cmd.Env, "ODDITY_BOMB_TABLE=1")
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -15,10 +15,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/oddity-ml/oddity/data"
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
-// ErrLimit means a read passed one of its Limits.
-var ErrLimit = errors.New("limit exceeded")
+// ErrLimit means a read passed one of its Limits. It wraps
+// limit.ErrExceeded, so one errors.Is test tells a limit of any reader.
+var ErrLimit = fmt.Errorf("table %w", limit.ErrExceeded)
 
 // ReadFile reads the table at path: Parquet when the file starts with the
 // Parquet magic bytes, else CSV/TSV, plain or gzip-compressed (told by the
@@ -65,6 +67,47 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
+// lineReader fails once a line (the bytes between two line feeds) passes
+// max bytes: encoding/csv holds a whole record in memory, so without it one
+// line of a gigabyte would be read in whole (limit.MaxLineBytes; 0 or
+// negative: no limit).
+// The error is sticky: a bufio.Reader hands a read error to one caller only
+// (a Peek that ignores it would lose it), so every later Read returns it
+// again.
+type lineReader struct {
+	r   io.Reader
+	n   int64 // bytes since the last line feed
+	max int64
+	err error
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	k, err := l.r.Read(p)
+	if l.max <= 0 {
+		return k, err
+	}
+	for b := p[:k]; ; {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			l.n += int64(len(b))
+			break
+		}
+		if l.n+int64(i) > l.max {
+			l.n = l.max + 1
+			break
+		}
+		l.n, b = 0, b[i+1:]
+	}
+	if l.n > l.max {
+		l.err = fmt.Errorf("a line longer than MaxLineBytes = %d bytes: %w", l.max, ErrLimit)
+		return k, l.err
+	}
+	return k, err
+}
+
 // ReadCSV reads a CSV/TSV table with a header row from r, plain or
 // gzip-compressed (told by the magic bytes), into a Raw table named name
 // (used in error messages). It streams: only the first Options.InferRows
@@ -74,7 +117,10 @@ func (l *limitReader) Read(p []byte) (int, error) {
 //
 // A UTF-8 byte order mark is dropped, CRLF line ends are read as LF, quoted
 // fields may hold separators, quotes and line breaks (encoding/csv), and a
-// line of white space is skipped. Every error is an *Error naming the file,
+// line of white space is skipped. A line longer than the process-wide
+// limit.Get().MaxLineBytes (16 MiB by default) is an error, as are reads
+// past o.Limits; the float64 columns may take up to about twice their
+// cells' bytes while they grow. Every error is an *Error naming the file,
 // line and column.
 func ReadCSV(r io.Reader, name string, o Options) (*Raw, error) {
 	lim := o.Limits.withDefaults()
@@ -95,7 +141,7 @@ func ReadCSV(r io.Reader, name string, o Options) (*Raw, error) {
 	case string(magic) == "PAR1":
 		return nil, fail(0, fmt.Errorf("a Parquet file, which needs random access: read it with ReadFile or ReadParquet: %w", data.ErrUnsupported))
 	}
-	lr := &limitReader{r: src, max: lim.MaxBytes}
+	lr := &limitReader{r: &lineReader{r: src, max: int64(limit.Get().MaxLineBytes)}, max: lim.MaxBytes}
 	br := bufio.NewReaderSize(lr, 64<<10)
 	readErr := func(line int, err error) error {
 		var pe *csv.ParseError

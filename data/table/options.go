@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/oddity-ml/oddity/data/limit"
 )
 
 // Kind is what a column of a table holds, as inferred from its values or
@@ -54,14 +56,16 @@ func (k Kind) feature() bool {
 // is nil. An empty cell (after trimming spaces) is always missing.
 var DefaultMissing = []string{"", "NA", "N/A", "null", "NULL", "NaN", "nan", "?", "-"}
 
-// Defaults, used where the field of Limits or Options is zero.
+// Defaults, used where the field of Limits or Options is zero. MaxCells
+// and MaxBytes have no constant default: they follow the process-wide
+// limits of package data/limit, which every other reader applies (so
+// `--max-decoded` and `--max-decompressed` bound tables too): MaxCells is
+// limit.Get().MaxDecoded / 8 (numeric cells are float64) and MaxBytes is
+// limit.Get().MaxDecompressed (1 GiB each by default: 134 million cells,
+// a 1 GiB text file).
 const (
 	// DefaultMaxRows is the default Limits.MaxRows.
 	DefaultMaxRows = 10_000_000
-	// DefaultMaxCells is the default Limits.MaxCells (1.6 GB of numbers).
-	DefaultMaxCells = 200_000_000
-	// DefaultMaxBytes is the default Limits.MaxBytes (4 GiB).
-	DefaultMaxBytes = 4 << 30
 	// DefaultMaxLevels is the default Options.MaxLevels.
 	DefaultMaxLevels = 20
 	// DefaultInferRows is the default Options.InferRows.
@@ -69,8 +73,8 @@ const (
 )
 
 // Limits bounds the memory a read may take. Zero fields take the defaults
-// (DefaultMaxRows, DefaultMaxCells, DefaultMaxBytes); a negative field means
-// no limit. Sizes claimed by a file (a Parquet footer's row count, a gzip
+// (DefaultMaxRows; MaxCells and MaxBytes from package data/limit, see
+// DefaultMaxRows); a negative field means no limit. Sizes claimed by a file (a Parquet footer's row count, a gzip
 // trailer) are never used to allocate: the limits are checked against what
 // is actually read, and a read stops with an error as soon as one is passed.
 type Limits struct {
@@ -95,10 +99,11 @@ func (l Limits) withDefaults() Limits {
 		}
 		return v
 	}
+	pl := limit.Get()
 	return Limits{
 		MaxRows:  def(l.MaxRows, DefaultMaxRows),
-		MaxCells: def(l.MaxCells, DefaultMaxCells),
-		MaxBytes: def(l.MaxBytes, DefaultMaxBytes),
+		MaxCells: def(l.MaxCells, max(1, pl.MaxDecoded/8)),
+		MaxBytes: def(l.MaxBytes, pl.MaxDecompressed),
 	}
 }
 

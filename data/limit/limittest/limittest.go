@@ -1,6 +1,7 @@
 // Package limittest builds decompression bombs for tests: valid files, small
 // on disk, that expand to gigabytes (a deflate stream of a repeated pattern,
-// zip entries that share one compressed stream, a tar.gz of blank PNGs).
+// zip entries that share one compressed stream, a tar.gz of blank PNGs, a
+// Parquet file of zstd pages of zeros).
 //
 // The streams are built without compressing their whole content: a chunk of
 // about 1 MiB of the pattern is deflated once, flushed to a byte boundary,
@@ -21,6 +22,8 @@ import (
 	"hash/crc32"
 	"io"
 	"strings"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // Stream is a deflate stream of Head followed by Count copies of Unit, with
@@ -269,5 +272,31 @@ func TarGz(files map[string][]byte, order []string) []byte {
 	}
 	tw.Close()
 	zw.Close()
+	return b.Bytes()
+}
+
+// parquetZero is the row of ParquetZeros: one DOUBLE column, PLAIN encoded
+// (no dictionary), each page compressed with zstd.
+type parquetZero struct {
+	X float64 `parquet:"x,plain,zstd"`
+}
+
+// ParquetZeros returns a Parquet file of rows zeros in one DOUBLE column,
+// in row groups of rowsPerGroup and pages of up to pageBytes uncompressed
+// bytes: a few hundred kilobytes on disk for rows·8 bytes of values.
+func ParquetZeros(rows, rowsPerGroup int64, pageBytes int) []byte {
+	var b bytes.Buffer
+	w := parquet.NewGenericWriter[parquetZero](&b, parquet.MaxRowsPerRowGroup(rowsPerGroup), parquet.PageBufferSize(pageBytes))
+	chunk := make([]parquetZero, 1<<16)
+	for left := rows; left > 0; {
+		n := min(left, int64(len(chunk)))
+		if _, err := w.Write(chunk[:n]); err != nil {
+			panic(err)
+		}
+		left -= n
+	}
+	if err := w.Close(); err != nil {
+		panic(err)
+	}
 	return b.Bytes()
 }
