@@ -26,7 +26,7 @@ func TestReadFollowsProcessLimits(t *testing.T) {
 		t.Fatalf("lines of 403 bytes under a 1000-byte limit: %v", err)
 	}
 	for _, long := range []string{
-		"a,b\n1," + strings.Repeat("2", 5000) + "\n",                   // within the first chunks
+		"a,b\n1," + strings.Repeat("2", 5000) + "\n",                      // within the first chunks
 		"a,b\n" + strings.Repeat("1,2\n", 30) + strings.Repeat("3", 1200), // the last line, no line feed
 	} {
 		_, err := ReadCSV(strings.NewReader(long), "long.csv", Options{})
