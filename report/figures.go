@@ -1,10 +1,12 @@
 package report
 
 import (
-	"bytes"
-	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif"  // picture reads the size of GIF files
+	_ "image/jpeg" // and of JPEG files
+	_ "image/png"  // and of PNG files
 	"io/fs"
 	"math"
 	"os"
@@ -18,16 +20,36 @@ import (
 	"github.com/oddity-ml/oddity/viz"
 )
 
-// figure draws one plot with viz and names its file. A plot viz refuses
-// (empty or non-finite data) becomes a figure with Err set, shown as a note,
-// rather than failing the whole report.
-func (b *builder) figure(name, title string, make func() (*viz.Figure, error)) *figure {
-	f := &figure{Name: b.fileName(name), Title: title}
+// rasterPoints is the number of points from which a scatter plot is
+// written as PNG rather than SVG: an SVG holds one element per point, so a
+// t-SNE of a few thousand points weighs hundreds of kilobytes and is slow
+// for a browser to draw, while its PNG at viz.DefaultDPI stays near 130 kB
+// and looks the same on screen.
+const rasterPoints = 1000
+
+// figure draws one plot with viz and names its file, as PNG when raster is
+// set and as SVG otherwise. A plot viz refuses (empty or non-finite data)
+// becomes a figure with Err set, shown as a note, rather than failing the
+// whole report.
+func (b *builder) figure(name, title string, raster bool, make func() (*viz.Figure, error)) *figure {
+	ext := ".svg"
+	if raster {
+		ext = ".png"
+	}
+	f := &figure{Name: b.fileName(name, ext), Title: title}
 	vf, err := make()
 	if err == nil {
-		var svg []byte
-		if svg, err = vf.SVG(); err == nil {
-			f.SVG = svg
+		var data []byte
+		if raster {
+			data, err = vf.PNG()
+		} else {
+			data, err = vf.SVG()
+		}
+		if err == nil {
+			f.Data = data
+			// Points to CSS pixels (96 per inch): the size an SVG of the
+			// figure declares, whichever format the file has.
+			f.W, f.H = int(math.Round(float64(vf.Width)*4/3)), int(math.Round(float64(vf.Height)*4/3))
 			return f
 		}
 	}
@@ -35,12 +57,12 @@ func (b *builder) figure(name, title string, make func() (*viz.Figure, error)) *
 	return f
 }
 
-// fileName returns a unique file name for a figure: report-<slug>.svg.
-func (b *builder) fileName(name string) string {
+// fileName returns a unique file name for a figure: report-<slug><ext>.
+func (b *builder) fileName(name, ext string) string {
 	base := FigurePrefix + slug(name)
-	n := base + ".svg"
+	n := base + ext
 	for i := 2; b.names[n]; i++ {
-		n = base + "-" + strconv.Itoa(i) + ".svg"
+		n = base + "-" + strconv.Itoa(i) + ext
 	}
 	b.names[n] = true
 	return n
@@ -156,7 +178,7 @@ func placeOf(task, key string) sweep {
 
 func (b *builder) robustness() *section {
 	s := &section{ID: "robustness", Title: "Robustness",
-		Intro: "How each measure changes with the swept quantity (labelled anomalies, contamination): one line per method, the mean over seeds at each point; the tables give mean ± standard deviation."}
+		Intro: "How each measure changes with the swept quantity (labelled anomalies, contamination): one line per method through the mean over seeds at each point, with error bars of ± one standard deviation over seeds; the tables give the same numbers."}
 	for _, g := range groupCells(b.res.Cells, results.SectionRobustness) {
 		bl := b.gridBlock(g)
 		key, pct, ok := sweptKey(g.Cells)
@@ -193,7 +215,8 @@ func (b *builder) robustness() *section {
 			cells := byPlot[pk]
 			for _, m := range measures(cells) {
 				var cols []string
-				pts := map[string][][2]float64{}
+				// x, mean and standard deviation over seeds.
+				pts := map[string][][3]float64{}
 				for _, c := range cells {
 					v, ok := c.Metrics[m]
 					if !ok || math.IsNaN(v.Mean) || math.IsInf(v.Mean, 0) {
@@ -203,12 +226,17 @@ func (b *builder) robustness() *section {
 					if _, seen := pts[col]; !seen {
 						cols = append(cols, col)
 					}
-					pts[col] = append(pts[col], [2]float64{placeOf(c.Spec.Task, key).X, v.Mean})
+					sd := v.Std
+					if math.IsNaN(sd) || math.IsInf(sd, 0) || sd < 0 {
+						sd = 0
+					}
+					pts[col] = append(pts[col], [3]float64{placeOf(c.Spec.Task, key).X, v.Mean, sd})
 				}
 				if len(cols) == 0 {
 					continue
 				}
 				var series []viz.Series
+				lo, hi := math.Inf(1), math.Inf(-1)
 				for _, col := range cols {
 					p := pts[col]
 					sort.SliceStable(p, func(i, j int) bool { return p[i][0] < p[j][0] })
@@ -216,6 +244,8 @@ func (b *builder) robustness() *section {
 					for _, xy := range p {
 						sr.X = append(sr.X, xy[0])
 						sr.Y = append(sr.Y, xy[1])
+						sr.Err = append(sr.Err, xy[2])
+						lo, hi = math.Min(lo, xy[0]), math.Max(hi, xy[0])
 					}
 					series = append(series, sr)
 				}
@@ -223,9 +253,16 @@ func (b *builder) robustness() *section {
 				if pk.rest != "" {
 					where += " " + pk.rest
 				}
+				// A sweep over more than a decade and a half (1 to 120
+				// labelled anomalies) reads better on a log axis, where
+				// its small values do not bunch up at the left.
+				opt := viz.LineOptions{XLabel: xLabel, YLabel: measureTitle(m) + " (mean ± std over seeds)", Points: true, LogX: lo > 0 && hi >= 20*lo}
+				if opt.LogX {
+					opt.XLabel += ", log scale"
+				}
 				title := measureTitle(m) + " vs " + xLabel + ", " + where
-				bl.Figures = append(bl.Figures, b.figure(g.Table+"-"+where+"-"+m+"-vs-"+key, title, func() (*viz.Figure, error) {
-					return viz.LinesFigure(title, series, viz.LineOptions{XLabel: xLabel, YLabel: measureTitle(m), Points: true})
+				bl.Figures = append(bl.Figures, b.figure(g.Table+"-"+where+"-"+m+"-vs-"+key, title, false, func() (*viz.Figure, error) {
+					return viz.LinesFigure(title, series, opt)
 				}))
 			}
 		}
@@ -243,7 +280,7 @@ func (b *builder) robustness() *section {
 // and image files.
 func (b *builder) pictures() *section {
 	s := &section{ID: "pictures", Title: "Pictures",
-		Intro: "Per task, the first seed's ROC and precision-recall curves of every method (legend: that seed's area), each method's score histogram (normal against anomalous test samples, as densities), t-SNE embeddings of the latent space coloured by true label, and image grids."}
+		Intro: "Per task, the first seed's ROC and precision-recall curves of every method (legend: that seed's area), each method's score histogram (normal against anomalous test samples, as densities; when a few scores lie far out, the axis covers the bulk of them and the edge bins also count the rest, as the axis label says), t-SNE embeddings of the latent space coloured by true label, and image grids."}
 	for _, sec := range b.sectionNames() {
 		for _, g := range groupCells(b.res.Cells, sec) {
 			l := makeLayout(g.Cells)
@@ -280,11 +317,11 @@ func (b *builder) taskPictures(tableName, task string, cells []*results.Cell) *b
 	}
 	if len(roc) > 0 {
 		t := "ROC, " + task
-		bl.Figures = append(bl.Figures, b.figure(where+"-roc", t, func() (*viz.Figure, error) { return viz.ROCFigure(t, roc) }))
+		bl.Figures = append(bl.Figures, b.figure(where+"-roc", t, false, func() (*viz.Figure, error) { return viz.ROCFigure(t, roc) }))
 	}
 	if len(pr) > 0 {
 		t := "PR, " + task
-		bl.Figures = append(bl.Figures, b.figure(where+"-pr", t, func() (*viz.Figure, error) { return viz.PRFigure(t, pr) }))
+		bl.Figures = append(bl.Figures, b.figure(where+"-pr", t, false, func() (*viz.Figure, error) { return viz.PRFigure(t, pr) }))
 	}
 	for _, c := range cells {
 		who := column(c) + ", " + where
@@ -299,8 +336,8 @@ func (b *builder) taskPictures(tableName, task string, cells []*results.Cell) *b
 				groups = append(groups, viz.Group{Name: "anomaly", Values: sc.Anomaly})
 			}
 			t := "Scores, " + short
-			bl.Figures = append(bl.Figures, b.figure(file+"-scores", t, func() (*viz.Figure, error) {
-				return viz.HistogramsFigure(t, groups, viz.HistOptions{XLabel: "Anomaly score"})
+			bl.Figures = append(bl.Figures, b.figure(file+"-scores", t, false, func() (*viz.Figure, error) {
+				return viz.HistogramsFigure(t, groups, viz.HistOptions{XLabel: "Anomaly score", Robust: true})
 			}))
 		}
 		if e := c.Embedding; e != nil && len(e.X) > 0 {
@@ -309,12 +346,13 @@ func (b *builder) taskPictures(tableName, task string, cells []*results.Cell) *b
 				of = " of " + e.Space
 			}
 			t := "t-SNE" + of + " by label, " + short
-			bl.Figures = append(bl.Figures, b.figure(file+"-tsne", t, func() (*viz.Figure, error) {
+			raster := len(e.X) >= rasterPoints
+			bl.Figures = append(bl.Figures, b.figure(file+"-tsne", t, raster, func() (*viz.Figure, error) {
 				return viz.ScatterFigure(t, e.X, e.Y, e.Label, viz.ScatterOptions{})
 			}))
 			if len(e.Cluster) > 0 {
 				tc := "t-SNE" + of + " by cluster, " + short
-				bl.Figures = append(bl.Figures, b.figure(file+"-tsne-clusters", tc, func() (*viz.Figure, error) {
+				bl.Figures = append(bl.Figures, b.figure(file+"-tsne-clusters", tc, raster, func() (*viz.Figure, error) {
 					return viz.ScatterFigure(tc, e.X, e.Y, e.Cluster, viz.ScatterOptions{})
 				}))
 			}
@@ -329,14 +367,14 @@ func (b *builder) taskPictures(tableName, task string, cells []*results.Cell) *b
 	return bl
 }
 
-// imageTypes are the image files the HTML page embeds, by extension.
-var imageTypes = map[string]string{
-	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".svg": "image/svg+xml",
-}
+// imageTypes are the image files the report shows, by extension.
+var imageTypes = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".gif": true, ".svg": true}
 
-// picture reads an image file listed by a cell. Paths must be relative and
-// stay inside the output folder; a missing, unreadable or unknown file
-// gets a visible note instead of the image.
+// picture checks an image file listed by a cell. Paths must be relative and
+// stay inside the output folder; a missing, unreadable or unknown file gets
+// a visible note instead of the image. The pages refer to the file where it
+// lies; its pixel size, read from its header, lets the HTML page reserve
+// its place before it loads.
 func (b *builder) picture(who, rel string) *picture {
 	p := &picture{Caption: path.Base(filepath.ToSlash(rel)) + ", " + who, Rel: filepath.ToSlash(rel)}
 	clean := filepath.Clean(filepath.FromSlash(rel))
@@ -344,12 +382,12 @@ func (b *builder) picture(who, rel string) *picture {
 		p.Missing = fmt.Sprintf("image %q refused: not a path inside the output folder", rel)
 		return p
 	}
-	mime, ok := imageTypes[strings.ToLower(filepath.Ext(clean))]
-	if !ok {
+	ext := strings.ToLower(filepath.Ext(clean))
+	if !imageTypes[ext] {
 		p.Missing = fmt.Sprintf("image %s not shown: unknown file type", rel)
 		return p
 	}
-	data, err := os.ReadFile(filepath.Join(b.dir, clean))
+	f, err := os.Open(filepath.Join(b.dir, clean))
 	if errors.Is(err, fs.ErrNotExist) {
 		p.Missing = fmt.Sprintf("image %s missing: no such file in the output folder", rel)
 		return p
@@ -358,9 +396,15 @@ func (b *builder) picture(who, rel string) *picture {
 		p.Missing = fmt.Sprintf("image %s unreadable: %v", rel, err)
 		return p
 	}
-	var buf bytes.Buffer
-	buf.WriteString("data:" + mime + ";base64,")
-	buf.WriteString(base64.StdEncoding.EncodeToString(data))
-	p.DataURI = buf.String()
+	defer f.Close()
+	if ext == ".svg" {
+		return p
+	}
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		p.Missing = fmt.Sprintf("image %s unreadable: %v", rel, err)
+		return p
+	}
+	p.W, p.H = cfg.Width, cfg.Height
 	return p
 }

@@ -3,26 +3,44 @@ package report
 import (
 	"bytes"
 	"html/template"
-	"regexp"
+	"net/url"
+	"strings"
 )
 
-// svgProlog matches what precedes the <svg> element in viz's SVG
-// documents (XML declaration, comments), which has no place inside HTML.
-var svgProlog = regexp.MustCompile(`^(?s)\s*(<\?xml.*?\?>\s*)?(<!--.*?-->\s*)*`)
-
-// inlineSVG prepares a viz figure for inline use. The SVG is trusted: viz
-// escapes every text it draws (titles, legend entries), so data from the
-// results cannot inject markup through it.
-func inlineSVG(b []byte) template.HTML {
-	return template.HTML(svgProlog.ReplaceAll(b, nil))
+// relURL turns a relative file path (slash-separated, inside the output
+// folder) into a URL path: each segment percent-escaped, so a file name
+// with a space, '#' or '?' still names the file.
+func relURL(rel string) template.URL {
+	parts := strings.Split(rel, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return template.URL(strings.Join(parts, "/"))
 }
 
-// dataURI marks an image data URI built by picture (a base64 payload
-// behind a fixed media type) as safe for a src attribute.
-func dataURI(s string) template.URL { return template.URL(s) }
+// cellAttr is the class attribute of a table cell: "l" for a left-aligned
+// text column, "best" for a marked best value.
+func cellAttr(t *table, foot bool, i, j int) template.HTMLAttr {
+	var c []string
+	if j < t.Left {
+		c = append(c, "l")
+	}
+	m := t.Best
+	if foot {
+		m = t.FootBest
+	}
+	if marked(m, i, j) {
+		c = append(c, "best")
+	}
+	if len(c) == 0 {
+		return ""
+	}
+	return template.HTMLAttr(` class="` + strings.Join(c, " ") + `"`)
+}
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"svg": inlineSVG, "uri": dataURI, "inc": func(i int) int { return i + 1 },
+	"inc": func(i int) int { return i + 1 }, "rel": relURL, "cell": cellAttr,
+	"fig": func(name string) template.URL { return relURL(FiguresDir + "/" + name) },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -36,12 +54,14 @@ table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; vertical-align: top; }
 th:first-child, td:first-child, .l { text-align: left; }
 table.header td, table.header th { text-align: left; }
-thead th { background: #f3f3f3; } tfoot td { font-weight: bold; background: #fafafa; }
+thead th { background: #f3f3f3; } tfoot td { background: #fafafa; border-top: 2px solid #999; } tfoot td:first-child { font-weight: bold; }
+td.best { font-weight: bold; background: #dff0d8; }
 caption { text-align: left; font-weight: bold; padding: 0.2em 0; }
 .caveat { background: #fff6db; border-left: 4px solid #e0b000; padding: 0.4em 0.8em; }
 .missing { color: #a00; font-style: italic; }
 figure { display: inline-block; margin: 0.5em 1em 1em 0; vertical-align: top; }
-figure svg, figure img { max-width: 100%; height: auto; }
+figure img { max-width: 100%; height: auto; }
+figure.plot { max-width: calc(50% - 1.5em); }
 figcaption { font-size: 0.85em; color: #555; }
 </style>
 </head>
@@ -52,6 +72,7 @@ figcaption { font-size: 0.85em; color: #555; }
 <tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>
 {{- end}}
 </tbody></table>
+<p>{{.Guide}}</p>
 <nav><p>Contents:
 {{- range $i, $s := .Sections}} <a href="#{{$s.ID}}">{{inc $i}}. {{$s.Title}}</a>{{end}}</p></nav>
 {{- range $i, $s := .Sections}}
@@ -77,14 +98,14 @@ figcaption { font-size: 0.85em; color: #555; }
 {{- $t := .}}
 <thead><tr>{{range $j, $c := .Head}}<th{{if lt $j $t.Left}} class="l"{{end}}>{{$c}}</th>{{end}}</tr></thead>
 <tbody>
-{{- range .Rows}}
-<tr>{{range $j, $c := .}}<td{{if lt $j $t.Left}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{- range $i, $r := .Rows}}
+<tr>{{range $j, $c := $r}}<td{{cell $t false $i $j}}>{{$c}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
 {{- if .Foot}}
 <tfoot>
-{{- range .Foot}}
-<tr>{{range $j, $c := .}}<td{{if lt $j $t.Left}} class="l"{{end}}>{{$c}}</td>{{end}}</tr>
+{{- range $i, $r := .Foot}}
+<tr>{{range $j, $c := $r}}<td{{cell $t true $i $j}}>{{$c}}</td>{{end}}</tr>
 {{- end}}
 </tfoot>
 {{- end}}
@@ -94,14 +115,14 @@ figcaption { font-size: 0.85em; color: #555; }
 {{- if .Err}}
 <p class="missing">Figure not drawn ({{.Title}}): {{.Err}}</p>
 {{- else}}
-<figure>{{svg .SVG}}</figure>
+<figure class="plot"><img src="{{fig .Name}}" alt="{{.Title}}" width="{{.W}}" height="{{.H}}" loading="lazy" decoding="async"></figure>
 {{- end}}
 {{- end}}
 {{- range .Images}}
 {{- if .Missing}}
 <p class="missing">{{.Missing}}</p>
 {{- else}}
-<figure><img src="{{uri .DataURI}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>
+<figure><img src="{{rel .Rel}}" alt="{{.Caption}}"{{if .W}} width="{{.W}}" height="{{.H}}"{{end}} loading="lazy" decoding="async"><figcaption>{{.Caption}}</figcaption></figure>
 {{- end}}
 {{- end}}
 {{- if .Notes}}
@@ -120,7 +141,8 @@ figcaption { font-size: 0.85em; color: #555; }
 </html>
 `))
 
-// renderHTML writes the document as one self-contained HTML page.
+// renderHTML writes the document as one HTML page that refers to the
+// plots and images in its folder.
 func renderHTML(d *document) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := page.Execute(&buf, d); err != nil {

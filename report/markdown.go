@@ -24,6 +24,7 @@ func renderMarkdown(d *document) []byte {
 	for _, kv := range d.Header {
 		w.WriteString("| " + md(kv[0]) + " | " + md(kv[1]) + " |\n")
 	}
+	w.WriteString("\n" + md(d.Guide) + "\n")
 	w.WriteString("\nContents: ")
 	for i, s := range d.Sections {
 		if i > 0 {
@@ -76,25 +77,27 @@ func renderMarkdown(d *document) []byte {
 	return w.Bytes()
 }
 
+// mdTable writes a table; marked best values are bold, and so is the
+// label of a foot row.
 func mdTable(w *bytes.Buffer, t *table) {
 	if t.Caption != "" {
 		w.WriteString("**" + md(t.Caption) + "**\n\n")
 	}
-	row := func(cells []string, bold bool) {
+	row := func(cells []string, bold func(j int) bool) {
 		w.WriteString("|")
 		for i := range t.Head {
 			c := ""
 			if i < len(cells) {
 				c = md(cells[i])
 			}
-			if bold && c != "" {
+			if c != "" && bold(i) {
 				c = "**" + c + "**"
 			}
 			w.WriteString(" " + c + " |")
 		}
 		w.WriteString("\n")
 	}
-	row(t.Head, false)
+	row(t.Head, func(int) bool { return false })
 	w.WriteString("|")
 	for i := range t.Head {
 		if i < max(t.Left, 1) {
@@ -104,11 +107,11 @@ func mdTable(w *bytes.Buffer, t *table) {
 		}
 	}
 	w.WriteString("\n")
-	for _, r := range t.Rows {
-		row(r, false)
+	for i, r := range t.Rows {
+		row(r, func(j int) bool { return marked(t.Best, i, j) })
 	}
-	for _, r := range t.Foot {
-		row(r, true)
+	for i, r := range t.Foot {
+		row(r, func(j int) bool { return j == 0 || marked(t.FootBest, i, j) })
 	}
 	w.WriteString("\n")
 }

@@ -105,6 +105,14 @@ func (b *builder) ranksBlock(g *group, bl *block) {
 		}
 		t.Rows = append(t.Rows, []string{cols[j], fmt.Sprintf("%.2f", fr.AverageRanks[j]), fmt.Sprintf("%.2f", fp.AverageRanks[j]), orNone(strings.Join(same, ", "))})
 	}
+	// The lowest average rank of each measure is the best.
+	for k, ranks := range [][]float64{fr.AverageRanks, fp.AverageRanks} {
+		vals := make([]float64, len(order))
+		for i, j := range order {
+			vals[i] = ranks[j]
+		}
+		t.markColumn(1+k, vals, -1, func(v float64) string { return fmt.Sprintf("%.2f", v) })
+	}
 	bl.Tables = append(bl.Tables, t)
 	bl.Paras = append(bl.Paras, fmt.Sprintf("Friedman test over %d tasks and %d methods: by AUC-ROC χ² = %.1f (p = %.2g; Iman–Davenport F = %.2f, p = %.2g); by AUC-PR χ² = %.1f (p = %.2g). "+
 		"Pairs are compared by Wilcoxon's signed-rank test on the per-task means, p-values adjusted by Holm's method over all %d pairs; "+
@@ -116,7 +124,7 @@ func (b *builder) ranksBlock(g *group, bl *block) {
 			len(rows), len(rows), pairs, least))
 	}
 	cl := metrics.Cliques(fr.AverageRanks, adj, rankAlpha)
-	bl.Figures = append(bl.Figures, b.figure(g.Table+" ranks", "Average ranks by AUC-ROC, "+g.Table, func() (*viz.Figure, error) {
+	bl.Figures = append(bl.Figures, b.figure(g.Table+" ranks", "Average ranks by AUC-ROC, "+g.Table, false, func() (*viz.Figure, error) {
 		return viz.CriticalDifferenceFigure(fmt.Sprintf("AUC-ROC ranks over %d tasks (bars: no significant difference)", len(rows)), cols, fr.AverageRanks, cl)
 	}))
 }

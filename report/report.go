@@ -13,11 +13,20 @@
 // executor's table appears without changes here; known table names only get
 // friendlier titles.
 //
-// The HTML file is self-contained, so it can be mailed or archived and
-// still open years later: plots are inline SVG drawn by package viz,
-// images are base64 data URIs, and the page uses no external style sheet,
-// script or font. The Markdown file refers to plots written as SVG files
-// under figures/ and to the suite's image files by relative path.
+// Both pages refer to the plots, written by package viz as files under
+// figures/ (SVG, or PNG for scatter plots of many points), and to the
+// suite's image files by relative path, so the folder is the report: the
+// pages open from it, in a browser or on a Git host, and the HTML page of a
+// full suite (hundreds of plots, tens of megabytes of them) stays small and
+// opens at once, its plots loading lazily as they scroll into view. The
+// HTML page uses no external style sheet, script or font.
+//
+// Tables mark the best value of each comparison: in a per-task table the
+// best method of each task (row) and of the mean row, in a means or ranks
+// table the best method of each column, by the measure's direction (higher
+// AUC, accuracy or precision; lower fit time or rank; higher score rate).
+// Measures without a direction, and values that cover different tasks, are
+// not marked.
 //
 // Output is deterministic: the same Results gives byte-identical files
 // (maps are visited in sorted order, no clock is read). An image file a
@@ -28,6 +37,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -46,9 +56,9 @@ const (
 	FigurePrefix = "report-"
 )
 
-// Write renders res into dir/report.md and dir/report.html, and the
-// Markdown's plots into dir/figures/report-*.svg (replacing those of an
-// earlier rendering). Image files listed by cells are read from dir.
+// Write renders res into dir/report.md and dir/report.html, and their
+// plots into dir/figures/report-*.svg and report-*.png (replacing those of
+// an earlier rendering). Image files listed by cells are checked in dir.
 func Write(res *results.Results, dir string) error {
 	if res == nil {
 		return errors.New("report: no results")
@@ -66,17 +76,19 @@ func Write(res *results.Results, dir string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	old, err := filepath.Glob(filepath.Join(figDir, FigurePrefix+"*.svg"))
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	for _, p := range old {
-		if err := os.Remove(p); err != nil {
+	for _, ext := range []string{".svg", ".png"} {
+		old, err := filepath.Glob(filepath.Join(figDir, FigurePrefix+"*"+ext))
+		if err != nil {
 			return fmt.Errorf("report: %w", err)
+		}
+		for _, p := range old {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
 		}
 	}
 	for _, f := range doc.figures() {
-		if err := writeFile(filepath.Join(figDir, f.Name), f.SVG); err != nil {
+		if err := writeFile(filepath.Join(figDir, f.Name), f.Data); err != nil {
 			return err
 		}
 	}
@@ -101,10 +113,19 @@ func writeFile(path string, b []byte) error {
 
 // document is the report's content, rendered by both writers.
 type document struct {
-	Title    string
-	Header   [][2]string
+	Title  string
+	Header [][2]string
+	// Guide says how to read the tables.
+	Guide    string
 	Sections []*section
 }
+
+// guide is the document's note on reading its tables.
+const guide = "Tables give the mean ± standard deviation over seeds, with the paper's figure in brackets where it publishes one. " +
+	"The best value of each comparison is in bold (on green in the HTML page): in a per-task table, the best method of each task and of the mean row; " +
+	"in a table of means or ranks, the best method of each column. Best means the highest AUC, accuracy, NMI, ARI, explanation precision or score rate, " +
+	"and the lowest fit time or rank; values that print alike are all marked, measures without a direction (shares flagged, reference explainers) are not, " +
+	"and neither are means over fewer tasks than the others."
 
 // section is one numbered part of the report.
 type section struct {
@@ -134,13 +155,19 @@ type table struct {
 	Head []string
 	Rows [][]string
 	Foot [][]string
+	// Best marks the cells of Rows, and FootBest those of Foot, that hold
+	// the best value of their comparison; nil when none is marked.
+	Best, FootBest [][]bool
 }
 
-// figure is a plot: SVG bytes, or the reason it could not be drawn.
+// figure is a plot: its file's bytes, or the reason it could not be drawn.
 type figure struct {
+	// Name is the file name under FiguresDir; its extension is the format.
 	Name, Title string
-	SVG         []byte
-	Err         string
+	Data        []byte
+	// W and H are the size to show it at, in CSS pixels.
+	W, H int
+	Err  string
 }
 
 // picture is an image file of a cell.
@@ -148,10 +175,102 @@ type picture struct {
 	Caption string
 	// Rel is the path relative to the output folder.
 	Rel string
-	// DataURI is the file as a data: URI for the HTML page.
-	DataURI string
+	// W and H are the image's size in pixels (0 when unknown: SVG).
+	W, H int
 	// Missing says why the file is not shown.
 	Missing string
+}
+
+// direction says which way a measure is better: +1 when higher values
+// are better, -1 when lower are, 0 when it has no direction (a share of
+// rows flagged, a reference explainer's precision, a measure this package
+// does not know).
+func direction(m string) int {
+	switch m {
+	case "auc_roc", "auc_pr", "acc", "nmi", "nmi_geometric", "ari":
+		return 1
+	}
+	// A detector's own explainer's precision at r; the z-score and random
+	// references are the same yardstick for every method.
+	if strings.HasSuffix(m, "_p_at_r") && !strings.Contains(m, "zscore") && !strings.Contains(m, "random") {
+		return 1
+	}
+	return 0
+}
+
+// best returns which of vals hold the best value by dir (+1 highest, -1
+// lowest), ties judged by key, the value as the table shows it, so that
+// values that print alike are marked alike. NaN stands for "not compared".
+// Nothing is marked without a direction or with fewer than two values.
+func best(vals []float64, dir int, key func(float64) string) []bool {
+	if dir == 0 {
+		return nil
+	}
+	at, n := -1, 0
+	for i, v := range vals {
+		if math.IsNaN(v) {
+			continue
+		}
+		n++
+		if at < 0 || float64(dir)*(v-vals[at]) > 0 {
+			at = i
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	out := make([]bool, len(vals))
+	k := key(vals[at])
+	for i, v := range vals {
+		out[i] = !math.IsNaN(v) && key(v) == k
+	}
+	return out
+}
+
+// markRow marks the best of vals, the values of row i's columns from
+// column from on.
+func (t *table) markRow(i, from int, vals []float64, dir int, key func(float64) string) {
+	for j, ok := range best(vals, dir, key) {
+		if ok {
+			t.Best = mark(t.Best, len(t.Rows), i, from+j)
+		}
+	}
+}
+
+// markFoot marks the best of vals in foot row i, from column from on.
+func (t *table) markFoot(i, from int, vals []float64, dir int, key func(float64) string) {
+	for j, ok := range best(vals, dir, key) {
+		if ok {
+			t.FootBest = mark(t.FootBest, len(t.Foot), i, from+j)
+		}
+	}
+}
+
+// markColumn marks the best of vals, column col of every row.
+func (t *table) markColumn(col int, vals []float64, dir int, key func(float64) string) {
+	for i, ok := range best(vals, dir, key) {
+		if ok {
+			t.Best = mark(t.Best, len(t.Rows), i, col)
+		}
+	}
+}
+
+// mark sets m[i][j], growing m to at least rows rows (and to row i) and
+// row i to column j.
+func mark(m [][]bool, rows, i, j int) [][]bool {
+	if n := max(rows, i+1); len(m) < n {
+		m = append(m, make([][]bool, n-len(m))...)
+	}
+	if len(m[i]) <= j {
+		m[i] = append(m[i], make([]bool, j+1-len(m[i]))...)
+	}
+	m[i][j] = true
+	return m
+}
+
+// marked reports whether m marks cell (i, j).
+func marked(m [][]bool, i, j int) bool {
+	return i < len(m) && j < len(m[i]) && m[i][j]
 }
 
 func (d *document) figures() []*figure {
@@ -333,22 +452,30 @@ func (l *layout) taskLabel(c *results.Cell) string {
 // "mean ± std (paper x)" cells and a mean row.
 func grid(l *layout, m string) *table {
 	t := &table{Caption: measureTitle(m), Left: 1, Head: append([]string{"Task"}, l.Cols...)}
-	for _, r := range l.Rows {
+	dir := direction(m)
+	for i, r := range l.Rows {
 		row := []string{l.RowLabel[r]}
-		for _, col := range l.Cols {
+		vals := make([]float64, len(l.Cols))
+		for j, col := range l.Cols {
+			vals[j] = math.NaN()
 			c := l.At[[2]string{r, col}]
 			s, ok := cellMeasure(c, m)
 			if !ok {
 				row = append(row, none)
 				continue
 			}
+			vals[j] = s.Mean
 			p, hasP := c.Published[m]
 			row = append(row, withPaper(summary(s), p, hasP))
 		}
 		t.Rows = append(t.Rows, row)
+		t.markRow(i, 1, vals, dir, num)
 	}
 	foot := []string{"mean"}
-	for _, col := range l.Cols {
+	// Only means over all tasks are compared.
+	footVals := make([]float64, len(l.Cols))
+	for j, col := range l.Cols {
+		footVals[j] = math.NaN()
 		var sum, psum float64
 		n, pn := 0, 0
 		for _, r := range l.Rows {
@@ -371,11 +498,14 @@ func grid(l *layout, m string) *table {
 		v := num(sum / float64(n))
 		if n < len(l.Rows) {
 			v += fmt.Sprintf(" (%d of %d tasks)", n, len(l.Rows))
+		} else {
+			footVals[j] = sum / float64(n)
 		}
 		// The paper's mean only when it covers the same tasks.
 		foot = append(foot, withPaper(v, psum/float64(max(pn, 1)), pn == n))
 	}
 	t.Foot = [][]string{foot}
+	t.markFoot(0, 1, footVals, dir, num)
 	return t
 }
 
@@ -431,7 +561,7 @@ func sources(cells []*results.Cell) []string {
 // build turns the results into the document both writers render.
 func build(res *results.Results, dir string) *document {
 	b := &builder{res: res, dir: dir, names: map[string]bool{}}
-	doc := &document{Title: "oddity benchmark report: " + orNone(res.Suite) + " suite"}
+	doc := &document{Title: "oddity benchmark report: " + orNone(res.Suite) + " suite", Guide: guide}
 	doc.Header = b.header()
 	doc.Sections = []*section{
 		b.own(), b.common(), b.explanations(), b.architectures(), b.robustness(), b.pictures(), b.cost(),
@@ -469,7 +599,7 @@ func (b *builder) header() [][2]string {
 	}
 	elapsed := none
 	if !r.Started.IsZero() && !r.Finished.IsZero() {
-		elapsed = clock(r.Finished.Sub(r.Started).Seconds())
+		elapsed = clock(r.Finished.Sub(r.Started).Seconds()) + ": from Started to Finished of the command that wrote these results; cells it found already computed in the folder cost it no time"
 	}
 	h = append(h,
 		[2]string{"Command", orNone(r.Command)},
@@ -481,8 +611,8 @@ func (b *builder) header() [][2]string {
 		[2]string{"SGEMM kernel", orNone(m.Kernels)},
 		[2]string{"Started", stamp(r.Started)},
 		[2]string{"Finished", stamp(r.Finished)},
-		[2]string{"Elapsed", elapsed},
-		[2]string{"Wall time of the cells", clock(r.WallSeconds)},
+		[2]string{"Elapsed (this run)", elapsed},
+		[2]string{"Run time of the cells (sum)", clock(r.WallSeconds) + ": each cell's own wall time, summed, measured when the cell was computed, in this run or an earlier one (see Commits of the cells)"},
 		[2]string{"Cells", cellCount(r)},
 		[2]string{"Results version", fmt.Sprint(r.Version)},
 	)
@@ -577,15 +707,23 @@ func meansTable(g *group) *table {
 		t.Head = append(t.Head, measureTitle(m))
 	}
 	t.Head = append(t.Head, "Fit (s)", "Score rate (samples/s)")
-	for _, col := range l.Cols {
+	// vals[k][i] is column 2+k's value of method i, NaN where it is not
+	// over all the table's tasks and so not comparable with the others.
+	vals := make([][]float64, len(ms)+2)
+	for k := range vals {
+		vals[k] = make([]float64, len(l.Cols))
+	}
+	for i, col := range l.Cols {
 		var cells []*results.Cell
 		for _, r := range l.Rows {
 			if c := l.At[[2]string{r, col}]; c != nil {
 				cells = append(cells, c)
 			}
 		}
+		all := len(cells) == len(l.Rows)
 		row := []string{col, fmt.Sprint(len(cells))}
-		for _, m := range ms {
+		for k, m := range ms {
+			vals[k][i] = math.NaN()
 			var sum float64
 			n := 0
 			for _, c := range cells {
@@ -601,6 +739,8 @@ func meansTable(g *group) *table {
 			v := num(sum / float64(n))
 			if n < len(cells) {
 				v += fmt.Sprintf(" (%d of %d tasks)", n, len(cells))
+			} else if all {
+				vals[k][i] = sum / float64(n)
 			}
 			row = append(row, v)
 		}
@@ -611,8 +751,20 @@ func meansTable(g *group) *table {
 		}
 		nc := float64(max(len(cells), 1))
 		row = append(row, seconds(fit/nc), rate(rt/nc))
+		vals[len(ms)][i], vals[len(ms)+1][i] = math.NaN(), math.NaN()
+		if all {
+			vals[len(ms)][i] = fit / nc
+			if rt > 0 {
+				vals[len(ms)+1][i] = rt / nc
+			}
+		}
 		t.Rows = append(t.Rows, row)
 	}
+	for k, m := range ms {
+		t.markColumn(2+k, vals[k], direction(m), num)
+	}
+	t.markColumn(2+len(ms), vals[len(ms)], -1, seconds)
+	t.markColumn(3+len(ms), vals[len(ms)+1], 1, rate)
 	return t
 }
 

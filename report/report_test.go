@@ -2,11 +2,11 @@ package report
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -161,12 +161,13 @@ func TestNumbers(t *testing.T) {
 			t.Errorf("report.html lacks %q", w)
 		}
 	}
-	// A single run shows no spread; no paper figure, none shown.
-	if !strings.Contains(md, "| "+f3(0.9)+" |") || !strings.Contains(page, "<td>"+f3(0.9)+"</td>") {
-		t.Error("single-run cell without paper figure not shown as the bare mean")
+	// A single run shows no spread; no paper figure, none shown. It is
+	// also the best of its row (0.9 against 0.8123), so it is marked.
+	if !strings.Contains(md, "| **"+f3(0.9)+"** |") || !strings.Contains(page, `<td class="best">`+f3(0.9)+"</td>") {
+		t.Error("single-run cell without paper figure not shown as the bare mean, marked best")
 	}
 	// The published figure sits in the same table cell as ours.
-	cellRe := regexp.MustCompile(`<td>` + regexp.QuoteMeta(f3(0.8123)+" ± "+f3(0.0104)+" (paper "+f3(0.846)+")") + `</td>`)
+	cellRe := regexp.MustCompile(`<td(?: class="best")?>` + regexp.QuoteMeta(f3(0.8123)+" ± "+f3(0.0104)+" (paper "+f3(0.846)+")") + `</td>`)
 	if !cellRe.MatchString(page) {
 		t.Error("HTML: ours and the paper's figure are not one cell")
 	}
@@ -212,7 +213,13 @@ func tagBalance(page string) error {
 	return nil
 }
 
-func TestHTMLSelfContained(t *testing.T) {
+// srcRe finds the files an HTML page shows.
+var srcRe = regexp.MustCompile(`<img src="([^"]*)"`)
+
+// The HTML page is small and refers to the plots and images in its
+// folder: every one it shows is a file there, each plot the Markdown shows
+// too, and nothing comes from elsewhere.
+func TestHTMLRefersToFiles(t *testing.T) {
 	dir, md, page, pngBytes := render(t, synthetic())
 	if !strings.HasPrefix(page, "<!DOCTYPE html>") {
 		t.Error("no doctype")
@@ -220,7 +227,7 @@ func TestHTMLSelfContained(t *testing.T) {
 	if err := tagBalance(page); err != nil {
 		t.Error(err)
 	}
-	for _, bad := range []string{`src="http`, `href="http`, `src='http`, `href='http`, "url(http", "@import", "<script", "<link", "<?xml", "<iframe"} {
+	for _, bad := range []string{`src="http`, `href="http`, `src='http`, `href='http`, "url(http", "@import", "<script", "<link", "<?xml", "<iframe", "data:", "<svg"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("HTML contains %q", bad)
 		}
@@ -231,8 +238,7 @@ func TestHTMLSelfContained(t *testing.T) {
 	if strings.Contains(md, "<script>") || !strings.Contains(md, "&lt;script&gt;") {
 		t.Error("markdown: the note is not escaped")
 	}
-	// Every plot inline in HTML is a file for the markdown, and vice versa.
-	files, err := filepath.Glob(filepath.Join(dir, FiguresDir, FigurePrefix+"*.svg"))
+	files, err := filepath.Glob(filepath.Join(dir, FiguresDir, FigurePrefix+"*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,22 +250,41 @@ func TestHTMLSelfContained(t *testing.T) {
 	if !strings.Contains(md, "t-SNE of the embedding z by cluster") {
 		t.Error("markdown: the t-SNE's title does not name its space")
 	}
-	if n := strings.Count(page, "<svg"); n != len(files) {
-		t.Errorf("%d inline SVGs in HTML, %d figure files", n, len(files))
+	shown := map[string]int{}
+	for _, m := range srcRe.FindAllStringSubmatch(page, -1) {
+		rel, err := url.PathUnescape(m[1])
+		if err != nil {
+			t.Errorf("src %q: %v", m[1], err)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+			t.Errorf("HTML shows %s, which is not in the folder: %v", rel, err)
+		}
+		shown[rel]++
 	}
 	for _, f := range files {
-		ref := "](" + FiguresDir + "/" + filepath.Base(f) + ")"
-		if !strings.Contains(md, ref) {
-			t.Errorf("markdown does not reference %s", f)
+		rel := FiguresDir + "/" + filepath.Base(f)
+		if shown[rel] != 1 {
+			t.Errorf("HTML shows %s %d times, want once", rel, shown[rel])
+		}
+		if !strings.Contains(md, "]("+rel+")") {
+			t.Errorf("markdown does not show %s", rel)
 		}
 		b, err := os.ReadFile(f)
 		if err != nil || !bytes.Contains(b, []byte("<svg")) {
 			t.Errorf("%s is not an SVG (%v)", f, err)
 		}
 	}
-	// The image file is embedded whole; the missing one shows a note.
-	if !strings.Contains(page, `src="data:image/png;base64,`+base64.StdEncoding.EncodeToString(pngBytes)+`"`) {
-		t.Error("HTML: image not embedded as a data URI")
+	// The cell's image is shown where it lies, at its size; the missing
+	// one gets a note instead.
+	if shown["figures/recon.png"] != 1 || !strings.Contains(page, `<img src="figures/recon.png" alt="recon.png, deepcluster-clustering, deepcluster-clustering k=10" width="2" height="2"`) {
+		t.Error("HTML: the cell's image is not shown once, with its size")
+	}
+	if len(shown) != len(files)+1 {
+		t.Errorf("HTML shows %d files, want the %d plots and one image", len(shown), len(files))
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "figures", "recon.png")); !bytes.Equal(b, pngBytes) {
+		t.Error("the cell's image file was changed")
 	}
 	if !strings.Contains(md, "(<figures/recon.png>)") {
 		t.Error("markdown: image not linked")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -33,7 +35,28 @@ type HistOptions struct {
 	// Marks are vertical lines drawn across the plot (a threshold), each
 	// named in the legend.
 	Marks []Mark
+	// Robust fits the value axis to the bulk of the values when a few lie
+	// far out, so that those few do not squeeze every other value into one
+	// bar. When all values span more than RobustSpread times the range from
+	// the lowest group's 0.5% quantile to the highest group's 99.5% quantile,
+	// the axis covers that range with a 5% margin (never past the data), and
+	// the values beyond it are counted in the first or last bin; a second
+	// line under the axis label says how many, per group. Quantiles are
+	// taken per group, so a small group (the anomalies) keeps its extremes.
+	// When moreover every value (and mark) is positive and that bulk spans
+	// more than LogDecades powers of ten, as reconstruction errors often
+	// do, the bins are equal on a log axis (a density is then per decade),
+	// so a small-valued group is not one bar at the left edge.
+	Robust bool
 }
+
+// LogDecades is how many powers of ten the bulk of positive values must
+// span for a Robust histogram to use a log axis.
+const LogDecades = 2
+
+// RobustSpread is how many times wider than the bulk of the values (see
+// HistOptions.Robust) the whole range must be before the axis is clipped.
+const RobustSpread = 3
 
 // Mark is a named vertical line at X.
 type Mark struct {
@@ -62,7 +85,6 @@ func HistogramsFigure(title string, groups []Group, opt HistOptions) (*Figure, e
 	if !(opt.Alpha > 0 && opt.Alpha <= 1) {
 		return nil, fmt.Errorf("%w: histogram: alpha %v outside (0, 1]", ErrInput, opt.Alpha)
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, g := range groups {
 		if len(g.Values) == 0 {
 			return nil, fmt.Errorf("%w: histogram group %d (%q) is empty", ErrInput, i, g.Name)
@@ -70,29 +92,48 @@ func HistogramsFigure(title string, groups []Group, opt HistOptions) (*Figure, e
 		if err := checkFinite(fmt.Sprintf("histogram group %d (%q)", i, g.Name), g.Values); err != nil {
 			return nil, err
 		}
-		for _, v := range g.Values {
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	// Bins are equal in t(value): the value itself, or its log10 on a
+	// log axis; inv maps bin edges back.
+	tg, inv := groups, func(v float64) float64 { return v }
+	logX := opt.Robust && logWorthy(groups, opt.Marks)
+	if logX {
+		tg = make([]Group, len(groups))
+		for i, g := range groups {
+			tg[i] = Group{Name: g.Name, Values: make([]float64, len(g.Values))}
+			for k, v := range g.Values {
+				tg[i].Values[k] = math.Log10(v)
+			}
 		}
+		inv = func(v float64) float64 { return math.Pow(10, v) }
 	}
-	if hi == lo {
-		lo, hi = lo-0.5, hi+0.5
-	}
+	lo, hi, clipped := histRange(tg, opt.Robust)
 	width := (hi - lo) / float64(opt.Bins)
 	top := 0.0 // the highest bar, for the marks' height
 	p := newPlot(title)
 	p.X.Label.Text = opt.XLabel
 	p.Y.Label.Text = "Density"
+	if logX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+		p.X.Label.Text += " (log scale)"
+		p.Y.Label.Text = "Density per decade"
+	}
+	if note := clipNote(tg, lo, hi, inv); note != "" {
+		p.X.Label.Text += "\n" + note
+	}
 	if opt.Counts {
 		p.Y.Label.Text = "Count"
 	}
-	for i, g := range groups {
+	for i, g := range tg {
 		bins := make([]plotter.HistogramBin, opt.Bins)
 		for b := range bins {
-			bins[b].Min = lo + float64(b)*width
-			bins[b].Max = lo + float64(b+1)*width
+			bins[b].Min = inv(lo + float64(b)*width)
+			bins[b].Max = inv(lo + float64(b+1)*width)
 		}
 		for _, v := range g.Values {
-			b := min(int((v-lo)/width), opt.Bins-1)
+			// Values beyond a clipped axis fall in the edge bins.
+			b := max(0, min(int(math.Floor((v-lo)/width)), opt.Bins-1))
 			bins[b].Weight++
 		}
 		if !opt.Counts {
@@ -125,7 +166,97 @@ func HistogramsFigure(title string, groups []Group, opt HistOptions) (*Figure, e
 		p.Add(l)
 		p.Legend.Add(m.Name, l)
 	}
+	if clipped || logX {
+		// Marks beyond the clipped axis must not widen it again.
+		p.X.Min, p.X.Max = inv(lo), inv(hi)
+	}
 	return plotFigure(title, p), nil
+}
+
+// logWorthy reports whether a robust histogram of groups should use a log
+// axis: all values and marks positive, and the bulk of the values (per
+// group quantiles, as in histRange) spanning more than LogDecades decades.
+func logWorthy(groups []Group, marks []Mark) bool {
+	for _, m := range marks {
+		if !(m.X > 0) {
+			return false
+		}
+	}
+	qlo, qhi := math.Inf(1), math.Inf(-1)
+	for _, g := range groups {
+		s := slices.Clone(g.Values)
+		slices.Sort(s)
+		if !(s[0] > 0) {
+			return false
+		}
+		qlo, qhi = math.Min(qlo, quantile(s, 0.005)), math.Max(qhi, quantile(s, 0.995))
+	}
+	return math.Log10(qhi)-math.Log10(qlo) > LogDecades
+}
+
+// histRange is the value axis of a histogram: all values, or with robust
+// the bulk of them when a few lie far out (see HistOptions.Robust), in
+// which case clipped is true.
+func histRange(groups []Group, robust bool) (lo, hi float64, clipped bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	qlo, qhi := math.Inf(1), math.Inf(-1)
+	for _, g := range groups {
+		s := slices.Clone(g.Values)
+		slices.Sort(s)
+		lo, hi = math.Min(lo, s[0]), math.Max(hi, s[len(s)-1])
+		qlo, qhi = math.Min(qlo, quantile(s, 0.005)), math.Max(qhi, quantile(s, 0.995))
+	}
+	if hi == lo {
+		return lo - 0.5, hi + 0.5, false
+	}
+	if !robust || !(qhi > qlo) || hi-lo <= RobustSpread*(qhi-qlo) {
+		return lo, hi, false
+	}
+	m := 0.05 * (qhi - qlo)
+	return math.Max(lo, qlo-m), math.Min(hi, qhi+m), true
+}
+
+// quantile is the q-quantile of sorted values, interpolating linearly
+// between order statistics (numpy's default).
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	i := int(pos)
+	if i+1 >= len(sorted) {
+		return sorted[len(sorted)-1]
+	}
+	f := pos - float64(i)
+	return sorted[i] + f*(sorted[i+1]-sorted[i])
+}
+
+// clipNote says, one line per group, how many values lie beyond [lo, hi]
+// and so are counted in the edge bins, naming the bounds as inv maps them
+// back to values; "" when none do.
+func clipNote(groups []Group, lo, hi float64, inv func(float64) float64) string {
+	var parts []string
+	for _, g := range groups {
+		below, above := 0, 0
+		for _, v := range g.Values {
+			if v < lo {
+				below++
+			} else if v > hi {
+				above++
+			}
+		}
+		var side []string
+		if below > 0 {
+			side = append(side, fmt.Sprintf("%d below %.3g", below, inv(lo)))
+		}
+		if above > 0 {
+			side = append(side, fmt.Sprintf("%d above %.3g", above, inv(hi)))
+		}
+		if len(side) > 0 {
+			parts = append(parts, g.Name+": "+strings.Join(side, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "edge bins also count\n" + strings.Join(parts, "\n")
 }
 
 // Histograms writes HistogramsFigure(title, groups, opt) to path (.png or

@@ -150,17 +150,29 @@ type Series struct {
 	// X may be nil for 1, 2, ..., len(Y) (epochs, steps); otherwise it has
 	// len(Y) values.
 	X, Y []float64
+	// Err, when not nil, has one half-length of error bar per point (e.g.
+	// the standard deviation over seeds), drawn from Y-Err to Y+Err; zero
+	// draws no bar there.
+	Err []float64
 }
 
 // LineOptions configures LinesFigure.
 type LineOptions struct {
 	// XLabel and YLabel name the axes.
 	XLabel, YLabel string
-	// LogY draws the Y axis on a log scale (all Y must then be positive).
+	// LogY draws the Y axis on a log scale (all Y must then be positive,
+	// and so must every error bar's lower end).
 	LogY bool
+	// LogX draws the X axis on a log scale (all X must then be positive).
+	LogX bool
 	// Points marks each data point with a small disc as well.
 	Points bool
 }
+
+// linePad is the margin, as a share of the data's span on the axis's
+// scale, added on every side of a line plot with points or error bars, so
+// that no marker sits on the frame.
+const linePad = 0.06
 
 // LinesFigure plots one or more series as lines, e.g. training and validation
 // loss per epoch.
@@ -175,6 +187,11 @@ func LinesFigure(title string, series []Series, opt LineOptions) (*Figure, error
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = logTicks{}
 	}
+	if opt.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = logTicks{}
+	}
+	pad := opt.Points
 	for i, s := range series {
 		what := fmt.Sprintf("series %d (%q)", i, s.Name)
 		x := s.X
@@ -187,10 +204,34 @@ func LinesFigure(title string, series []Series, opt LineOptions) (*Figure, error
 		if err := checkXY(what, x, s.Y); err != nil {
 			return nil, err
 		}
+		if s.Err != nil {
+			if len(s.Err) != len(s.Y) {
+				return nil, fmt.Errorf("%w: %s: %d error bars for %d points", ErrInput, what, len(s.Err), len(s.Y))
+			}
+			if err := checkFinite(what+" error bars", s.Err); err != nil {
+				return nil, err
+			}
+			for t, e := range s.Err {
+				if e < 0 {
+					return nil, fmt.Errorf("%w: %s: negative error bar %v at %d", ErrInput, what, e, t)
+				}
+				if opt.LogY && s.Y[t]-e <= 0 {
+					return nil, fmt.Errorf("%w: %s: error bar at %d reaches %v, not positive on a log axis", ErrInput, what, t, s.Y[t]-e)
+				}
+			}
+			pad = true
+		}
 		if opt.LogY {
 			for t, v := range s.Y {
 				if v <= 0 {
 					return nil, fmt.Errorf("%w: %s: y[%d] = %v is not positive on a log axis", ErrInput, what, t, v)
+				}
+			}
+		}
+		if opt.LogX {
+			for t, v := range x {
+				if v <= 0 {
+					return nil, fmt.Errorf("%w: %s: x[%d] = %v is not positive on a log axis", ErrInput, what, t, v)
 				}
 			}
 		}
@@ -202,6 +243,14 @@ func LinesFigure(title string, series []Series, opt LineOptions) (*Figure, error
 		l.Width = vg.Points(1.4)
 		p.Add(l)
 		thumbs := []plot.Thumbnailer{l}
+		if s.Err != nil {
+			eb := &plotter.YErrorBars{XYs: xys(x, s.Y), YErrors: make(plotter.YErrors, len(s.Err)),
+				LineStyle: draw.LineStyle{Color: Color(i), Width: vg.Points(1)}, CapWidth: vg.Points(5)}
+			for t, e := range s.Err {
+				eb.YErrors[t].Low, eb.YErrors[t].High = e, e
+			}
+			p.Add(&errBars{eb})
+		}
 		if opt.Points {
 			sc, err := plotter.NewScatter(xys(x, s.Y))
 			if err != nil {
@@ -215,7 +264,40 @@ func LinesFigure(title string, series []Series, opt LineOptions) (*Figure, error
 			p.Legend.Add(s.Name, thumbs...)
 		}
 	}
+	if pad {
+		p.X.Min, p.X.Max = padRange(p.X.Min, p.X.Max, opt.LogX)
+		p.Y.Min, p.Y.Max = padRange(p.Y.Min, p.Y.Max, opt.LogY)
+	}
 	return plotFigure(title, p), nil
+}
+
+// errBars draws gonum's error bars without their zero-length ones (which
+// would leave a stray cap on the point).
+type errBars struct{ *plotter.YErrorBars }
+
+func (e *errBars) Plot(c draw.Canvas, p *plot.Plot) {
+	keep := &plotter.YErrorBars{LineStyle: e.LineStyle, CapWidth: e.CapWidth}
+	for i, v := range e.YErrors {
+		if v.Low != 0 || v.High != 0 {
+			keep.XYs = append(keep.XYs, e.XYs[i])
+			keep.YErrors = append(keep.YErrors, v)
+		}
+	}
+	keep.Plot(c, p)
+}
+
+// padRange widens [lo, hi] by linePad of its span on each side, measured
+// in decades on a log axis; a single value gets a span of its own.
+func padRange(lo, hi float64, log bool) (float64, float64) {
+	if log {
+		l, h := padRange(math.Log10(lo), math.Log10(hi), false)
+		return math.Pow(10, l), math.Pow(10, h)
+	}
+	span := hi - lo
+	if !(span > 0) {
+		span = math.Max(math.Abs(lo), 1) * 0.2
+	}
+	return lo - linePad*span, hi + linePad*span
 }
 
 // Lines writes LinesFigure(title, series, opt) to path (.png or .svg).

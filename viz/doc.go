@@ -15,6 +15,13 @@
 // and scaling each pixel to an exact block keeps the images sharp; their SVG
 // form embeds that PNG.
 //
+// Figures meant for reading at a glance can say more than their data:
+// line plots take error bars (Series.Err, e.g. the spread over seeds) and
+// then keep a margin so no marker sits on the frame, and a Robust
+// histogram fits its axis to the bulk of the values, counting far-out ones
+// in its edge bins (as its axis label says) and switching to a log axis
+// for positive values spread over decades.
+//
 // Bad input (mismatched lengths, NaN or infinite values, empty data, an
 // unknown file extension) gives an error wrapping ErrInput or ErrFormat,
 // never a panic.
