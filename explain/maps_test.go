@@ -20,6 +20,8 @@ import (
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/explain"
 	"github.com/oddity-ml/oddity/ganomaly"
+	"github.com/oddity-ml/oddity/knn"
+	"github.com/oddity-ml/oddity/lof"
 )
 
 // Interfaces the image detectors implement through this issue.
@@ -355,7 +357,7 @@ func TestEvaluateMaps(t *testing.T) {
 // ceiling alone).
 func TestMapsMeasure(t *testing.T) {
 	if os.Getenv("ODDITY_MAPS_EVAL") == "" {
-		t.Skip("set ODDITY_MAPS_EVAL=1 to train three detectors and measure their anomaly maps (minutes)")
+		t.Skip("set ODDITY_MAPS_EVAL=1 to train the image detectors and measure their anomaly maps (minutes; ODDITY_MAPS_ONLY=knn,lof: seconds)")
 	}
 	env := func(k string, def int) int {
 		if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
@@ -480,6 +482,20 @@ func TestMapsMeasure(t *testing.T) {
 			}
 		}
 		add("deepcluster", entry{d, ms})
+	}
+	// the neighbour detectors on pixels: their maps are smoothed with
+	// NeighbourMapSigma, fixed before this measurement
+	for _, nd := range []struct {
+		name string
+		det  interface {
+			detector.Detector
+			detector.Localizer
+		}
+	}{{"knn", knn.New(knn.DefaultOptions())}, {"lof", lof.New(lof.DefaultOptions())}} {
+		if want(nd.name) {
+			fit(nd.name, nd.det)
+			add(nd.name, entry{nd.det, []explain.MapSource{{Name: fmt.Sprintf("neighbours σ=%g", explain.NeighbourMapSigma), Localizer: nd.det}}})
+		}
 	}
 	// the reference at each smoothing, and the benchmark's ceiling: a map
 	// that knows the clean image, |planted − clean|, smoothed alike
