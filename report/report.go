@@ -854,6 +854,16 @@ func (b *builder) architectures() *section {
 		}
 		s.Blocks = append(s.Blocks, bl)
 	}
+	if len(b.res.Defaults) > 0 {
+		bl := &block{Title: "How each method's defaults were chosen",
+			Paras: []string{"A default chosen by looking at results on the files this report shows overstates what a user will see on new data; where one was, the row says on what, and what it gives out of sample."}}
+		t := &table{Left: 3, Head: []string{"Method", "Source", "How"}}
+		for _, p := range b.res.Defaults {
+			t.Rows = append(t.Rows, []string{orNone(p.Method), orNone(p.Source), orNone(p.How)})
+		}
+		bl.Tables = append(bl.Tables, t)
+		s.Blocks = append(s.Blocks, bl)
+	}
 	s.Blocks = emptyNote(s.Blocks, "architectures")
 	return s
 }

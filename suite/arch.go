@@ -20,3 +20,14 @@ func Architectures() []results.Architecture {
 	}
 	return out
 }
+
+// provenance is the table of how each method's defaults were chosen,
+// registered by the experiments.
+var provenance []results.Provenance
+
+// RegisterDefaults adds p to the report's table of how each method's
+// defaults were chosen. Experiments register in init.
+func RegisterDefaults(p ...results.Provenance) { provenance = append(provenance, p...) }
+
+// Defaults returns the registered provenance of every method's defaults.
+func Defaults() []results.Provenance { return append([]results.Provenance(nil), provenance...) }

@@ -182,7 +182,7 @@ func Run(ctx context.Context, s Suite, opt Options) (*results.Results, error) {
 	}
 	res := &results.Results{Version: results.Version, Suite: s.Name, Description: s.Description, Seed: s.Seed,
 		Commit: gitCommit(), Command: opt.Command, Machine: DescribeMachine(), Started: time.Now().UTC(),
-		Architectures: Architectures()}
+		Architectures: Architectures(), Defaults: Defaults()}
 	env := &Env{Out: opt.Out, Log: log}
 	selected := selectSpecs(s.Specs, opt.Only)
 	nsel := 0

@@ -116,6 +116,22 @@ type Results struct {
 	Missing []Spec `json:"missing,omitempty"`
 	// Architectures describe each method's networks.
 	Architectures []Architecture `json:"architectures"`
+	// Defaults say, for each method, how its default settings were chosen:
+	// taken from the paper or a reference library, set by a budget, or
+	// tuned by looking at results (and then on which data, and what they
+	// give out of sample). Absent from results written before it existed.
+	Defaults []Provenance `json:"defaults,omitempty"`
+}
+
+// Provenance says how one method's defaults were chosen.
+type Provenance struct {
+	Method string `json:"method"`
+	// Source is where the defaults come from, in a few words: "paper",
+	// "reference library", "budget", "tuned".
+	Source string `json:"source"`
+	// How says it in full: what was taken or tuned, on which data, and
+	// what the tuned setting gives out of sample where it was checked.
+	How string `json:"how"`
 }
 
 // Machine describes the computer a suite ran on.
