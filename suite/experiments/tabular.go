@@ -155,6 +155,13 @@ func tabularSpecs(seed uint64, quick bool) []results.Spec {
 		for _, m := range []string{"devnet", "deepsad", "iforest", "pca", "autoencoder"} {
 			out = append(out, tabSpec(results.SectionCommon, tableCommonTabular, m, "", d, "labeled=5%", seedsAD, with(m, ad...)))
 		}
+		// The classic detectors (issue #19), unsupervised: they train on the
+		// same split and ignore the labels, as Isolation Forest does here.
+		for _, m := range []string{"knn", "lof", "ecod", "hbos", "ocsvm", "loda"} {
+			out = append(out, tabSpec(results.SectionCommon, tableCommonTabular, m, "", d, "labeled=5%", seedsAD, with(m, ad...)))
+		}
+		out = append(out, tabSpec(results.SectionCommon, tableCommonTabular, "copod", "aggregate=pyod", d, "labeled=5%", seedsAD,
+			with("copod", append(append([]string(nil), ad...), "aggregate", "pyod")...)))
 	}
 	// The image-only detectors: one cell each, on the first file, whose
 	// Note says why the row is empty (not one per file: the report lists
