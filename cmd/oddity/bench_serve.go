@@ -3,13 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	le "encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"math/big"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -37,6 +46,7 @@ func init() {
 		directFor      time.Duration
 		seed           uint64
 		asJSON, binary bool
+		useTLS         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --model MODEL",
@@ -48,7 +58,7 @@ func init() {
 			if clients < 1 || batch < 1 || duration <= 0 {
 				return fmt.Errorf("--clients, --batch and --duration must be positive")
 			}
-			res, err := benchServe(cmd.Context(), modelPath, clients, batch, duration, directFor, seed, binary)
+			res, err := benchServe(cmd.Context(), modelPath, clients, batch, duration, directFor, seed, binary, useTLS)
 			if err != nil {
 				return err
 			}
@@ -58,8 +68,12 @@ func init() {
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			fmt.Fprintf(out, "serve %s (%s) clients=%d batch=%d %s: %d requests, %d errors, %.0f req/s, %.0f samples/s, latency p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
-				res.Method, res.Encoding, clients, batch, duration, res.Requests, res.Errors, res.RequestsPerSec, res.SamplesPerSec, res.P50ms, res.P90ms, res.P99ms)
+			scheme := "http"
+			if res.TLS {
+				scheme = "https"
+			}
+			fmt.Fprintf(out, "serve %s (%s, %s) clients=%d batch=%d %s: %d requests, %d errors, %.0f req/s, %.0f samples/s, latency p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
+				res.Method, res.Encoding, scheme, clients, batch, duration, res.Requests, res.Errors, res.RequestsPerSec, res.SamplesPerSec, res.P50ms, res.P90ms, res.P99ms)
 			fmt.Fprintf(out, "direct in-process, same concurrency and batch: %.0f samples/s; server/direct = %.2f\n", res.DirectSamplesPerSec, res.Ratio)
 			return nil
 		},
@@ -72,6 +86,7 @@ func init() {
 	f.DurationVar(&directFor, "direct", 10*time.Second, "length of the in-process comparison")
 	f.Uint64Var(&seed, "seed", 0, "seed of the random request data")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&useTLS, "tls", false, "serve HTTPS with a fresh self-signed certificate (ECDSA P-256, TLS 1.3), to measure what TLS costs")
 	f.BoolVar(&binary, "binary", false, "send the tensors as raw FP32 bytes and ask for raw scores (the binary tensor extension) instead of JSON numbers")
 	_ = cmd.MarkFlagRequired("model")
 	benchCmd.AddCommand(cmd)
@@ -80,6 +95,7 @@ func init() {
 type serveBench struct {
 	Method              string  `json:"method"`
 	Encoding            string  `json:"encoding"`
+	TLS                 bool    `json:"tls"`
 	Clients             int     `json:"clients"`
 	Batch               int     `json:"batch"`
 	Seconds             float64 `json:"seconds"`
@@ -94,7 +110,7 @@ type serveBench struct {
 	Ratio               float64 `json:"server_over_direct"`
 }
 
-func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, directFor time.Duration, seed uint64, binary bool) (*serveBench, error) {
+func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, directFor time.Duration, seed uint64, binary, useTLS bool) (*serveBench, error) {
 	m, err := detector.LoadFile(modelPath)
 	if err != nil {
 		return nil, err
@@ -111,7 +127,14 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 	if err := os.WriteFile(filepath.Join(dir, "m.odm"), modelBytes, 0o644); err != nil {
 		return nil, err
 	}
-	s, err := server.New(server.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatch: max(batch, 100000)})
+	so := server.Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBatch: max(batch, 100000)}
+	var roots *x509.CertPool
+	if useTLS {
+		if so.TLSCert, so.TLSKey, roots, err = selfSigned(dir); err != nil {
+			return nil, err
+		}
+	}
+	s, err := server.New(so)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +181,12 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 		return nil, err
 	}
 	url := "http://" + addr + "/v2/models/m/infer"
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	if useTLS {
+		url = "https://" + addr + "/v2/models/m/infer"
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS13}
+	}
+	client := &http.Client{Transport: tr}
 	lat := make([][]float64, clients)
 	errs := make([]int, clients)
 	deadline := time.Now().Add(dur)
@@ -204,7 +232,7 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 		return nil, err
 	}
 	var all []float64
-	res := &serveBench{Method: m.Detector.Method(), Encoding: "json", Clients: clients, Batch: batch, Seconds: elapsed}
+	res := &serveBench{Method: m.Detector.Method(), Encoding: "json", TLS: useTLS, Clients: clients, Batch: batch, Seconds: elapsed}
 	if binary {
 		res.Encoding = "binary"
 	}
@@ -250,4 +278,45 @@ func benchServe(ctx context.Context, modelPath string, clients, batch int, dur, 
 	res.DirectSamplesPerSec = float64(total) / time.Since(start).Seconds()
 	res.Ratio = res.SamplesPerSec / res.DirectSamplesPerSec
 	return res, nil
+}
+
+// selfSigned writes a fresh self-signed certificate for 127.0.0.1 and its
+// key (ECDSA P-256) into dir and returns their paths and a pool that trusts
+// the certificate, for the load test's TLS mode.
+func selfSigned(dir string) (certFile, keyFile string, roots *x509.CertPool, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		return "", "", nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "oddity bench serve"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return "", "", nil, err
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		return "", "", nil, err
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(cert)
+	return certFile, keyFile, roots, nil
 }
