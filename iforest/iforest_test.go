@@ -399,8 +399,13 @@ func TestQualityFloor(t *testing.T) {
 
 func benchData(n, d int) []float32 { return gaussian(n, d, 77) }
 
-func BenchmarkScore21(b *testing.B) {
-	n, d := 100000, 21
+func BenchmarkScore21(b *testing.B) { benchScore(b, 100000, 21) }
+
+// BenchmarkScore241 is the width of the encoded mixed table of issue #22's
+// speed target (scripts/tablebench): rows of 964 bytes.
+func BenchmarkScore241(b *testing.B) { benchScore(b, 50000, 241) }
+
+func benchScore(b *testing.B, n, d int) {
 	x := benchData(n, d)
 	f, err := Fit(x, n, d, Options{NTrees: 100, MaxSamples: 256, MaxFeatures: 1, Seed: 1})
 	if err != nil {
