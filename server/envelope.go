@@ -384,8 +384,8 @@ type outTensor struct {
 // FP64 values as shortest round-tripping decimals (what encoding/json
 // writes for a float64), flags as booleans, strings quoted, and the notes,
 // when any, as parameters.notes.
-func appendInferResponse(b []byte, model, id string, outs []outTensor, notes []string) []byte {
-	b = appendResponseHead(b, model, id)
+func appendInferResponse(b []byte, model, version, id string, outs []outTensor, notes []string) []byte {
+	b = appendResponseHead(b, model, version, id)
 	for k, o := range outs {
 		if k > 0 {
 			b = append(b, ',')
@@ -429,10 +429,12 @@ func appendInferResponse(b []byte, model, id string, outs []outTensor, notes []s
 }
 
 // appendResponseHead opens a response up to its outputs' first tensor.
-func appendResponseHead(b []byte, model, id string) []byte {
+func appendResponseHead(b []byte, model, version, id string) []byte {
 	b = append(b, `{"model_name":`...)
 	b = appendString(b, model)
-	b = append(b, `,"model_version":"1","id":`...)
+	b = append(b, `,"model_version":`...)
+	b = appendString(b, version)
+	b = append(b, `,"id":`...)
 	b = appendString(b, id)
 	return append(b, `,"outputs":[`...)
 }
@@ -563,8 +565,8 @@ func (req *inferRequest) attachBinary(bin []byte) error {
 // outputs' data in order: FP64 little-endian, BOOL one byte each, BYTES
 // each string as a 4-byte little-endian length and its bytes. It returns
 // the body and the header's length (Inference-Header-Content-Length).
-func appendInferResponseBinary(b []byte, model, id string, outs []outTensor, notes []string) ([]byte, int) {
-	b = appendResponseHead(b, model, id)
+func appendInferResponseBinary(b []byte, model, version, id string, outs []outTensor, notes []string) ([]byte, int) {
+	b = appendResponseHead(b, model, version, id)
 	for k, o := range outs {
 		if k > 0 {
 			b = append(b, ',')

@@ -209,7 +209,7 @@ func TestInferResponseMatchesEncodingJSON(t *testing.T) {
 		ids[i] = fmt.Sprintf("id<%d>\"é", i)
 	}
 	notes := []string{"a note", "another \"one\""}
-	got := appendInferResponse(nil, `m"odel`, "id\n1", []outTensor{
+	got := appendInferResponse(nil, `m"odel`, "1", "id\n1", []outTensor{
 		{name: "score", datatype: "FP64", shape: []int{len(scores)}, f64: scores},
 		{name: "anomaly", datatype: "BOOL", shape: []int{len(flags)}, flags: flags},
 		{name: "order id", datatype: "BYTES", shape: []int{len(ids)}, strs: ids},

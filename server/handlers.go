@@ -12,7 +12,6 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -193,9 +192,9 @@ func (s *Server) endpoint(name string, flags int, fn endpointFunc) http.HandlerF
 				}
 				mname, name = base, verb
 			}
-			var ok bool
-			if e, ok = s.lookup(mname); !ok {
-				fail(&apiError{status: http.StatusNotFound, msg: fmt.Sprintf("no model %q (loaded: %v)", mname, s.Models())})
+			var err error
+			if e, err = s.find(mname, r.PathValue("version")); err != nil {
+				fail(err)
 				return
 			}
 			label = e.name
@@ -237,15 +236,19 @@ func (s *Server) routes() {
 		return nil
 	})
 	handle("GET /v2/models", "repository", 0, s.repository)
-	handle("GET /v2/models/{name}", "metadata", needModel, s.metadata)
-	handle("GET /v2/models/{name}/ready", "model_ready", needModel, func(w http.ResponseWriter, _ *http.Request, e *entry) error {
-		if s.draining.Load() {
-			return &apiError{status: http.StatusServiceUnavailable, msg: "draining: the server is shutting down"}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"name": e.name, "ready": true})
-		return nil
-	})
-	handle("POST /v2/models/{name}/infer", "infer", needModel, s.infer)
+	handle("POST /v2/repository/index", "repository_index", 0, s.repositoryIndex)
+	// A model's endpoints, for its latest version and for version N.
+	for _, base := range []string{"/v2/models/{name}", "/v2/models/{name}/versions/{version}"} {
+		handle("GET "+base, "metadata", needModel, s.metadata)
+		handle("GET "+base+"/ready", "model_ready", needModel, func(w http.ResponseWriter, _ *http.Request, e *entry) error {
+			if s.draining.Load() {
+				return &apiError{status: http.StatusServiceUnavailable, msg: "draining: the server is shutting down"}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"name": e.name, "version": e.versionLabel(), "ready": true})
+			return nil
+		})
+		handle("POST "+base+"/infer", "infer", needModel, s.infer)
+	}
 	handle("POST /v1/models/{name}", "v1", needModel, func(w http.ResponseWriter, r *http.Request, e *entry) error {
 		if strings.HasSuffix(r.PathValue("name"), ":explain") {
 			return s.explainV1(w, r, e)
@@ -291,25 +294,6 @@ type tensorMeta struct {
 	Shape    []int  `json:"shape"`
 }
 
-// repository lists the loaded models (the OIP repository index, as a GET).
-func (s *Server) repository(w http.ResponseWriter, _ *http.Request, _ *entry) error {
-	ms := *s.models.Load()
-	names := make([]string, 0, len(ms))
-	for n := range ms {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	out := make([]map[string]any, 0, len(names))
-	for _, n := range names {
-		e := ms[n]
-		out = append(out, map[string]any{"name": n, "version": "1", "state": "READY", "platform": "oddity-" + e.model.Detector.Method(),
-			"method": e.model.Detector.Method(), "table_pipeline": e.pipe != nil, "calibrated": e.model.Calibration() != nil,
-			"loaded": e.loaded.UTC().Format(time.RFC3339)})
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"models": out})
-	return nil
-}
-
 // outputNames are the outputs a model gives by default, in order.
 func outputNames(e *entry) []string {
 	names := []string{"score"}
@@ -330,6 +314,7 @@ func (s *Server) metadata(w http.ResponseWriter, _ *http.Request, e *entry) erro
 	params := map[string]any{
 		"method": m.Detector.Method(), "threshold_rule": m.ThresholdRule, "feature_names": m.Schema.FeatureNames,
 		"train_samples": m.Meta.Train, "data_hash": m.Meta.DataHash, "loaded": e.loaded.UTC().Format(time.RFC3339),
+		"version": e.versionLabel(), "batching": e.batch != nil,
 	}
 	if c := m.Calibration(); c != nil {
 		params["calibration_scores"] = c.Len()
@@ -354,7 +339,7 @@ func (s *Server) metadata(w http.ResponseWriter, _ *http.Request, e *entry) erro
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name":       e.name,
-		"versions":   []string{"1"},
+		"versions":   e.versionNames(),
 		"platform":   "oddity-" + m.Detector.Method(),
 		"inputs":     inputs,
 		"outputs":    outputs,
@@ -437,58 +422,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 	if err := req.attachBinary(bin); err != nil {
 		return err
 	}
-	want, err := s.wantOutputs(e, req)
+	ans, err := s.inferCore(r.Context(), e, req)
 	if err != nil {
 		return err
-	}
-	enc, err := s.inferInput(e, req)
-	if err != nil {
-		return err
-	}
-	res, err := s.run(r.Context(), e, enc.ds)
-	if err != nil {
-		return err
-	}
-	var ex *explanation
-	if contains(want, "attributions") || contains(want, "top_features") {
-		k := req.topK
-		if k == 0 {
-			k = DefaultTopK
-		}
-		if ex, err = s.explain(r.Context(), e, enc.ds, k); err != nil {
-			return err
-		}
-	}
-	outs := make([]outTensor, 0, len(want))
-	n := len(res.scores)
-	for _, name := range want {
-		switch name {
-		case "score":
-			outs = append(outs, outTensor{name: name, datatype: "FP64", shape: []int{n}, f64: res.scores})
-		case "p_value":
-			outs = append(outs, outTensor{name: name, datatype: "FP64", shape: []int{n}, f64: res.pvalues})
-		case "anomaly":
-			outs = append(outs, outTensor{name: name, datatype: "BOOL", shape: []int{n}, flags: res.flags})
-		case "attributions":
-			outs = append(outs, outTensor{name: name, datatype: "FP64", shape: []int{n, len(ex.names)}, f64: ex.values, features: ex.names})
-		case "top_features":
-			var flat []string
-			for _, t := range ex.top {
-				flat = append(flat, t...)
-			}
-			outs = append(outs, outTensor{name: name, datatype: "BYTES", shape: []int{n, ex.k}, strs: flat})
-		default: // an identifier column
-			for _, id := range enc.ids {
-				if id.Name == name {
-					outs = append(outs, outTensor{name: name, datatype: "BYTES", shape: []int{n}, strs: id.Values})
-				}
-			}
-		}
-	}
-	if !req.outputsGiven {
-		for _, id := range enc.ids {
-			outs = append(outs, outTensor{name: id.Name, datatype: "BYTES", shape: []int{n}, strs: id.Values})
-		}
 	}
 	id := req.ID
 	if id == "" {
@@ -501,7 +437,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 		}
 	}()
 	if req.binaryOutput {
-		out, head := appendInferResponseBinary((*buf)[:0], e.name, id, outs, enc.notes)
+		out, head := appendInferResponseBinary((*buf)[:0], e.name, e.versionLabel(), id, ans.outs, ans.notes)
 		*buf = out
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Header().Set(binaryHeader, strconv.Itoa(head))
@@ -509,7 +445,7 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request, e *entry) error {
 		_, _ = w.Write(out)
 		return nil
 	}
-	*buf = appendInferResponse((*buf)[:0], e.name, id, outs, enc.notes)
+	*buf = appendInferResponse((*buf)[:0], e.name, e.versionLabel(), id, ans.outs, ans.notes)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(*buf)
@@ -695,12 +631,8 @@ type result struct {
 func (s *Server) run(ctx context.Context, e *entry, ds *data.Dataset) (*result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
 	defer cancel()
-	release, err := s.acquire(ctx, e.name)
-	if err != nil {
-		return nil, err
-	}
-	scores, err := e.model.Score(ctx, ds)
-	release()
+	// Within the model's load limits, alone or in a dynamic batch (batch.go).
+	scores, err := s.scoreOn(ctx, e, ds)
 	if err != nil {
 		return nil, err
 	}

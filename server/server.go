@@ -6,10 +6,12 @@
 //	GET  /v2                          server metadata (Open Inference Protocol)
 //	GET  /v2/health/live              200 while the process runs (no token needed)
 //	GET  /v2/health/ready             200 once models are loaded, 503 while draining (no token needed)
-//	GET  /v2/models                   the loaded models: name, method, version, state
-//	GET  /v2/models/{name}            model metadata: method, inputs, outputs, threshold
+//	GET  /v2/models                   the loaded models: name, versions, state, method
+//	POST /v2/repository/index         every model version and its state (Triton's repository index)
+//	GET  /v2/models/{name}            model metadata: method, versions, inputs, outputs, threshold
 //	GET  /v2/models/{name}/ready      200 if the model is loaded
 //	POST /v2/models/{name}/infer      Open Inference Protocol request/response
+//	...  /v2/models/{name}/versions/{n}[/ready|/infer]   the same for version n
 //	POST /v1/models/{name}:score      {"rows": [[...]]}, {"records": [{...}]} or {"images": ["<base64 PNG/JPEG>"]}
 //	POST /v1/models/{name}:explain    the same body; attributions per feature (or per column)
 //	GET  /v1/models                   list of model names
@@ -100,18 +102,28 @@
 //
 // # Models
 //
-// Models are the files in one folder, loaded with detector.LoadFile; a
-// model's name is its file name without extension. Reload reads the folder
-// again and swaps the whole set atomically: requests in flight finish on
-// the models they started with, new requests see the new set. A file that
-// fails to load is skipped with a log line and a metric
-// (oddity_model_load_failures_total) and the rest load; if a model of that
-// name was already serving, its previous version keeps serving. Unchanged
-// files are not read again. Scoring is safe for concurrent use because
-// detectors' Score is.
+// Models are the files in one folder, loaded with detector.LoadFile: a
+// file NAME.EXT is model NAME (version 1), a folder NAME/ of files
+// N.EXT holds the versions N of model NAME; paths without a version mean
+// the latest (see versions.go). Reload reads the folder again and swaps
+// the whole set atomically: requests in flight finish on the models they
+// started with, new requests see the new set. It runs on SIGHUP (oddity
+// serve) and, with Options.Watch, when files in the folder change (see
+// watch.go). A file that fails to load is skipped with a log line and a
+// metric (oddity_model_load_failures_total) and the rest load; if that
+// version of the model was already serving, its previous file keeps
+// serving. Unchanged files are not read again. Scoring is safe for
+// concurrent use because detectors' Score is.
 //
-// Not yet: gRPC, dynamic batching of image requests, and model versions
-// (every model is version "1").
+// With Options.BatchMax, concurrent requests to one image model (the same
+// version) are scored together, as Triton's dynamic batcher does (see
+// batch.go).
+//
+// # gRPC
+//
+// RunGRPC (and GRPCServer) serve the same models over the Open Inference
+// Protocol's gRPC service, through the same core as /v2 (core.go): the
+// same checks, limits, tokens, TLS and numbers (see grpc.go).
 package server
 
 import (
@@ -124,8 +136,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -192,6 +202,29 @@ type Options struct {
 	// is told to stop and before it stops accepting connections, so that
 	// load balancers see the readiness change first (default 0).
 	DrainDelay time.Duration
+	// Watch makes Run reload the model folder when files in it change
+	// (created, written, renamed, removed), besides Reload calls and
+	// SIGHUP; changes are gathered for WatchDelay before the reload.
+	Watch bool
+	// WatchDelay is how long the folder must be quiet before a watched
+	// change reloads it (default DefaultWatchDelay), so that a file being
+	// copied in is not read half-written. Atomic renames (write a hidden
+	// or .tmp file, rename it into place) need no delay at all.
+	WatchDelay time.Duration
+	// BatchMax, when positive, turns dynamic batching on for image models:
+	// requests to one model version arriving together are scored in one
+	// call of up to BatchMax samples (a request larger than that is scored
+	// alone). 0 (the default) scores every request by itself.
+	BatchMax int
+	// BatchDelay is the longest a request waits for others to join its
+	// batch when a scoring slot is free (default DefaultBatchDelay when
+	// BatchMax is set). While every slot is busy a batch keeps filling
+	// until one frees, whatever the delay.
+	BatchDelay time.Duration
+	// BatchInstances caps the batches of one model version scoring at
+	// once (default 1: one batched call already uses every core, and the
+	// next batch grows while it runs).
+	BatchInstances int
 	// Logger receives load and error messages (default slog.Default()).
 	Logger *slog.Logger
 	// Registry receives the metrics (default a new registry, served at /metrics).
@@ -203,11 +236,17 @@ const (
 	DefaultMaxBodyBytes  = 32 << 20
 	DefaultMaxBodyMemory = 256 << 20
 	DefaultMaxQueue      = 256
+	// DefaultWatchDelay is the default Options.WatchDelay.
+	DefaultWatchDelay = 500 * time.Millisecond
+	// DefaultBatchDelay is the default Options.BatchDelay.
+	DefaultBatchDelay = 2 * time.Millisecond
 )
 
-// entry is one loaded model.
+// entry is one loaded version of a model.
 type entry struct {
-	name  string
+	name string
+	// ver is the version (1 for a model file outside a version folder).
+	ver   int
 	path  string
 	model *detector.Model
 	// pipe is the model's table pipeline, or nil.
@@ -216,12 +255,24 @@ type entry struct {
 	// info identifies the file loaded, so that Reload skips it when it is
 	// unchanged.
 	info fs.FileInfo
+	// versions are all the loaded versions of the model, ascending, this
+	// one included; every entry of a set shares the slice.
+	versions []*entry
+	// batch coalesces the model version's requests, or is nil (batching
+	// off, or not an image model).
+	batch *batcher
 }
 
 // Server holds the loaded models and the HTTP handler.
 type Server struct {
-	opt     Options
-	models  atomic.Pointer[map[string]*entry]
+	opt Options
+	// models maps each model name to its latest version's entry (whose
+	// versions field has the others).
+	models atomic.Pointer[map[string]*entry]
+	// down lists the versions whose files failed to load and that have
+	// nothing serving in their place.
+	down    atomic.Pointer[[]unavailable]
+	extra   *extraMetrics
 	reload  sync.Mutex
 	metrics *metrics
 	mux     *http.ServeMux
@@ -272,6 +323,18 @@ func New(opt Options) (*Server, error) {
 	if opt.RetryAfter <= 0 {
 		opt.RetryAfter = time.Second
 	}
+	if opt.WatchDelay <= 0 {
+		opt.WatchDelay = DefaultWatchDelay
+	}
+	if opt.BatchMax < 0 {
+		opt.BatchMax = 0
+	}
+	if opt.BatchMax > 0 && opt.BatchDelay <= 0 {
+		opt.BatchDelay = DefaultBatchDelay
+	}
+	if opt.BatchInstances <= 0 {
+		opt.BatchInstances = 1
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -284,7 +347,7 @@ func New(opt Options) (*Server, error) {
 	if opt.TLSClientCA != "" && opt.TLSCert == "" {
 		return nil, errors.New("server: client certificates (TLSClientCA) need TLS (TLSCert and TLSKey)")
 	}
-	s := &Server{opt: opt, metrics: newMetrics(opt.Registry)}
+	s := &Server{opt: opt, metrics: newMetrics(opt.Registry), extra: newExtraMetrics(opt.Registry)}
 	s.bodies.max = opt.MaxBodyMemory
 	empty := map[string]*entry{}
 	s.models.Store(&empty)
@@ -317,111 +380,6 @@ func (s *Server) loadSecrets() error {
 	return nil
 }
 
-// Reload reads the model folder (and the token and TLS files) again and
-// swaps in the new set of models. A model file that fails to load is
-// skipped, logged and counted, and the model of that name keeps serving
-// its previous version if it had one; the others load. The error, when not
-// nil, lists what was skipped; the new set is in place all the same, unless
-// the folder could not be read or nothing at all would be served.
-func (s *Server) Reload() error {
-	s.reload.Lock()
-	defer s.reload.Unlock()
-	var errs []error
-	if err := s.loadSecrets(); err != nil {
-		s.opt.Logger.Error("reload: keeping the previous tokens and certificate", "err", err)
-		errs = append(errs, err)
-	}
-	files, err := os.ReadDir(s.opt.Dir)
-	if err != nil {
-		return fmt.Errorf("server: model folder: %w", err)
-	}
-	old := *s.models.Load()
-	next := map[string]*entry{}
-	for _, f := range files {
-		if f.IsDir() || strings.HasPrefix(f.Name(), ".") || strings.HasSuffix(f.Name(), ".tmp") {
-			continue
-		}
-		path := filepath.Join(s.opt.Dir, f.Name())
-		name := strings.TrimSuffix(f.Name(), filepath.Ext(f.Name()))
-		if _, dup := next[name]; dup {
-			err := fmt.Errorf("%s: another file already gives a model named %q", f.Name(), name)
-			s.skipped(name, err)
-			errs = append(errs, err)
-			continue
-		}
-		info, statErr := os.Stat(path)
-		if prev := old[name]; prev != nil && statErr == nil && prev.path == path && sameFile(prev.info, info) {
-			next[name] = prev
-			continue
-		}
-		e, err := s.load(name, path, info)
-		if err != nil {
-			s.skipped(name, err)
-			errs = append(errs, err)
-			if prev := old[name]; prev != nil {
-				next[name] = prev
-				s.opt.Logger.Warn("keeping the previous version of the model", "name", name)
-			}
-			continue
-		}
-		next[name] = e
-	}
-	if len(next) == 0 {
-		errs = append(errs, fmt.Errorf("server: no model loaded from %s", s.opt.Dir))
-		return errors.Join(errs...)
-	}
-	s.models.Store(&next)
-	s.metrics.modelsLoaded.Set(float64(len(next)))
-	for name := range old {
-		if next[name] == nil {
-			s.opt.Logger.Info("model removed", "name", name)
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("server: %d problem(s) on loading, the rest loaded: %w", len(errs), errors.Join(errs...))
-	}
-	return nil
-}
-
-// sameFile reports whether b is the file a was: the same file (device and
-// inode), size and modification time.
-func sameFile(a, b fs.FileInfo) bool {
-	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
-}
-
-// load reads one model file.
-func (s *Server) load(name, path string, info fs.FileInfo) (*entry, error) {
-	start := time.Now()
-	m, err := detector.LoadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	e := &entry{name: name, path: path, model: m, loaded: time.Now(), info: info}
-	if m.Pipeline != nil {
-		if e.pipe, err = table.Unmarshal(m.Pipeline); err != nil {
-			return nil, fmt.Errorf("model %s: table pipeline: %w", path, err)
-		}
-		if e.pipe.Dim() != sampleDim(m.Schema.Shape) {
-			return nil, fmt.Errorf("model %s: the table pipeline gives %d features, the model takes %v", path, e.pipe.Dim(), m.Schema.Shape)
-		}
-	}
-	sec := time.Since(start).Seconds()
-	s.metrics.loadSeconds.WithLabelValues(name).Set(sec)
-	// The load gauges exist, at 0, from the first load on.
-	s.metrics.inFlight.WithLabelValues(name)
-	s.metrics.queued.WithLabelValues(name)
-	s.metrics.shed.WithLabelValues(name)
-	s.opt.Logger.Info("model loaded", "name", name, "method", m.Detector.Method(), "shape", m.Schema.Shape,
-		"pipeline", e.pipe != nil, "calibrated", m.Calibration() != nil, "seconds", sec)
-	return e, nil
-}
-
-// skipped logs and counts a model file that did not load.
-func (s *Server) skipped(name string, err error) {
-	s.metrics.loadFailures.WithLabelValues(name).Inc()
-	s.opt.Logger.Error("model file skipped", "name", name, "err", err)
-}
-
 // Models returns the names of the loaded models, sorted.
 func (s *Server) Models() []string {
 	m := *s.models.Load()
@@ -449,7 +407,8 @@ func (s *Server) Draining() bool { return s.draining.Load() }
 // false, DrainDelay passes, and the server shuts down gracefully, letting
 // requests in flight finish (up to grace). ready, when not nil, is called
 // with the address listened on. Run refuses a non-loopback address unless
-// TLS and tokens are configured or Options.InsecureListen is set.
+// TLS and tokens are configured or Options.InsecureListen is set. With
+// Options.Watch it also watches the model folder (Watch) while it serves.
 func (s *Server) Run(ctx context.Context, addr string, grace time.Duration, ready func(addr string)) error {
 	srv := &http.Server{
 		Addr:              addr,
@@ -484,6 +443,14 @@ func (s *Server) Run(ctx context.Context, addr string, grace time.Duration, read
 	}
 	if ready != nil {
 		ready(ln.Addr().String())
+	}
+	if s.opt.Watch {
+		wctx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		if err := s.Watch(wctx); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

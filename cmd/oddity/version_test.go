@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"runtime"
 	"runtime/debug"
@@ -90,6 +91,12 @@ func resetFlags(c *cobra.Command) {
 	}
 	c.Flags().VisitAll(reset)
 	c.PersistentFlags().VisitAll(reset)
+	// Cobra keeps the context of the last ExecuteContext in every command
+	// it ran (and hands the root's to a command whose own is unset): a
+	// test that ran `serve` with a context it then cancelled would leave
+	// every later command running cancelled.
+	var none context.Context
+	c.SetContext(none)
 	for _, sub := range c.Commands() {
 		resetFlags(sub)
 	}
