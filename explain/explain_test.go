@@ -23,7 +23,7 @@ func (s *selfExplaining) Explain(ctx context.Context, x, bg *data.Dataset) (*det
 
 func TestAttributeChoosesExplainer(t *testing.T) {
 	ctx := context.Background()
-	x, bg := table(2, 3, 1), table(4, 3, 2)
+	x, bg := normalTable(2, 3, 1), normalTable(4, 3, 2)
 	own := &detector.Attributions{N: 2, D: 3, Values: []float32{1, 2, 3, 4, 5, 6}, Technique: "own"}
 	self := &selfExplaining{funcDetector{f: func(r []float32) float64 { return float64(r[0]) }}, own}
 	a, err := Attribute(ctx, self, x, bg, Options{})
@@ -122,7 +122,7 @@ func TestZScore(t *testing.T) {
 	if a.Offset != nil || a.Technique != "zscore" {
 		t.Errorf("offset %v technique %q", a.Offset, a.Technique)
 	}
-	if _, err := ZScore(x, table(3, 4, 1)); !errors.Is(err, detector.ErrSchema) {
+	if _, err := ZScore(x, normalTable(3, 4, 1)); !errors.Is(err, detector.ErrSchema) {
 		t.Errorf("background of 4 features: %v", err)
 	}
 }
@@ -164,7 +164,7 @@ func TestPlantExtreme(t *testing.T) {
 	if !slices.Equal(rg.Min, []float32{0, 5, 1, -1}) || !slices.Equal(rg.Max, []float32{2, 5, 3, 1}) {
 		t.Fatalf("range %+v", rg)
 	}
-	normal := table(50, 4, 3)
+	normal := normalTable(50, 4, 3)
 	x, truth, err := Plant(normal, rg, 2, Extreme, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -33,8 +33,8 @@ func (d *funcDetector) Score(ctx context.Context, x *data.Dataset) ([]float64, e
 	return out, nil
 }
 
-// table returns n rows of d standard normal values drawn from seed.
-func table(n, d int, seed uint64) *data.Dataset {
+// normalTable returns n rows of d standard normal values drawn from seed.
+func normalTable(n, d int, seed uint64) *data.Dataset {
 	r := rand.New(rand.NewPCG(seed, 3))
 	x := &data.Dataset{Name: "t", N: n, Shape: []int{d}, X: make([]float32, n*d)}
 	for i := range x.X {

@@ -176,7 +176,7 @@ func TestIGReLURefines(t *testing.T) {
 // Samples that meet the tolerance are not recomputed; a batch bound splits
 // the calls without changing the result.
 func TestIGBatches(t *testing.T) {
-	x := table(10, 4, 3)
+	x := normalTable(10, 4, 3)
 	b := []float32{0, 0, 0, 0}
 	rows := 0
 	a, err := IntegratedGradients(context.Background(), gradOf(smooth, smoothGrad, &rows), x, b, IGOptions{BatchRows: 64})
@@ -200,7 +200,7 @@ func TestIGBatches(t *testing.T) {
 func TestIGBadInput(t *testing.T) {
 	ctx := context.Background()
 	good := gradOf(smooth, smoothGrad, nil)
-	x := table(2, 4, 1)
+	x := normalTable(2, 4, 1)
 	b := []float32{0, 0, 0, 0}
 	boom := errors.New("boom")
 	cases := []struct {

@@ -34,7 +34,7 @@ func TestExactShapleyLinear(t *testing.T) {
 		}
 		return s
 	}
-	bg := table(3, 4, 1)
+	bg := normalTable(3, 4, 1)
 	x := []float32{1, 2, -1, 0.5}
 	phi := exactShapley(f, x, bg)
 	for j := range w {
@@ -53,7 +53,7 @@ func TestExactShapleyLinear(t *testing.T) {
 // orderings as background rows every row serves once, so the estimate is
 // the exact value.
 func TestShapleyExactForPairwise(t *testing.T) {
-	x, bg := table(5, 4, 2), table(4, 4, 3)
+	x, bg := normalTable(5, 4, 2), normalTable(4, 4, 3)
 	det := &funcDetector{f: pairwise}
 	a, err := Shapley(context.Background(), det, x, bg, ShapleyOptions{Permutations: 8, Seed: 1})
 	if err != nil {
@@ -76,7 +76,7 @@ func TestShapleyExactForPairwise(t *testing.T) {
 // enumeration, within a few standard errors, and the error shrinks with the
 // budget.
 func TestShapleyConverges(t *testing.T) {
-	x, bg := table(3, 4, 4), table(6, 4, 5)
+	x, bg := normalTable(3, 4, 4), normalTable(6, 4, 5)
 	det := &funcDetector{f: threeWay}
 	errAt := func(perms int) float64 {
 		a, err := Shapley(context.Background(), det, x, bg, ShapleyOptions{Permutations: perms, Seed: 7})
@@ -109,7 +109,7 @@ func TestShapleyConverges(t *testing.T) {
 // Offset is the background's mean score and completes the decomposition
 // exactly, whatever the budget.
 func TestShapleyOffset(t *testing.T) {
-	x, bg := table(6, 5, 6), table(30, 5, 7)
+	x, bg := normalTable(6, 5, 6), normalTable(30, 5, 7)
 	f := func(r []float32) float64 { return threeWay(r) + float64(r[4]*r[4]) }
 	det := &funcDetector{f: f}
 	a, err := Shapley(context.Background(), det, x, bg, ShapleyOptions{Permutations: 5, BackgroundRows: 20, Seed: 2})
@@ -139,7 +139,7 @@ func TestShapleyOffset(t *testing.T) {
 // The same seed gives the same values whatever the batch size and whichever
 // samples are explained together; another seed gives others.
 func TestShapleySeeded(t *testing.T) {
-	x, bg := table(4, 4, 8), table(10, 4, 9)
+	x, bg := normalTable(4, 4, 8), normalTable(10, 4, 9)
 	run := func(x *data.Dataset, o ShapleyOptions) *detector.Attributions {
 		det := &funcDetector{f: threeWay}
 		a, err := Shapley(context.Background(), det, x, bg, o)
@@ -182,7 +182,7 @@ func TestShapleyOneFeature(t *testing.T) {
 func TestShapleyBadInput(t *testing.T) {
 	ctx := context.Background()
 	det := &funcDetector{f: pairwise}
-	x, bg := table(2, 4, 1), table(3, 4, 2)
+	x, bg := normalTable(2, 4, 1), normalTable(3, 4, 2)
 	cases := []struct {
 		name  string
 		det   detector.Detector
@@ -194,7 +194,7 @@ func TestShapleyBadInput(t *testing.T) {
 		{"nil samples", det, nil, bg, detector.ErrInput},
 		{"no background", det, x, nil, detector.ErrInput},
 		{"empty background", det, x, &data.Dataset{Shape: []int{4}}, detector.ErrInput},
-		{"other shape", det, x, table(3, 5, 2), detector.ErrSchema},
+		{"other shape", det, x, normalTable(3, 5, 2), detector.ErrSchema},
 		{"NaN sample", det, &data.Dataset{N: 1, Shape: []int{4}, X: []float32{0, float32(math.NaN()), 0, 0}}, bg, detector.ErrInput},
 		{"infinite score", &funcDetector{f: func(r []float32) float64 { return math.Inf(1) }}, x, bg, detector.ErrInput},
 		{"NaN score inside", &funcDetector{f: func(r []float32) float64 {

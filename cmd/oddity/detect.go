@@ -23,6 +23,7 @@ import (
 	"github.com/oddity-ml/oddity/data/table"
 	"github.com/oddity-ml/oddity/detector"
 	"github.com/oddity-ml/oddity/devnet"
+	"github.com/oddity-ml/oddity/explain"
 	"github.com/oddity-ml/oddity/iforest"
 	"github.com/oddity-ml/oddity/internal/progress"
 	"github.com/oddity-ml/oddity/lof"
@@ -182,12 +183,12 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 			// with the report).
 			why := make([]string, len(topRows))
 			if !r.images {
-				ds, err := explainRows(cmd.Context(), m, r.x, topRows, 3)
+				ds, err := explain.Drivers(cmd.Context(), m, r.x, topRows, 3)
 				if err != nil {
 					return fmt.Errorf("explaining the top rows: %w", err)
 				}
 				for k := range ds {
-					why[k] = formatDrivers(ds[k])
+					why[k] = explain.FormatDrivers(ds[k])
 				}
 			}
 			fmt.Fprintf(w, "%d of %d flagged (%s; p-values from %d held-out rows, the smallest possible %.2g); top %d:\n",

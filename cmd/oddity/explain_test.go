@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/oddity-ml/oddity/explain"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func TestScoreExplain(t *testing.T) {
 			t.Fatal(err)
 		}
 		var line struct {
-			Why []driver `json:"why"`
+			Why []explain.Driver `json:"why"`
 		}
 		if err := json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &line); err != nil || len(line.Why) != 1 {
 			t.Fatalf("%s: JSON line %q: %v", method, strings.SplitN(out, "\n", 2)[0], err)

@@ -19,6 +19,7 @@ import (
 	"github.com/oddity-ml/oddity/data/imagefolder"
 	"github.com/oddity-ml/oddity/data/limit"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/explain"
 )
 
 // `oddity score` scores a file, a folder of images, or a stream of JSON lines
@@ -173,7 +174,7 @@ type scoreLine struct {
 	Anomaly bool     `json:"anomaly"`
 	Label   *int     `json:"label,omitempty"`
 	// Why lists the columns that drive the score most (--explain).
-	Why []driver `json:"why,omitempty"`
+	Why []explain.Driver `json:"why,omitempty"`
 }
 
 // scoreDataset scores ds in batches and writes one line a sample: its
@@ -222,7 +223,7 @@ func scoreDataset(cmd *cobra.Command, m *detector.Model, ds *data.Dataset, ids [
 	r := scored{scores: scores, pvalues: pv, flags: flags, labels: ds.Y, ids: ids, idName: idName, explainK: ex.explain}
 	if ex.explain > 0 {
 		var err error
-		if r.why, err = explainRows(cmd.Context(), m, ds, nil, ex.explain); err != nil {
+		if r.why, err = explain.Drivers(cmd.Context(), m, ds, nil, ex.explain); err != nil {
 			return fmt.Errorf("--explain: %w", err)
 		}
 	}
@@ -252,7 +253,7 @@ type scored struct {
 	ids             []string
 	idName          string
 	// why holds each sample's top explainK drivers, or is nil.
-	why      [][]driver
+	why      [][]explain.Driver
 	explainK int
 }
 
