@@ -20,6 +20,7 @@ import (
 	"github.com/oddity-ml/oddity/data/imagefolder"
 	"github.com/oddity-ml/oddity/data/table"
 	"github.com/oddity-ml/oddity/detector"
+	"github.com/oddity-ml/oddity/explain"
 )
 
 func init() {
@@ -54,12 +55,22 @@ type ScoreOptions struct {
 	HasThreshold bool
 	// AnomaliesOnly writes only the samples scored above the threshold.
 	AnomaliesOnly bool
+	// Explain, when positive, adds the Explain columns that drive each
+	// row's score the most, with their contributions (explain.Drivers, as
+	// `oddity score --explain` writes them: CSV columns why_1,
+	// why_1_contribution, ...; the JSON field "why"). Tables only. With
+	// AnomaliesOnly only the flagged rows are explained, which is what
+	// keeps the cost of a large input down.
+	Explain int
 	// ChunkBytes is the size of the ranges text inputs are cut into (0:
 	// DefaultChunkBytes); ImageBatch the number of images per element (0:
 	// 256).
 	ChunkBytes int64
 	ImageBatch int
 }
+
+// maxExplain bounds ScoreOptions.Explain.
+const maxExplain = 1000
 
 func guessFormat(input string) string {
 	ext := strings.ToLower(filepath.Ext(strings.TrimSuffix(input, ".gz")))
@@ -97,6 +108,12 @@ func (o *ScoreOptions) check() error {
 	if o.ImageBatch == 0 {
 		o.ImageBatch = 256
 	}
+	if o.Explain < 0 || o.Explain > maxExplain {
+		return fmt.Errorf("explain %d: want 0 (none) to %d columns", o.Explain, maxExplain)
+	}
+	if o.Explain > 0 && o.Format == FormatImages {
+		return fmt.Errorf("explanations by column are for tables; score images with oddity score --maps for anomaly maps")
+	}
 	if o.ImageBatch < 0 || o.ChunkBytes < 0 {
 		return fmt.Errorf("chunk size %d and image batch %d must be positive", o.ChunkBytes, o.ImageBatch)
 	}
@@ -117,7 +134,7 @@ func BuildScore(ctx context.Context, s beam.Scope, o ScoreOptions) error {
 		return err
 	}
 	sc := scoreConfig{Model: o.Model, Threshold: o.Threshold, HasThreshold: o.HasThreshold,
-		AnomaliesOnly: o.AnomaliesOnly, OutputFormat: o.OutputFormat}
+		AnomaliesOnly: o.AnomaliesOnly, OutputFormat: o.OutputFormat, Explain: o.Explain}
 	var lines beam.PCollection
 	header := "index,score,anomaly"
 	if m.Calibration() != nil {
@@ -146,6 +163,9 @@ func BuildScore(ctx context.Context, s beam.Scope, o ScoreOptions) error {
 		lines = beam.ParDo(s, &scoreFn{scoreConfig: sc}, batches, beam.SideInput{Input: counts})
 		if o.LabelColumn != "" || (len(m.Pipeline) > 0 && labelColumnOf(m) != "") {
 			header += ",label"
+		}
+		for k := 1; k <= o.Explain; k++ {
+			header += fmt.Sprintf(",why_%d,why_%d_contribution", k, k)
 		}
 	}
 	if o.OutputFormat == "jsonl" {
@@ -206,6 +226,7 @@ type scoreConfig struct {
 	HasThreshold  bool
 	AnomaliesOnly bool
 	OutputFormat  string
+	Explain       int
 }
 
 // setup loads the model (once per DoFn instance, that is per worker
@@ -226,17 +247,20 @@ func (c *scoreConfig) setup(ctx context.Context) (*detector.Model, error) {
 // scoreLine is one JSON output line, as `oddity score --output jsonl`
 // writes it (plus the path of an image).
 type scoreLine struct {
-	ID      json.RawMessage `json:"id,omitempty"`
-	Index   int64           `json:"index"`
-	Score   float64         `json:"score"`
-	PValue  *float64        `json:"p_value,omitempty"`
-	Anomaly bool            `json:"anomaly"`
-	Label   json.RawMessage `json:"label,omitempty"`
-	Path    string          `json:"path,omitempty"`
+	ID      json.RawMessage  `json:"id,omitempty"`
+	Index   int64            `json:"index"`
+	Score   float64          `json:"score"`
+	PValue  *float64         `json:"p_value,omitempty"`
+	Anomaly bool             `json:"anomaly"`
+	Label   json.RawMessage  `json:"label,omitempty"`
+	Path    string           `json:"path,omitempty"`
+	Why     []explain.Driver `json:"why,omitempty"`
 }
 
 // format writes the output lines of scored samples.
-func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores, pvalues []float64, flags []bool, labels, ids, paths []string) {
+// why, when not nil, holds each written row's drivers (nil for a row not
+// written).
+func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores, pvalues []float64, flags []bool, labels, ids, paths []string, why [][]explain.Driver) {
 	enc := json.NewEncoder(buf)
 	for i, s := range scores {
 		if c.AnomaliesOnly && !flags[i] {
@@ -255,6 +279,9 @@ func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores, pvalues []f
 			}
 			if paths != nil {
 				l.Path = paths[i]
+			}
+			if why != nil {
+				l.Why = why[i]
 			}
 			_ = enc.Encode(l) // writes to a bytes.Buffer cannot fail
 			continue
@@ -278,6 +305,18 @@ func (c *scoreConfig) format(buf *bytes.Buffer, start int64, scores, pvalues []f
 		if paths != nil {
 			buf.WriteByte(',')
 			buf.WriteString(csvField(paths[i]))
+		}
+		if why != nil {
+			for k := 0; k < c.Explain; k++ {
+				if k < len(why[i]) {
+					buf.WriteByte(',')
+					buf.WriteString(csvField(why[i][k].Column))
+					buf.WriteByte(',')
+					buf.WriteString(strconv.FormatFloat(why[i][k].Contribution, 'g', 6, 64))
+				} else {
+					buf.WriteString(",,")
+				}
+			}
 		}
 		buf.WriteByte('\n')
 	}
@@ -348,8 +387,28 @@ func (f *scoreFn) ProcessElement(ctx context.Context, p []byte, counts func(*chu
 	if err != nil {
 		return err
 	}
+	flags := f.m.Predict(scores)
+	var why [][]explain.Driver
+	if f.Explain > 0 {
+		// Explain the rows that will be written: every row, or with
+		// AnomaliesOnly the flagged ones.
+		var rows []int
+		for i := range scores {
+			if !f.AnomaliesOnly || flags[i] {
+				rows = append(rows, i)
+			}
+		}
+		ds, err := explain.Drivers(ctx, f.m, ds, rows, f.Explain)
+		if err != nil {
+			return fmt.Errorf("explaining rows %d to %d: %w", start, start+int64(b.N)-1, err)
+		}
+		why = make([][]explain.Driver, len(scores))
+		for k, i := range rows {
+			why[i] = ds[k]
+		}
+	}
 	var buf bytes.Buffer
-	f.format(&buf, start, scores, pv, f.m.Predict(scores), b.Labels, b.IDs, nil)
+	f.format(&buf, start, scores, pv, flags, b.Labels, b.IDs, nil, why)
 	if buf.Len() > 0 {
 		emit(buf.String())
 	}
@@ -407,7 +466,7 @@ func (f *scoreImagesFn) ProcessElement(ctx context.Context, ib imageBatch, emit 
 	if err != nil {
 		return err
 	}
-	f.format(&buf, int64(ib.Start), scores, pv, f.m.Predict(scores), nil, nil, ib.Paths)
+	f.format(&buf, int64(ib.Start), scores, pv, f.m.Predict(scores), nil, nil, ib.Paths, nil)
 	if buf.Len() > 0 {
 		emit(buf.String())
 	}

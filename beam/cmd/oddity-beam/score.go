@@ -27,6 +27,7 @@ index,score,anomaly,path for images; JSON lines with --output-format jsonl)
 in no particular order; the scores are bit for bit the in-process ones.`,
 		Example: `  oddity-beam score --model m.odm --input rows.csv --label-column class --output scores.csv
   oddity-beam score --model m.odm --input 'logs/*.jsonl' --anomalies-only --threshold 0.62 --output alerts.jsonl --output-format jsonl
+  oddity-beam score --model m.odm --input 'orders/*.csv' --anomalies-only --explain 3 --output alerts.csv
   oddity-beam score --model digits.odm --input ./images --output scores.csv
   oddity-beam score --runner flink --endpoint localhost:8099 --model /shared/m.odm --input /shared/rows.csv --output /shared/s.csv -- --environment_type=LOOPBACK`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,6 +52,7 @@ in no particular order; the scores are bit for bit the in-process ones.`,
 	f.StringVar(&o.OutputFormat, "output-format", "csv", "output format: csv or jsonl")
 	f.Float64Var(&o.Threshold, "threshold", 0, "override the model's threshold")
 	f.BoolVar(&o.AnomaliesOnly, "anomalies-only", false, "write only the samples scored above the threshold")
+	f.IntVar(&o.Explain, "explain", 0, "add the `K` columns that drive each row's score the most, with their contributions (tables; CSV columns why_1, why_1_contribution, ...; JSON field \"why\"); with --anomalies-only only the flagged rows are explained")
 	f.Float64Var(&chunkMB, "chunk-mb", float64(pipeline.DefaultChunkBytes)/(1<<20), "size of the byte ranges a text input is cut into (the unit of parallel work)")
 	f.IntVar(&o.ImageBatch, "image-batch", 256, "images per unit of parallel work")
 	rf.add(cmd)
