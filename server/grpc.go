@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"path"
 	"runtime/debug"
@@ -202,12 +201,8 @@ func (s *Server) RunGRPC(ctx context.Context, addr string, grace time.Duration, 
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.listen(addr)
 	if err != nil {
-		return err
-	}
-	if err := s.checkExposure(ln.Addr()); err != nil {
-		ln.Close()
 		return err
 	}
 	if ready != nil {

@@ -429,12 +429,8 @@ func (s *Server) Run(ctx context.Context, addr string, grace time.Duration, read
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.listen(addr)
 	if err != nil {
-		return err
-	}
-	if err := s.checkExposure(ln.Addr()); err != nil {
-		ln.Close()
 		return err
 	}
 	if tlsConf != nil {
@@ -481,6 +477,20 @@ func (s *Server) Run(ctx context.Context, addr string, grace time.Duration, read
 
 // checkExposure refuses a listener that others can reach unless it is
 // protected by TLS and tokens, or the caller said it knows.
+// listen listens on addr and refuses it (closing the listener) when
+// checkExposure does: the HTTP and the gRPC server share the rule.
+func (s *Server) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkExposure(ln.Addr()); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
 func (s *Server) checkExposure(a net.Addr) error {
 	ta, ok := a.(*net.TCPAddr)
 	if !ok || ta.IP.IsLoopback() || s.opt.InsecureListen {
