@@ -8,8 +8,8 @@ import "math"
 // Each square is rounded before it is added (the conversions forbid the
 // compiler to fuse them into multiply-adds), so boxDist, written the same
 // way, rounds alike on every architecture. The brute-force path's final
-// re-check calls it, and the tree's leaf scan (kdTree.scanRange) writes
-// the same sums out on rows it keeps widened, so the two algorithms return
+// re-check calls it, and the tree's leaf kernels (leaf.go) compute the
+// same sums several rows at a time, so the two algorithms return
 // bit-for-bit the same distances.
 func sqDist(q []float64, x []float32) float64 {
 	x = x[:len(q)]

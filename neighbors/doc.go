@@ -27,7 +27,11 @@
 //     32 to 64 rows), distances in float64 throughout. Box distances are
 //     summed like sqDist, so a box is pruned only when every row in it is
 //     farther, as computed. Identical rows are stored once with their list
-//     of rows, so a row repeated many times costs one distance.
+//     of rows, so a row repeated many times costs one distance. A leaf's
+//     rows are stored feature by feature in blocks of 8, so that SIMD
+//     kernels (leaf.go, leaf_amd64.s: AVX2 or AVX-512, plain Go elsewhere)
+//     compute 8 distances at a time and the two children's box distances
+//     at once, with sqDist's and boxDist's exact sums.
 //
 // Auto picks the tree up to TreeMaxDim features, where it measured faster
 // on every ADBench file, and the SGEMM beyond.
@@ -35,6 +39,7 @@
 // # Files
 //
 // index.go holds Index, its constructor and the searches; brute.go the
-// blocked SGEMM search and its error bound; kdtree.go the tree; dist.go
-// the exact distance and the top-k selection.
+// blocked SGEMM search and its error bound; kdtree.go the tree; leaf.go
+// and leaf_amd64.s the tree's distance kernels; dist.go the exact distance
+// and the top-k selection.
 package neighbors

@@ -85,7 +85,7 @@ func New(x []float32, n, d int, alg Algorithm, workers int) (*Index, error) {
 		}
 	}
 	if alg == KDTree {
-		ix.tree = buildTree(x, n, d)
+		ix.tree = buildTree(x, n, d, workers)
 	}
 	ix.alg = alg
 	return ix, nil
@@ -202,7 +202,7 @@ func (ix *Index) treeSearch(ctx context.Context, q []float32, m, k int, self, st
 	t, d := ix.tree, ix.d
 	var order []int32 // external queries in leaf order
 	if self {
-		m = len(t.perm)
+		m = len(t.memAt) - 1
 	} else {
 		leaf := make([]int32, m)
 		count := make([]int32, len(t.start)-t.firstLeaf+1)
@@ -225,12 +225,12 @@ func (ix *Index) treeSearch(ctx context.Context, q []float32, m, k int, self, st
 	workers := min(ix.workers, (m+treeChunk-1)/treeChunk)
 	work := func() {
 		defer wg.Done()
-		q64 := make([]float64, d)
 		kq := k
 		if self {
 			kq = k + 1
 		}
-		h := newTopK(kq, strict)
+		sr := t.newSearcher(kq, strict)
+		h := sr.h
 		for !failed.Load() {
 			lo := int(next.Add(treeChunk)) - treeChunk
 			if lo >= m {
@@ -241,18 +241,17 @@ func (ix *Index) treeSearch(ctx context.Context, q []float32, m, k int, self, st
 				return
 			}
 			for p := lo; p < min(lo+treeChunk, m); p++ {
-				h.reset(math.Inf(1))
 				if !self {
 					i := int(order[p])
-					widen(q64, q[i*d:(i+1)*d])
-					t.search(q64, h, -1)
+					widen(sr.q, q[i*d:(i+1)*d])
+					sr.search()
 					copy(dist[i*k:(i+1)*k], h.d[:k])
 					copy(idx[i*k:(i+1)*k], h.i[:k])
 					continue
 				}
-				t.search(t.pts[p*d:(p+1)*d], h, -1)
-				u := t.perm[p]
-				for _, r := range t.members[t.memStart[u]:t.memStart[u+1]] {
+				t.row(sr.q, p)
+				sr.search()
+				for _, r := range t.members(p) {
 					od, oi := dist[int(r)*k:int(r+1)*k], idx[int(r)*k:int(r+1)*k]
 					if strict {
 						copy(od, h.d[1:])

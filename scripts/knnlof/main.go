@@ -20,6 +20,15 @@
 //
 //	go run ./scripts/knnlof --crossover
 //
+// --versus is the side-by-side speed check against scikit-learn on every
+// ADBench file over 10,000 rows (and MNIST pixels with --mnist): it finds
+// scikit-learn's fastest algorithm for each method and then times oddity
+// and scikit-learn alternately, --rounds times, printing every round and
+// a table of the fastest round of each side (run from the repository
+// root; scikit-learn through scripts/reference/knn_lof.py --sk-time):
+//
+//	go run ./scripts/knnlof --versus --mnist --rounds 3 --out /tmp/knnlof
+//
 // --scale times kNN scoring 1,000,000 Gaussian rows of 20 features against
 // 100,000 training rows, and the peak memory (the process's maximum
 // resident set):
@@ -89,6 +98,11 @@ func main() {
 	root := fs.String("datasets", "", "data-set folder (default: catalog's)")
 	crossover := fs.Bool("crossover", false, "time both search algorithms on every file instead")
 	scale := fs.Bool("scale", false, "time kNN scoring of 1M×20 rows against 100k training rows instead")
+	versus := fs.Bool("versus", false, "time oddity and scikit-learn side by side, alternately, instead")
+	rounds := fs.Int("rounds", 2, "--versus: alternating rounds per file and method")
+	minRows := fs.Int("min-rows", 10000, "--versus: only ADBench files of more rows")
+	python := fs.String("python", "/usr/bin/python3", "--versus: the Python with scikit-learn")
+	limit := fs.Float64("limit", 600, "--versus: seconds allowed to one scikit-learn run")
 	_ = fs.Parse(os.Args[1:])
 	if *out == "" && !*crossover && !*scale {
 		fmt.Fprintln(os.Stderr, "knnlof: --out is required")
@@ -101,6 +115,8 @@ func main() {
 		err = crossoverRun(*files, *mnist, *repeat)
 	case *scale:
 		err = scaleRun()
+	case *versus:
+		err = versusRun(*out, *files, *minRows, *mnist, *rounds, *python, *limit)
 	default:
 		err = run(*out, *files, *seeds, *labeled, *mnist, *repeat)
 	}
