@@ -398,13 +398,13 @@ func (f *scoreFn) ProcessElement(ctx context.Context, p []byte, counts func(*chu
 				rows = append(rows, i)
 			}
 		}
-		ds, err := explain.Drivers(ctx, f.m, ds, rows, f.Explain)
+		drivers, err := explain.Drivers(ctx, f.m, ds, rows, f.Explain)
 		if err != nil {
 			return fmt.Errorf("explaining rows %d to %d: %w", start, start+int64(b.N)-1, err)
 		}
 		why = make([][]explain.Driver, len(scores))
 		for k, i := range rows {
-			why[i] = ds[k]
+			why[i] = drivers[k]
 		}
 	}
 	var buf bytes.Buffer
