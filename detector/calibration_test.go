@@ -383,3 +383,74 @@ func TestCorruptCalibrationRefused(t *testing.T) {
 		t.Errorf("a calibration score of 1e999: %v, want ErrPayload", err)
 	}
 }
+
+// ownScorer is recorder with leave-one-out training scores: minus the id
+// of each row it was fitted on, so that a test can tell them apart from
+// Score's (which are never negative).
+type ownScorer struct{ recorder }
+
+func (o *ownScorer) TrainScores() []float64 {
+	out := make([]float64, len(o.seen))
+	for i, id := range o.seen {
+		out[i] = -float64(id)
+	}
+	return out
+}
+
+// ScoreFitData gives the rows FitCalibrated fitted on their leave-one-out
+// scores and the held-out rows Score's; a detector without training scores
+// gets Score's everywhere; other data, or other options, is refused.
+func TestScoreFitData(t *testing.T) {
+	ctx := context.Background()
+	x := gaussRows(300, 4)
+	co := CalibrationOptions{Seed: 5}
+	det := &ownScorer{}
+	m, err := FitCalibrated(ctx, det, TrainSet{X: x}, ThresholdRule{}, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.ScoreFitData(ctx, x, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := m.Score(ctx, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fitted := map[int]bool{}
+	for _, id := range det.seen {
+		fitted[id] = true
+	}
+	for i := range got {
+		want := plain[i]
+		if fitted[i] {
+			want = -float64(i)
+		}
+		if got[i] != want {
+			t.Fatalf("row %d (fitted %v): score %v, want %v", i, fitted[i], got[i], want)
+		}
+	}
+	if _, err := m.ScoreFitData(ctx, gaussRows(200, 4), co); !errors.Is(err, ErrInput) {
+		t.Errorf("other data: %v, want ErrInput", err)
+	}
+	if _, err := m.ScoreFitData(ctx, x, CalibrationOptions{Seed: 5, Fraction: 0.5}); !errors.Is(err, ErrInput) {
+		t.Errorf("another fraction: %v, want ErrInput", err)
+	}
+	if _, err := m.ScoreFitData(ctx, x, CalibrationOptions{Seed: 6}); !errors.Is(err, ErrInput) {
+		t.Errorf("another seed (the same number of rows held out): %v, want ErrInput", err)
+	}
+	y := gaussRows(300, 4)
+	y.X[0]++
+	if _, err := m.ScoreFitData(ctx, y, co); !errors.Is(err, ErrInput) {
+		t.Errorf("other data of the same size: %v, want ErrInput", err)
+	}
+	m2, err := FitCalibrated(ctx, &recorder{}, TrainSet{X: x}, ThresholdRule{}, co)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got2, err := m2.ScoreFitData(ctx, x, co)
+	want2, _ := m2.Score(ctx, x)
+	if err != nil || !slices.Equal(got2, want2) {
+		t.Errorf("without training scores: %v, scores differ from Score's: %v", err, !slices.Equal(got2, want2))
+	}
+}

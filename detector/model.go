@@ -458,6 +458,42 @@ func calibrationSplit(n int, co CalibrationOptions) (train, held []int, err erro
 	return train, held, nil
 }
 
+// ScoreFitData scores x, the data FitCalibrated fitted m on with options
+// co, as new data would be scored, except that the rows the detector was
+// fitted on get its leave-one-out scores where it has them (TrainScorer):
+// scored as new rows, a neighbour method's own rows would count themselves
+// at distance 0 and score lower than the held-out calibration rows they are
+// compared with, which would bias their p-values up. `oddity detect`, which
+// fits on a file and then ranks the same file, scores it this way.
+func (m *Model) ScoreFitData(ctx context.Context, x *data.Dataset, co CalibrationOptions) ([]float64, error) {
+	scores, err := m.Score(ctx, x)
+	if err != nil {
+		return nil, err
+	}
+	ts, ok := m.Detector.(TrainScorer)
+	if !ok {
+		return scores, nil
+	}
+	if co, err = co.withDefaults(); err != nil {
+		return nil, err
+	}
+	if c := m.Meta.Calibration; c == nil || c.Seed != co.Seed || c.Fraction != co.Fraction || m.Meta.DataHash != Hash(x) {
+		return nil, fmt.Errorf("%w: ScoreFitData needs the data and the calibration options FitCalibrated fitted the model with", ErrInput)
+	}
+	train, _, err := calibrationSplit(x.N, co)
+	if err != nil {
+		return nil, err
+	}
+	own := ts.TrainScores()
+	if len(own) != len(train) || m.Meta.Train != len(train) {
+		return nil, fmt.Errorf("%w: the model has %d training scores and was fitted on %d rows, not the %d this split of %d rows gives: is x the data it was fitted on, with the same calibration options?", ErrInput, len(own), m.Meta.Train, len(train), x.N)
+	}
+	for j, i := range train {
+		scores[i] = own[j]
+	}
+	return scores, nil
+}
+
 // sample returns the first k of idx (all when there are fewer), sorted.
 // idx is in random order, so its first k are a uniform random subset.
 func sample(idx []int, k int) []int {

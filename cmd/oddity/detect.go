@@ -135,11 +135,8 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 					return err
 				}
 			}
-			scores, err := m.Score(cmd.Context(), r.x)
+			scores, err := m.ScoreFitData(cmd.Context(), r.x, detector.CalibrationOptions{Fraction: calib, Seed: seed})
 			if err != nil {
-				return err
-			}
-			if err := leaveOneOut(m, scores, calib, seed); err != nil {
 				return err
 			}
 			pv, err := m.PValues(scores)
@@ -256,30 +253,6 @@ held-out ones), or, with --fdr, by Benjamini-Hochberg over the whole input
 	f.Uint64Var(&seed, "seed", 0, "random seed")
 	tf.bind(f)
 	rootCmd.AddCommand(cmd)
-}
-
-// leaveOneOut gives the rows the model was fitted on their leave-one-out
-// scores, where the detector has them (detector.TrainScorer: kNN, LOF):
-// scored as new rows, they would count themselves among their neighbours
-// and score lower than the held-out calibration rows they are compared
-// with, which would bias their p-values up.
-func leaveOneOut(m *detector.Model, scores []float64, calib float64, seed uint64) error {
-	ts, ok := m.Detector.(detector.TrainScorer)
-	if !ok {
-		return nil
-	}
-	train, _, err := detector.CalibrationSplit(len(scores), detector.CalibrationOptions{Fraction: calib, Seed: seed})
-	if err != nil {
-		return err
-	}
-	own := ts.TrainScores()
-	if len(own) != len(train) {
-		return fmt.Errorf("detect: the model has %d training scores for %d rows fitted on", len(own), len(train))
-	}
-	for j, i := range train {
-		scores[i] = own[j]
-	}
-	return nil
 }
 
 // detectTable reads a table and picks its detector.
