@@ -146,6 +146,19 @@ type Options struct {
 	SENoIdentity bool `json:"se_no_identity,omitempty" opt:"se-no-identity,omitzero" help:"affinity from (C+C^T)/2 without the identity DSC-Net's code adds for COIL-20"`
 	// SEPower is the power the affinity is raised to (0 means 8).
 	SEPower float64 `json:"se_power,omitempty" opt:"se-power,omitzero" min:"0" help:"power of the affinity (0: 8)"`
+
+	// Manifold clusters a UMAP layout of the pretrained codes with k-means
+	// instead of fine-tuning with a clustering loss (N2D: McConville,
+	// Santos-Rodriguez, Piechocki and Craddock, ICPR 2020). The centroids
+	// kept are the clusters' mean codes. Loss, Schedule, Gamma, Alpha*,
+	// UpdateInterval, Tol, MaxSteps, FinetuneLR and Final do not apply.
+	// Default false.
+	Manifold bool `json:"manifold,omitempty" opt:"manifold,omitzero" help:"cluster a UMAP layout of the pretrained codes (N2D) instead of fine-tuning"`
+	// ManifoldNeighbors is UMAP's neighbourhood size, the image itself
+	// included (0 means 20, N2D's for MNIST).
+	ManifoldNeighbors int `json:"manifold_neighbors,omitempty" opt:"manifold-neighbors,omitzero" min:"0" help:"UMAP neighbourhood size of the manifold mode (0: 20)"`
+	// ManifoldDim is the dimension of the UMAP layout (0 means K, N2D's).
+	ManifoldDim int `json:"manifold_dim,omitempty" opt:"manifold-dim,omitzero" min:"0" help:"dimension of the manifold mode's UMAP layout (0: k)"`
 }
 
 // MaxSelfExpressive is the largest number of images the self-expressive
@@ -239,6 +252,12 @@ func (o Options) Validate() error {
 	// Alpha is not a command-line option, so no tag states its bound.
 	if math.IsNaN(o.Alpha) || math.IsInf(o.Alpha, 0) || o.Alpha <= 0 {
 		return fmt.Errorf("%w: alpha = %v: must be a positive number", ErrOption, o.Alpha)
+	}
+	if o.Manifold && o.SelfExpressive {
+		return fmt.Errorf("%w: manifold and self-expressive are two different modes: choose one", ErrOption)
+	}
+	if o.ManifoldNeighbors == 1 {
+		return fmt.Errorf("%w: manifold-neighbors = 1: the neighbourhood counts the image itself, so it needs at least 2", ErrOption)
 	}
 	return nil
 }

@@ -213,6 +213,13 @@ func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, er
 	}
 	res.Timings.Pretrain = time.Since(start).Seconds()
 
+	if cfg.Manifold {
+		if err := t.clusterManifold(ctx, m, x, res, report); err != nil {
+			return nil, nil, err
+		}
+		return m, res, nil
+	}
+
 	// Initialisation: k-means++ on z, best of KMeansInit.
 	start = time.Now()
 	d := cfg.Embedding
