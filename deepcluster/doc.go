@@ -67,9 +67,9 @@
 // pixel, as Keras' "kld" and "mse" losses are; fine-tuning uses a fresh Adam
 // (Options.FinetuneLR) over the network and the centroids.
 //
-// # Beyond the papers: augmentation and self-expression
+// # Beyond the papers: augmentation, self-expression, manifold
 //
-// Two modes go past DCEC for users who want the best clustering; each is
+// Three modes go past DCEC for users who want the best clustering; each is
 // off by default, and its options print nothing while off, so the
 // paper-faithful runs and their recorded settings are unchanged
 // (docs/methods.md §3).
@@ -86,6 +86,11 @@
 //	  spectral clustering (normalised Laplacian, k-means on the rows)  package spectral
 //	  anomaly score: distance of the code to the nearest cluster mean
 //	  (the centroids are the clusters' mean codes)                     fitSelfExpressive, Model.Score
+//	N2D (McConville, Santos-Rodriguez, Piechocki and Craddock, ICPR 2020):
+//	  pretrain the autoencoder (with augmentation when set), lay the
+//	  codes out by UMAP (20 neighbours, minimum distance 0, K dims),
+//	  k-means on the layout; no clustering loss                        clusterManifold (manifold.go), package umap; Options.Manifold, ManifoldNeighbors, ManifoldDim
+//	  new images: nearest cluster mean code; anomaly score as above    Model.Assign, Model.Score
 //
 // Augmentation draws from its own random stream, so the plain mode draws
 // the numbers it always drew. The self-expressive mode holds an n×n matrix

@@ -16,9 +16,10 @@ import (
 // Options.ManifoldNeighbors.
 const manifoldNeighbors = 20
 
-// manifoldSettings returns the neighbourhood size and embedding dimension
-// of the manifold mode, zeros resolved to their defaults (20, and K).
-func (o Options) manifoldSettings() (neighbors, dim int) {
+// ManifoldSettings returns the neighbourhood size and layout dimension of
+// the manifold mode that o asks for, zeros resolved to their defaults (20,
+// and K).
+func ManifoldSettings(o Options) (neighbors, dim int) {
 	neighbors, dim = o.ManifoldNeighbors, o.ManifoldDim
 	if neighbors == 0 {
 		neighbors = manifoldNeighbors
@@ -45,7 +46,7 @@ func (t *Trainer) clusterManifold(ctx context.Context, m *Model, x *data.Dataset
 		return err
 	}
 	d := m.EmbeddingSize()
-	nb, dim := cfg.manifoldSettings()
+	nb, dim := ManifoldSettings(cfg)
 	if nb > x.N {
 		return fmt.Errorf("%w: %d manifold neighbours for %d images", ErrInput, nb, x.N)
 	}

@@ -49,11 +49,19 @@ model.oddity (loadable by 'oddity score'), assignments.csv, metrics.json,
 tsne.png (embedding of a seeded random subset, coloured by true label and
 by cluster) and reconstructions.png. With --runs N > 1 the seeds S..S+N-1
 run one after the other into DIR/seed-S..., and the mean and spread of
-every metric are printed.`,
+every metric are printed.
+
+Beyond the papers (docs/methods.md §3): --augment trains on randomly
+shifted and rotated copies (DEC-DA); --manifold clusters a UMAP layout of
+the pretrained codes with k-means instead of fine-tuning (N2D; the best
+on the digits); --self-expressive runs deep subspace clustering (DSC-Net;
+the best on COIL-20, at most 5,000 images).`,
 		Example: `  oddity cluster --data usps --k 10 --out runs/usps
   oddity cluster --data coil20 --k 20 --runs 3 --out runs/coil20
   oddity cluster --data mnist --k 10 --epochs 15 --out runs/mnist
-  oddity cluster --data my.npz --k 5 --loss kmeans --final kmeans --out runs/x`,
+  oddity cluster --data my.npz --k 5 --loss kmeans --final kmeans --out runs/x
+  oddity cluster --data mnist --k 10 --augment --manifold --epochs 30 --out runs/mnist-n2d
+  oddity cluster --data coil20 --k 20 --self-expressive --epochs 100 --out runs/coil20-dsc`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCluster(cmd, f) },
 	}
