@@ -113,9 +113,10 @@ func (d *Detector) Reconstruct(ctx context.Context, x *data.Dataset) (in, out *d
 // and the field names are those of models saved before Options existed, so
 // those still load.
 type stored struct {
-	Options    Options `json:"config"`
-	Shape      []int   `json:"shape"`
-	InputShape []int   `json:"input_shape,omitempty"`
+	Options    Options        `json:"config"`
+	Shape      []int          `json:"shape"`
+	InputShape []int          `json:"input_shape,omitempty"`
+	Features   *featureConfig `json:"features,omitempty"`
 }
 
 // Marshal implements detector.Detector: the options and input shape as
@@ -136,13 +137,23 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	default:
 		return nil, fmt.Errorf("deepcluster: only the DCEC and the self-expressive mode's autoencoders can be saved, not %T", d.Model.Net)
 	}
-	cfg, err := json.Marshal(stored{Options: d.Model.Options, Shape: d.Model.Shape, InputShape: d.Model.InputShape})
+	ts := append([]*tensor.Tensor(nil), d.Model.Net.Parameters()...)
+	ts = append(ts, d.Model.Centroids)
+	p := &detector.Payload{Tensors: ts}
+	st := stored{Options: d.Model.Options, Shape: d.Model.Shape, InputShape: d.Model.InputShape}
+	if d.Model.Features != nil {
+		fc, err := d.Model.Features.marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		st.Features = fc
+	}
+	cfg, err := json.Marshal(st)
 	if err != nil {
 		return nil, err
 	}
-	ts := append([]*tensor.Tensor(nil), d.Model.Net.Parameters()...)
-	ts = append(ts, d.Model.Centroids)
-	return &detector.Payload{Config: cfg, Tensors: ts}, nil
+	p.Config = cfg
+	return p, nil
 }
 
 // Unmarshal implements detector.Detector. It restores the saved options
@@ -184,8 +195,16 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 		}
 		copy(dst.Data, src.Data)
 	}
+	var feats *FeatureLOF
+	if s.Features != nil {
+		if feats, err = unmarshalFeatures(s.Features, p); err != nil {
+			return err
+		}
+	} else if o.Score == "lof" {
+		return fmt.Errorf("%w: deepcluster model with score lof but no stored features", detector.ErrPayload)
+	}
 	d.Options = o
-	d.Model = &Model{Options: o, Net: net, Centroids: mu, Shape: s.Shape, InputShape: s.InputShape}
+	d.Model = &Model{Options: o, Net: net, Centroids: mu, Shape: s.Shape, InputShape: s.InputShape, Features: feats}
 	d.Result = nil
 	return nil
 }

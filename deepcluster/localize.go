@@ -65,6 +65,9 @@ func (m *Model) Localize(ctx context.Context, x *data.Dataset, method string, si
 	if method != MapResidual && method != MapGradient {
 		return nil, fmt.Errorf("%w: anomaly map %q (want %q or %q)", ErrOption, method, MapResidual, MapGradient)
 	}
+	if method == MapGradient && m.Options.Score == "lof" {
+		return nil, fmt.Errorf("%w: the gradient map follows the distance or maxq score, not lof (use the residual map)", ErrOption)
+	}
 	if err := m.check(x); err != nil {
 		return nil, err
 	}

@@ -79,8 +79,11 @@ type Options struct {
 	// "kmeans" (k-means re-run on the final embedding).
 	Final string `json:"final" opt:"final" enum:"argmax|kmeans" help:"final clustering: argmax (of q) or kmeans (re-run on the embedding)"`
 	// Score is the anomaly score: "distance" (default, Euclidean distance
-	// of z to the nearest centroid) or "maxq" (1 - max_j q_ij).
-	Score string `json:"score" opt:"score" enum:"distance|maxq" help:"anomaly score: distance (to the nearest centroid) or maxq (1 - max q)"`
+	// of z to the nearest centroid), "maxq" (1 - max_j q_ij) or "lof" (the
+	// local outlier factor of the image's hidden features among the
+	// training images', FeatureLOF; the model keeps a reference of up to
+	// MaxFeatureRows training images).
+	Score string `json:"score" opt:"score" enum:"distance|maxq|lof" help:"anomaly score: distance (to the nearest centroid), maxq (1 - max q) or lof (of the hidden features among the training images')"`
 
 	// The options below go beyond the papers DefaultOptions reproduces
 	// (docs/methods.md §3). Each is ",omitzero" and its zero value is the

@@ -112,6 +112,9 @@ type Model struct {
 	// InputShape is the shape of the training samples as given (C×S×S, or
 	// S×S for one channel); nil in models saved before it was recorded.
 	InputShape []int
+	// Features is the reference of the "lof" score; nil unless the model
+	// was fitted with it (or FitFeatures was called).
+	Features *FeatureLOF
 }
 
 // imageShape checks that x holds square images and returns C and side; its
@@ -136,8 +139,22 @@ func imageShape(x *data.Dataset) (c, side int, err error) {
 }
 
 // Fit trains on x (labels ignored) and returns the model and what the run
-// produced. It checks ctx between steps.
+// produced. It checks ctx between steps. With Options.Score "lof" it also
+// keeps the reference of that score (Model.FitFeatures).
 func (t *Trainer) Fit(ctx context.Context, x *data.Dataset) (*Model, *Result, error) {
+	m, res, err := t.fit(ctx, x)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Options.Score == "lof" {
+		if err := m.FitFeatures(ctx, x, m.Options.Seed); err != nil {
+			return nil, nil, err
+		}
+	}
+	return m, res, nil
+}
+
+func (t *Trainer) fit(ctx context.Context, x *data.Dataset) (*Model, *Result, error) {
 	cfg := t.Options
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
@@ -494,10 +511,18 @@ func (m *Model) Reconstruct(ctx context.Context, x *data.Dataset) ([]float32, er
 
 // Score returns the anomaly score of every row of x, higher = more
 // anomalous: by kind "distance" the Euclidean distance of z to the nearest
-// centroid, by "maxq" 1 - max_j q_ij; "" uses the model's Options.Score.
+// centroid, by "maxq" 1 - max_j q_ij, by "lof" the local outlier factor of
+// the image's hidden features (FeatureLOF); "" uses the model's
+// Options.Score.
 func (m *Model) Score(ctx context.Context, x *data.Dataset, kind string) ([]float64, error) {
 	if kind == "" {
 		kind = m.Options.Score
+	}
+	if kind == "lof" {
+		if err := m.check(x); err != nil {
+			return nil, err
+		}
+		return m.scoreFeatures(ctx, x)
 	}
 	z, err := m.Embed(ctx, x)
 	if err != nil {
@@ -518,7 +543,7 @@ func (m *Model) Score(ctx context.Context, x *data.Dataset, kind string) ([]floa
 			out[i] = 1 - float64(best)
 		}
 	default:
-		return nil, fmt.Errorf("%w: score = %q: must be distance or maxq", ErrOption, kind)
+		return nil, fmt.Errorf("%w: score = %q: must be distance, maxq or lof", ErrOption, kind)
 	}
 	return out, nil
 }
