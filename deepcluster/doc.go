@@ -59,6 +59,8 @@
 //	final assignments argmax_j q_ij (DEC), or k-means re-run on z          ArgmaxQ, KMeansRerun; Options.Final
 //	anomaly score (docs/methods.md §3): distance to the nearest
 //	  centroid, or 1 - max_j q_ij                                          Model.Score, Detector.Score; Options.Score
+//	  or LOF of the encoder's last hidden layer (unit length, 64
+//	  principal axes) among the training images' (beyond the papers)      FeatureLOF (features.go); Options.Score = "lof"
 //
 // Details the papers leave open, as chosen here: batches are drawn from a
 // seeded permutation of the data, renewed after each pass (DCEC's Keras code

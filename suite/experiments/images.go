@@ -719,6 +719,11 @@ func imgFitDC(ctx context.Context, spec results.Spec, cfg deepcluster.Options, s
 	// A fresh detector over the shared model, scoring as this cell asks.
 	mc := *m
 	mc.Options.Score = cfg.Score
+	if cfg.Score == "lof" && mc.Features == nil {
+		if err := mc.FitFeatures(ctx, ts.X, seed); err != nil {
+			return nil, err
+		}
+	}
 	f.det = &deepcluster.Detector{Options: mc.Options, Model: &mc}
 	f.embed = func(ctx context.Context, x *data.Dataset) ([]float32, int, []int, error) {
 		_, labels, err := mc.Assign(ctx, x)
