@@ -1,6 +1,7 @@
 package umap
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -87,21 +88,12 @@ func TestMemberships(t *testing.T) {
 		if w[0] != 1 {
 			t.Fatalf("point %d: nearest neighbour's membership %g, want 1", i, w[0])
 		}
-		if !slices.IsSortedFunc(w, func(a, b float64) int { return -cmpF(a, b) }) {
+		if !slices.IsSortedFunc(w, func(a, b float64) int { return -cmp.Compare(a, b) }) {
 			t.Fatalf("point %d: memberships %v do not fall with distance", i, w)
 		}
 	}
 }
 
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // TestFuzzyUnion checks the union on a hand-made case: 0→1 (0.5) and 1→0
 // (0.4) merge to 0.5 + 0.4 - 0.2 = 0.7; 0→2 (1) has no reverse and stays

@@ -1022,22 +1022,23 @@ func imgTSNE(ctx context.Context, z []float32, n, d int, labels, clusters []int,
 // Published clustering figures (docs/methods.md §3). The papers' NMI is the
 // geometric normalisation of their era, so it is compared with
 // "nmi_geometric".
-var imgClusterPublished = map[string]struct {
-	acc, nmi float64
-	source   string
-}{
+var imgClusterPublished = map[string]imgPublished{
 	"mnist":  {0.890, 0.885, "DCEC (Guo et al., ICONIP 2017) on all 70,000 MNIST images (also DEC 0.843, IDEC 0.881 ACC; Aljalbout et al. AE+KL 0.859 / 0.825) (docs/methods.md §3)"},
 	"usps":   {0.790, 0.826, "DCEC (Guo et al., ICONIP 2017) on all 9,298 USPS images (docs/methods.md §3)"},
 	"coil20": {0.762, 0.848, "Aljalbout et al. 2018 on COIL-20 (docs/methods.md §3)"},
 }
 
+// imgPublished is a published clustering figure (nmi 0: none published)
+// and where it comes from.
+type imgPublished struct {
+	acc, nmi float64
+	source   string
+}
+
 // imgBeyondPublished are the figures issue #20 quotes for the modes beyond
 // the papers: DEC-DA's for the digits (a different method from the
 // manifold mode; the target the issue set) and DSC-Net's for COIL-20.
-var imgBeyondPublished = map[string]struct {
-	acc, nmi float64
-	source   string
-}{
+var imgBeyondPublished = map[string]imgPublished{
 	"mnist":  {0.985, 0.961, "ConvDEC-DA (Guo, Zhu, Liu and Yin, ACML 2018) on all of MNIST, the figure issue #20 aims at; this row is the manifold mode, not DEC-DA"},
 	"usps":   {0.987, 0.962, "ConvDEC-DA (Guo, Zhu, Liu and Yin, ACML 2018) on all of USPS, the figure issue #20 aims at; this row is the manifold mode, not DEC-DA"},
 	"coil20": {0.949, 0, "DSC-Net (Ji, Zhang, Li, Salzmann and Reid, NeurIPS 2017) on COIL-20 (no NMI published)"},
