@@ -94,7 +94,6 @@ func TestMemberships(t *testing.T) {
 	}
 }
 
-
 // TestFuzzyUnion checks the union on a hand-made case: 0→1 (0.5) and 1→0
 // (0.4) merge to 0.5 + 0.4 - 0.2 = 0.7; 0→2 (1) has no reverse and stays
 // 1; 2→1 (0.25) likewise; every edge appears in both directions.
