@@ -9,7 +9,10 @@
 //	go run ./scripts/acctime -out docs/figures/deepcluster-acc-vs-time.svg \
 //	    NAME=docs/results/deepcluster-mnist-seed0.json ...
 //
-// Each argument is LABEL=PATH (or a PATH, labelled by its file name). It
+// Each argument is LABEL=PATH (or a PATH, labelled by its file name). A
+// benchmark suite's clustering cell (DIR/cells/ID.json) gives one point per
+// seed at the cell's mean fit time: the manifold and self-expressive modes
+// have no fine-tuning history, so a point is what they have. It
 // also prints a table: label, pretraining and total seconds, ACC after
 // initialisation and at the end.
 package main
@@ -42,6 +45,21 @@ type run struct {
 	} `json:"history"`
 }
 
+// cell is the part of a benchmark suite's cell file (DIR/cells/ID.json)
+// this command reads: the metrics of every seed and the mean fit time.
+type cell struct {
+	PerSeed    []map[string]float64 `json:"per_seed"`
+	FitSeconds float64              `json:"fit_seconds"`
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
 func main() {
 	out := flag.String("out", "deepcluster-acc-vs-time.svg", "figure to write (.svg or .png)")
 	title := flag.String("title", "ACC against training time", "figure title")
@@ -59,6 +77,18 @@ func main() {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			log.Fatal(err)
+		}
+		var c cell
+		if err := json.Unmarshal(b, &c); err == nil && len(c.PerSeed) > 0 {
+			// A benchmark cell: one point per seed at the mean fit time.
+			s := viz.Series{Name: label}
+			for _, ms := range c.PerSeed {
+				s.X = append(s.X, c.FitSeconds/60)
+				s.Y = append(s.Y, ms["acc"])
+			}
+			series = append(series, s)
+			fmt.Printf("%-40s %10s %10.0f %9s %9.4f (mean of %d seeds)\n", label, "-", c.FitSeconds, "-", mean(s.Y), len(s.Y))
+			continue
 		}
 		var r run
 		if err := json.Unmarshal(b, &r); err != nil {
