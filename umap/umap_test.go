@@ -271,3 +271,34 @@ func BenchmarkLayout(b *testing.B) {
 		}
 	}
 }
+
+// TestEmbedDuplicates lays out points that are all copies of three: every
+// neighbour sits at distance 0, which must still give a finite layout
+// whose copies of one point stay together.
+func TestEmbedDuplicates(t *testing.T) {
+	const n = 90
+	x := make([]float32, n*2)
+	for i := range n {
+		x[2*i], x[2*i+1] = float32(10*(i%3)), float32(-5*(i%3))
+	}
+	r, err := Embed(context.Background(), x, n, 2, Options{Neighbors: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range r.Y {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatalf("layout holds %v", v)
+		}
+	}
+	km, err := kmeans.Fit(context.Background(), r.Y, n, 2, kmeans.Options{K: 3, NInit: 3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := make([]int, n)
+	for i := range truth {
+		truth[i] = i % 3
+	}
+	if acc, _ := metrics.ACC(truth, km.Labels); acc != 1 {
+		t.Errorf("copies of three points: k-means ACC %g on the layout, want 1", acc)
+	}
+}
