@@ -2,12 +2,12 @@ package deepcluster
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"github.com/oddity-ml/oddity/data"
 	"github.com/oddity-ml/oddity/detector"
@@ -194,11 +194,11 @@ func (f *FeatureLOF) marshal(p *detector.Payload) (*featureConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.SetFloat64s(featureMean, f.proj.Mean)
+	p.SetFloat64s(featureAxes, f.proj.Components)
 	if p.Blobs == nil {
 		p.Blobs = map[string][]byte{}
 	}
-	p.Blobs[featureMean] = f64bytes(f.proj.Mean)
-	p.Blobs[featureAxes] = f64bytes(f.proj.Components)
 	for name, b := range lp.Blobs {
 		p.Blobs[featurePrefix+name] = b
 	}
@@ -215,22 +215,22 @@ func unmarshalFeatures(c *featureConfig, p *detector.Payload) (*FeatureLOF, erro
 	if c.Dim < 1 || c.Axes < 1 || c.Axes > c.Dim {
 		return nil, fmt.Errorf("%w: deepcluster lof score of %d axes for %d features", detector.ErrPayload, c.Axes, c.Dim)
 	}
-	mean, err := bytesF64(p.Blobs[featureMean], c.Dim, featureMean)
+	mean, err := p.Float64s(featureMean, c.Dim)
 	if err != nil {
 		return nil, err
 	}
-	axes, err := bytesF64(p.Blobs[featureAxes], c.Axes*c.Dim, featureAxes)
+	axes, err := p.Float64s(featureAxes, c.Axes*c.Dim)
 	if err != nil {
 		return nil, err
 	}
 	lp := &detector.Payload{Config: c.LOF, Blobs: map[string][]byte{}}
 	for name, b := range p.Blobs {
-		if rest, ok := cutPrefix(name); ok && name != featureMean && name != featureAxes {
+		if rest, ok := strings.CutPrefix(name, featurePrefix); ok && name != featureMean && name != featureAxes {
 			lp.Blobs[rest] = b
 		}
 	}
 	for _, t := range p.Tensors {
-		if rest, ok := cutPrefix(t.Name); ok {
+		if rest, ok := strings.CutPrefix(t.Name, featurePrefix); ok {
 			c := tensor.FromData(t.Data, t.Shape...)
 			c.Name = rest
 			lp.Tensors = append(lp.Tensors, c)
@@ -242,35 +242,4 @@ func unmarshalFeatures(c *featureConfig, p *detector.Payload) (*FeatureLOF, erro
 	}
 	proj := &pca.PCA{Dim: c.Dim, NComponents: c.Axes, Mean: mean, Components: axes}
 	return &FeatureLOF{proj: proj, lof: d}, nil
-}
-
-func cutPrefix(name string) (string, bool) {
-	if len(name) > len(featurePrefix) && name[:len(featurePrefix)] == featurePrefix {
-		return name[len(featurePrefix):], true
-	}
-	return "", false
-}
-
-func f64bytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-	}
-	return b
-}
-
-// bytesF64 decodes want float64 values, refusing a wrong length or a
-// non-finite value.
-func bytesF64(b []byte, want int, name string) ([]float64, error) {
-	if len(b) != 8*want {
-		return nil, fmt.Errorf("%w: blob %q holds %d bytes, want %d", detector.ErrPayload, name, len(b), 8*want)
-	}
-	v := make([]float64, want)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		if math.IsNaN(v[i]) || math.IsInf(v[i], 0) {
-			return nil, fmt.Errorf("%w: blob %q holds %v", detector.ErrPayload, name, v[i])
-		}
-	}
-	return v, nil
 }

@@ -2,7 +2,6 @@ package knn
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -168,8 +167,9 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	}
 	t := tensor.FromData(d.x, d.n, d.d)
 	t.Name = "train"
-	return &detector.Payload{Config: cfg, Tensors: []*tensor.Tensor{t},
-		Blobs: map[string][]byte{"train_scores": float64Bytes(d.train)}}, nil
+	p := &detector.Payload{Config: cfg, Tensors: []*tensor.Tensor{t}}
+	p.SetFloat64s("train_scores", d.train)
+	return p, nil
 }
 
 // Unmarshal implements detector.Detector. It replaces the detector's
@@ -195,7 +195,7 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 		return fmt.Errorf("%w: knn: training tensor %v for samples of shape %v and k = %d", detector.ErrPayload, t.Shape, c.Shape, c.Options.K)
 	}
 	n, dim := t.Shape[0], t.Shape[1]
-	train, err := bytesFloat64(p.Blobs["train_scores"], n)
+	train, err := p.Float64s("train_scores", n)
 	if err != nil {
 		return err
 	}
@@ -205,25 +205,4 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 	}
 	d.Options, d.shape, d.x, d.n, d.d, d.index, d.train = c.Options, c.Shape, t.Data, n, dim, ix, train
 	return nil
-}
-
-// float64Bytes encodes v little-endian.
-func float64Bytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(f))
-	}
-	return b
-}
-
-// bytesFloat64 decodes n little-endian float64 values.
-func bytesFloat64(b []byte, n int) ([]float64, error) {
-	if len(b) != 8*n {
-		return nil, fmt.Errorf("%w: knn: %d bytes of training scores for %d rows", detector.ErrPayload, len(b), n)
-	}
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
 }

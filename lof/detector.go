@@ -2,7 +2,6 @@ package lof
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -184,8 +183,11 @@ func (d *Detector) Marshal() (*detector.Payload, error) {
 	}
 	t := tensor.FromData(d.x, d.n, d.d)
 	t.Name = "train"
-	return &detector.Payload{Config: cfg, Tensors: []*tensor.Tensor{t}, Blobs: map[string][]byte{
-		"kdist": float64Bytes(d.kdist), "lrd": float64Bytes(d.lrd), "train_scores": float64Bytes(d.train)}}, nil
+	p := &detector.Payload{Config: cfg, Tensors: []*tensor.Tensor{t}}
+	p.SetFloat64s("kdist", d.kdist)
+	p.SetFloat64s("lrd", d.lrd)
+	p.SetFloat64s("train_scores", d.train)
+	return p, nil
 }
 
 // Unmarshal implements detector.Detector. It replaces the detector's
@@ -213,7 +215,7 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 	n, dim := t.Shape[0], t.Shape[1]
 	var v [3][]float64
 	for i, name := range []string{"kdist", "lrd", "train_scores"} {
-		if v[i], err = bytesFloat64(p.Blobs[name], n, name); err != nil {
+		if v[i], err = p.Float64s(name, n); err != nil {
 			return err
 		}
 	}
@@ -224,25 +226,4 @@ func (d *Detector) Unmarshal(p *detector.Payload) error {
 	d.Options, d.shape, d.x, d.n, d.d = c.Options, c.Shape, t.Data, n, dim
 	d.index, d.kdist, d.lrd, d.train = ix, v[0], v[1], v[2]
 	return nil
-}
-
-// float64Bytes encodes v little-endian.
-func float64Bytes(v []float64) []byte {
-	b := make([]byte, 8*len(v))
-	for i, f := range v {
-		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(f))
-	}
-	return b
-}
-
-// bytesFloat64 decodes the blob name: n little-endian float64 values.
-func bytesFloat64(b []byte, n int, name string) ([]float64, error) {
-	if len(b) != 8*n {
-		return nil, fmt.Errorf("%w: lof: blob %q has %d bytes for %d rows", detector.ErrPayload, name, len(b), n)
-	}
-	v := make([]float64, n)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
 }
