@@ -1,8 +1,9 @@
 // Command umapbench times oddity's UMAP (package umap) on the points that
 // scripts/reference/umap_time.py writes and times umap-learn on, with the
 // manifold mode's settings (20 neighbours, minimum distance 0, 10
-// dimensions), and prints the k-means ACC and NMI of the layout against the
-// points' labels, as the Python side does.
+// dimensions), and prints the k-means ACC and NMI of the layout (k: the
+// number of distinct labels) against the points' labels, as the Python
+// side does.
 //
 //	/usr/bin/python3 scripts/reference/umap_time.py --n 20000 --dir /tmp/umapbench
 //	go run ./scripts/umapbench /tmp/umapbench/points.npz
@@ -15,6 +16,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"slices"
 	"time"
 
 	"github.com/oddity-ml/oddity/data"
@@ -46,7 +48,10 @@ func main() {
 		log.Fatal(err)
 	}
 	secs := time.Since(t0).Seconds()
-	km, err := kmeans.Fit(ctx, res.Y, ds.N, 10, kmeans.Options{K: 10, NInit: 10, Seed: *seed})
+	// As many clusters as the points have labels (10 for MNIST, as the
+	// Python side assumes).
+	k := len(slices.Compact(slices.Sorted(slices.Values(ds.Y))))
+	km, err := kmeans.Fit(ctx, res.Y, ds.N, 10, kmeans.Options{K: k, NInit: 10, Seed: *seed})
 	if err != nil {
 		log.Fatal(err)
 	}
